@@ -1,0 +1,61 @@
+"""The ASGI application: ``app.main:app``.
+
+Routers stay thin; the search service (``app.state.service``) does the work. The index is
+chosen by ``TOWNSHIP_INDEX_DIR`` (default: the ``index/`` folder the README's run command
+builds) and may be rebuilt while the app runs: the service notices a new generation.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import errors
+from app.routes import api, health
+from app.search.whoosh_service import WhooshSearchService
+from app.security import SecurityHeaders
+from app.settings import Settings, load_settings
+from app.templating import STATIC_DIR
+
+DESCRIPTION = """
+乡镇工作报告全文检索 — full-text search over Chinese township government work reports.
+
+Query language: space-separated terms are ANDed; `"…"` is an exact string; `-term` excludes;
+`OR` between terms; parentheses group. Traditional and simplified script, full-width and
+half-width, upper and lower case all match each other.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    app = FastAPI(
+        title="乡镇工作报告全文检索",
+        description=DESCRIPTION,
+        version="1.0",
+        docs_url=None,  # served below from local files
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.service = WhooshSearchService(settings.index_dir, timeout_seconds=settings.search_timeout)
+    app.add_middleware(SecurityHeaders)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(health.router)
+    app.include_router(api.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(
+            """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>乡镇工作报告全文检索 API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/docs-init.js"></script></body></html>"""
+        )
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,20 @@
+"""Health check: is there an index, and how big is it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from app.dependencies import get_service
+from app.schemas import ErrorOut, HealthOut
+from app.search.service import SearchService
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=HealthOut, responses={503: {"model": ErrorOut}})
+def healthz(service: Annotated[SearchService, Depends(get_service)]):
+    """200 with document and passage counts; 503 with the reason and how to build the index."""
+    documents, passages = service.stats()
+    return {"status": "ok", "documents": documents, "passages": passages}

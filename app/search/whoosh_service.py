@@ -1,0 +1,599 @@
+"""The Whoosh implementation of :class:`app.search.service.SearchService`.
+
+Whoosh serves as the posting store; query semantics are evaluated here over sets of
+document numbers, because they need more than Whoosh's parser gives:
+
+* an unquoted term matches passages that contain it verbatim (a phrase of character bigrams,
+  or one unigram) **or** all of its jieba words; verbatim matches rank first;
+* ranking is BM25 over jieba words, the heading path weighted above the body, ties broken by
+  document order;
+* facets are disjunctive: a facet's counts ignore its own selection.
+
+Facet columns live in memory (read once per index generation), so filtering and counting are
+set operations. A new generation published by ``python -m indexer build`` is picked up within
+a second or two, without a restart; a broken one is ignored and the old one kept.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from bisect import bisect_left
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Iterator
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh import scoring
+
+from app.search import highlight
+from app.search.query import And, Node, Not, Or, ParsedQuery, Term, parse
+from app.search.service import (
+    FACETS,
+    SECTIONS,
+    Alternative,
+    CountBucket,
+    DocumentView,
+    FacetValue,
+    Hit,
+    PassageView,
+    SearchRequest,
+    SearchResult,
+    SearchTimeout,
+    ServiceUnavailable,
+    SimilarPassage,
+    Trends,
+)
+from indexer import analysis, domain, layout, records
+from indexer.records import HEADING_SEPARATOR
+from indexer.whoosh_sink import THEME_SEPARATOR
+
+HEADING_BOOST = 2.0
+CACHE_ENTRIES = 256
+CACHE_MAX_DOCS = 50_000
+RELOAD_CHECK_SECONDS = 1.0
+
+
+@dataclass
+class Match:
+    """Passages matched by a query node: their numbers, BM25 scores and verbatim-match counts."""
+
+    docs: set[int]
+    scores: dict[int, float]
+    exact: dict[int, int]
+
+
+class Deadline:
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+        self.seconds = seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise SearchTimeout(f"查询超过时间限制 ({self.seconds:g} 秒)，请使用更具体的词语或加上筛选条件")
+
+
+class IndexState:
+    """One opened index generation: the Whoosh index plus facet columns in memory."""
+
+    def __init__(self, generation: Path):
+        self.generation = generation
+        self.manifest = layout.read_manifest(generation)
+        self.ix = whoosh_index.open_dir(str(generation / "whoosh"))
+        self.documents = {d.doc_id: d for d in records.read_jsonl(generation / "documents.jsonl", records.Document)}
+        self.weighting = scoring.BM25F()
+        self._local = threading.local()
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._suggestions: tuple[list[str], list[int]] | None = None
+        with self.ix.reader() as reader:
+            self.size = reader.doc_count_all()
+
+            def column(name: str) -> list:
+                return list(reader.column_reader(name))
+
+            self.passage_ids = column("passage_id")
+            self.doc_ids = column("doc_id")
+            self.position = column("position")
+            self.values = {
+                "township": column("township"),
+                "year": column("year"),
+                "section": column("section"),
+                "theme": [tuple(k.split(THEME_SEPARATOR)) if k else () for k in column("theme_key")],
+            }
+        self.all_docs = frozenset(range(self.size))
+        self.docnum = {pid: i for i, pid in enumerate(self.passage_ids)}
+        self.inverted: dict[str, dict[str, set[int]]] = {f: {} for f in FACETS}
+        for facet in FACETS:
+            index = self.inverted[facet]
+            multi = facet == "theme"
+            for docnum, value in enumerate(self.values[facet]):
+                for v in value if multi else (value,):
+                    if v:
+                        index.setdefault(v, set()).add(docnum)
+        by_doc: dict[str, list[int]] = {}
+        for docnum in sorted(range(self.size), key=self.position.__getitem__):
+            by_doc.setdefault(self.doc_ids[docnum], []).append(docnum)
+        self.doc_docnums = by_doc
+
+    # -- per-thread searchers (Whoosh readers are not shared between threads)
+
+    def searcher(self):
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self.ix.searcher(weighting=self.weighting)
+            self._local.searcher = searcher
+        return searcher
+
+    def cached(self, key, compute):
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        if len(value.docs) <= CACHE_MAX_DOCS:
+            with self._cache_lock:
+                self._cache[key] = value
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+        return value
+
+    def year_of(self, docnum: int) -> int:
+        year = self.values["year"][docnum]
+        return int(year) if year else 0
+
+    def suggestions(self) -> tuple[list[str], list[int]]:
+        """Sorted (terms, document frequencies) of the word lexicon, built on first use."""
+        if self._suggestions is None:
+            terms: list[str] = []
+            freqs: list[int] = []
+            with self.ix.reader() as reader:
+                for raw, info in reader.iter_field("words"):
+                    term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                    if len(term) >= 2 and info.doc_frequency() >= 1:
+                        terms.append(term)
+                        freqs.append(info.doc_frequency())
+            self._suggestions = (terms, freqs)
+        return self._suggestions
+
+
+class WhooshSearchService:
+    def __init__(self, index_dir: Path, timeout_seconds: float = 5.0):
+        self.index_dir = Path(index_dir)
+        self.timeout_seconds = timeout_seconds
+        self._state: IndexState | None = None
+        self._token: str | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self._error: str | None = None
+
+    # -- index lifecycle
+
+    def _current(self) -> IndexState:
+        now = time.monotonic()
+        if self._state is not None and now - self._checked < RELOAD_CHECK_SECONDS:
+            return self._state
+        with self._lock:
+            self._checked = time.monotonic()
+            token = layout.generation_token(self.index_dir)
+            if self._state is None or (token and token != self._token):
+                try:
+                    generation = layout.current_generation(self.index_dir)
+                    state = IndexState(generation)
+                except layout.IndexMissing as error:
+                    self._error = str(error)
+                except Exception as error:  # corrupt or half-written: keep serving the old one
+                    self._error = f"index at {self.index_dir} cannot be opened ({type(error).__name__}: {error}); {layout.build_hint(self.index_dir)}"
+                else:
+                    self._state, self._token, self._error = state, token, None
+            if self._state is None:
+                raise ServiceUnavailable(self._error or f"no index at {self.index_dir}")
+            return self._state
+
+    def stats(self) -> tuple[int, int]:
+        state = self._current()
+        return len(state.documents), state.size
+
+    # -- text matching
+
+    def _exact(self, state: IndexState, text: str, deadline: Deadline) -> Match:
+        def compute() -> Match:
+            field, grams = analysis.exact_lookup(text)
+            if len(grams) == 1:
+                q = wq.Term(field, grams[0])
+            else:
+                q = wq.Phrase(field, grams)
+            docs: set[int] = set()
+            for i, docnum in enumerate(q.docs(state.searcher())):
+                docs.add(docnum)
+                if not i & 1023:
+                    deadline.check()
+            return Match(docs, {}, {d: 1 for d in docs})
+
+        return state.cached(("exact", text), compute)
+
+    def _scores(self, state: IndexState, words: list[str], deadline: Deadline) -> tuple[dict[int, float], list[set[int]]]:
+        """BM25 per passage over ``words`` (heading path boosted), and each word's body passages."""
+        searcher = state.searcher()
+        reader = searcher.reader()
+        scores: dict[int, float] = {}
+        body_sets: list[set[int]] = []
+        for word in words:
+            body: set[int] = set()
+            for field, weight in (("words", 1.0), ("heading_words", HEADING_BOOST), ("unigram", 1.0)):
+                if field == "unigram" and len(word) != 1:
+                    continue
+                if (field, word) not in reader:
+                    continue
+                matcher = searcher.postings(field, word)
+                count = 0
+                while matcher.is_active():
+                    docnum = matcher.id()
+                    scores[docnum] = scores.get(docnum, 0.0) + weight * matcher.score()
+                    if field != "heading_words":
+                        body.add(docnum)
+                    matcher.next()
+                    count += 1
+                    if not count & 1023:
+                        deadline.check()
+            body_sets.append(body)
+        return scores, body_sets
+
+    def _term(self, state: IndexState, term: Term, deadline: Deadline) -> Match:
+        def compute() -> Match:
+            exact = self._exact(state, term.text, deadline)
+            words = list(dict.fromkeys(analysis.query_words(term.text)))
+            scores, body_sets = self._scores(state, words, deadline)
+            docs = set(exact.docs)
+            # Words found separately count as a match only for several real words (光伏 项目),
+            # not for fragments such as 1 + 3 + n or single characters.
+            if not term.exact and len(words) > 1 and all(len(w) >= 2 for w in words) and all(body_sets):
+                docs |= set.intersection(*body_sets)
+            return Match(docs, {d: scores.get(d, 0.0) for d in docs}, exact.exact)
+
+        return state.cached(("term", term.text, term.exact), compute)
+
+    def _evaluate(self, state: IndexState, node: Node, deadline: Deadline, synonyms: dict[str, tuple[str, ...]]) -> Match:
+        if isinstance(node, Term):
+            match = self._term(state, node, deadline)
+            if node.exact or node.text not in synonyms:
+                return match
+            alternatives = [match] + [self._term(state, Term(s), deadline) for s in synonyms[node.text] if s != node.text]
+            return _union(alternatives)
+        if isinstance(node, Not):
+            inner = self._evaluate(state, node.child, deadline, synonyms)
+            return Match(set(state.all_docs - inner.docs), {}, {})
+        if isinstance(node, Or):
+            return _union([self._evaluate(state, c, deadline, synonyms) for c in node.children])
+        positives = [c for c in node.children if not isinstance(c, Not)]
+        negatives = [c.child for c in node.children if isinstance(c, Not)]
+        parts = [self._evaluate(state, c, deadline, synonyms) for c in positives]
+        if parts:
+            parts.sort(key=lambda m: len(m.docs))
+            docs = set(parts[0].docs).intersection(*(p.docs for p in parts[1:]))
+        else:
+            docs = set(state.all_docs)
+        for negative in negatives:
+            # Exclusion removes every passage containing the string, whatever the words.
+            excluded = self._evaluate(state, _exact_only(negative), deadline, {})
+            docs -= excluded.docs
+        scores = {d: sum(p.scores.get(d, 0.0) for p in parts) for d in docs}
+        exact = {d: sum(p.exact.get(d, 0) for p in parts) for d in docs}
+        return Match(docs, scores, exact)
+
+    # -- search
+
+    def _synonyms(self, parsed: ParsedQuery, expand: bool) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+        if not expand:
+            return {}, []
+        groups = domain.load_synonyms()
+        table: dict[str, tuple[str, ...]] = {}
+        expanded: list[str] = []
+        for term in parsed.terms:
+            if term.exact:
+                continue
+            for group in groups:
+                if term.text in group:
+                    table[term.text] = group
+                    expanded += [s for s in group if s != term.text and s not in expanded]
+        return table, expanded
+
+    def _match(self, state: IndexState, parsed: ParsedQuery, expand: bool, deadline: Deadline) -> tuple[Match | None, list[str]]:
+        synonyms, expanded = self._synonyms(parsed, expand)
+        if parsed.root is None:
+            return None, expanded
+        return self._evaluate(state, parsed.root, deadline, synonyms), expanded
+
+    def _filter_sets(self, state: IndexState, request: SearchRequest) -> dict[str, set[int]]:
+        sets = {}
+        for facet in FACETS:
+            selected = request.selected(facet)
+            if selected:
+                sets[facet] = set().union(*(state.inverted[facet].get(v, set()) for v in selected))
+        return sets
+
+    def _facets(self, state: IndexState, request: SearchRequest, base: set[int] | frozenset, filters: dict[str, set[int]]) -> dict[str, list[FacetValue]]:
+        facets: dict[str, list[FacetValue]] = {}
+        for facet in FACETS:
+            docs = base
+            for other, docset in filters.items():
+                if other != facet:
+                    docs = docs & docset if len(docs) > len(docset) else docset & docs
+            column = state.values[facet]
+            if facet == "theme":
+                counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
+            else:
+                counts = Counter(map(column.__getitem__, docs))
+            counts.pop("", None)
+            selected = request.selected(facet)
+            for value in selected:
+                counts.setdefault(value, 0)
+            order = sorted(counts.items(), key=lambda kv: (-kv[1], _value_order(facet, kv[0])))
+            facets[facet] = [FacetValue(value=v, count=c, selected=v in selected) for v, c in order]
+        return facets
+
+    def _result_docs(self, state: IndexState, request: SearchRequest, deadline: Deadline):
+        parsed = parse(request.q)
+        match, expanded = self._match(state, parsed, request.expand, deadline)
+        base = match.docs if match is not None else state.all_docs
+        filters = self._filter_sets(state, request)
+        docs = base
+        for docset in sorted(filters.values(), key=len):
+            docs = docs & docset
+        return parsed, match, expanded, base, filters, docs
+
+    def _order_key(self, state: IndexState, request: SearchRequest, match: Match | None):
+        position = state.position
+        if request.sort == "document" or (match is None and request.sort == "relevance"):
+            return position.__getitem__
+        exact = match.exact if match is not None else {}
+        scores = match.scores if match is not None else {}
+        if request.sort == "relevance":
+            return lambda d: (-exact.get(d, 0), -scores.get(d, 0.0), position[d])
+        sign = -1 if request.sort == "year_desc" else 1
+        year_of = state.year_of
+        # Unknown years go last either way.
+        return lambda d: (year_of(d) == 0, sign * year_of(d), -exact.get(d, 0), -scores.get(d, 0.0), position[d])
+
+    def _highlight_terms(self, parsed: ParsedQuery, expanded: list[str]) -> list[str]:
+        needles: list[str] = []
+        for term in parsed.terms:
+            needles.append(term.text)
+            if not term.exact:
+                needles += [w for w in analysis.query_words(term.text) if len(w) >= 2]
+        needles += expanded
+        return list(dict.fromkeys(n for n in needles if n.strip()))
+
+    def _hit(self, state: IndexState, docnum: int, needles: list[str], with_snippet: bool = True) -> Hit:
+        fields = state.searcher().stored_fields(docnum)
+        text = fields["text"]
+        spans = highlight.find_spans(text, needles) if needles else []
+        return Hit(
+            doc_id=fields["doc_id"],
+            passage_id=fields["passage_id"],
+            ordinal=fields["ordinal"],
+            township=fields.get("township") or None,
+            county=fields.get("county") or None,
+            year=int(fields["year"]) if fields.get("year") else None,
+            section=fields["section"],
+            heading=HEADING_SEPARATOR.join(fields.get("heading_path") or []),
+            themes=[t for t in (fields.get("theme") or "").split(",") if t],
+            text=text,
+            snippet=highlight.snippet(text, spans) if with_snippet else "",
+            is_heading=bool(fields.get("is_heading")),
+        )
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        deadline = Deadline(self.timeout_seconds)
+        state = self._current()
+        parsed, match, expanded, base, filters, docs = self._result_docs(state, request, deadline)
+        facets = self._facets(state, request, base, filters)
+        deadline.check()
+        key = self._order_key(state, request, match)
+        first = (request.page - 1) * request.size
+        if first >= len(docs):
+            page_docs: list[int] = []
+        else:
+            page_docs = heapq.nsmallest(first + request.size, docs, key=key)[first:]
+        needles = self._highlight_terms(parsed, expanded)
+        hits = [self._hit(state, d, needles) for d in page_docs]
+        alternatives: list[Alternative] = []
+        if not docs and len(parsed.terms) > 1:
+            alternatives = self._alternatives(state, request, parsed, deadline)
+        took = (time.perf_counter() - started) * 1000
+        return SearchResult(
+            request=request,
+            total=len(docs),
+            took_ms=round(took, 2),
+            facets=facets,
+            hits=hits,
+            highlight_terms=needles,
+            expanded=expanded,
+            alternatives=alternatives,
+        )
+
+    def _alternatives(self, state: IndexState, request: SearchRequest, parsed: ParsedQuery, deadline: Deadline) -> list[Alternative]:
+        """When the terms never occur together, how many each finds alone (with the filters)."""
+        filters = self._filter_sets(state, request)
+        found = []
+        for term in parsed.terms:
+            docs = set(self._term(state, term, deadline).docs)
+            for docset in filters.values():
+                docs &= docset
+            if docs:
+                found.append(Alternative(q=f'"{term.original}"' if term.exact else term.original, total=len(docs)))
+        return found
+
+    # -- documents
+
+    def documents(self) -> list[DocumentView]:
+        state = self._current()
+        return [_document_view(d, []) for d in sorted(state.documents.values(), key=lambda d: d.order)]
+
+    def document(self, doc_id: str, q: str = "", expand: bool = True) -> DocumentView | None:
+        state = self._current()
+        record = state.documents.get(doc_id)
+        if record is None:
+            return None
+        parsed = parse(q)
+        _, expanded = self._synonyms(parsed, expand)
+        needles = self._highlight_terms(parsed, expanded)
+        searcher = state.searcher()
+        passages = []
+        for docnum in state.doc_docnums.get(doc_id, []):
+            fields = searcher.stored_fields(docnum)
+            text = fields["text"]
+            spans = highlight.find_spans(text, needles) if needles else []
+            heading_path = fields.get("heading_path") or []
+            passages.append(
+                PassageView(
+                    passage_id=fields["passage_id"],
+                    ordinal=fields["ordinal"],
+                    paragraph=fields["paragraph"],
+                    heading=HEADING_SEPARATOR.join(heading_path),
+                    heading_path=heading_path,
+                    section=fields["section"],
+                    themes=[t for t in (fields.get("theme") or "").split(",") if t],
+                    text=text,
+                    is_heading=bool(fields.get("is_heading")),
+                    level=fields["level"],
+                    marked=highlight.mark(text, spans),
+                    matches=len(spans),
+                )
+            )
+        return _document_view(record, passages)
+
+    # -- research features
+
+    def trends(self, request: SearchRequest) -> Trends:
+        deadline = Deadline(self.timeout_seconds)
+        state = self._current()
+        docs = self._result_docs(state, request, deadline)[-1]
+
+        def buckets(facet: str) -> Counter:
+            column = state.values[facet]
+            if facet == "theme":
+                counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
+            else:
+                counts = Counter(map(column.__getitem__, docs))
+            counts.pop("", None)
+            return counts
+
+        years = buckets("year")
+        return Trends(
+            by_year=[CountBucket(v, c) for v, c in sorted(years.items())],
+            by_township=[CountBucket(v, c) for v, c in sorted(buckets("township").items(), key=lambda kv: (-kv[1], kv[0]))],
+            by_theme=[CountBucket(v, c) for v, c in sorted(buckets("theme").items(), key=lambda kv: (-kv[1], kv[0]))],
+        )
+
+    def export(self, request: SearchRequest) -> Iterator[Hit]:
+        deadline = Deadline(self.timeout_seconds)
+        state = self._current()
+        parsed, match, expanded, _, _, docs = self._result_docs(state, request, deadline)
+        ordered = sorted(docs, key=self._order_key(state, request, match))
+        for docnum in ordered:
+            yield self._hit(state, docnum, [], with_snippet=False)
+
+    def similar(self, passage_id: str, limit: int = 5) -> list[SimilarPassage] | None:
+        state = self._current()
+        docnum = state.docnum.get(passage_id)
+        if docnum is None:
+            return None
+        searcher = state.searcher()
+        fields = searcher.stored_fields(docnum)
+        normalized = analysis.normalize(fields["text"])
+        if not normalized.strip():
+            return []
+        own_doc = fields["doc_id"]
+        found: list[SimilarPassage] = []
+        # more_like cannot exclude a whole document, so ask for more and drop our own.
+        for hit in searcher.more_like(docnum, "words", text=normalized, top=limit * 6, numterms=12):
+            other = hit.fields()
+            if other["doc_id"] == own_doc or other.get("is_heading"):
+                continue
+            found.append(
+                SimilarPassage(
+                    passage_id=other["passage_id"],
+                    doc_id=other["doc_id"],
+                    township=other.get("township") or None,
+                    year=int(other["year"]) if other.get("year") else None,
+                    heading=HEADING_SEPARATOR.join(other.get("heading_path") or []),
+                    text=other["text"],
+                    score=round(hit.score, 3),
+                )
+            )
+            if len(found) >= limit:
+                break
+        return found
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[str]:
+        state = self._current()
+        folded = analysis.normalize(prefix).strip()
+        if not folded:
+            return []
+        townships = sorted(
+            (v for v in state.inverted["township"] if v.startswith(folded)),
+            key=lambda v: -len(state.inverted["township"][v]),
+        )
+        terms, freqs = state.suggestions()
+        start = bisect_left(terms, folded)
+        candidates = []
+        for i in range(start, min(len(terms), start + 5000)):
+            if not terms[i].startswith(folded):
+                break
+            candidates.append((freqs[i], terms[i]))
+        ranked = [t for _, t in heapq.nlargest(limit * 2, candidates)]
+        return list(dict.fromkeys(townships + [t for t in ranked if t != folded]))[:limit]
+
+
+def _union(matches: list[Match]) -> Match:
+    docs: set[int] = set().union(*(m.docs for m in matches))
+    scores: dict[int, float] = {}
+    exact: dict[int, int] = {}
+    for m in matches:
+        for d, s in m.scores.items():
+            scores[d] = scores.get(d, 0.0) + s
+        for d, e in m.exact.items():
+            exact[d] = max(exact.get(d, 0), e)
+    return Match(docs, scores, exact)
+
+
+def _exact_only(node: Node) -> Node:
+    """The same node with every term made exact (exclusions remove verbatim occurrences)."""
+    if isinstance(node, Term):
+        return Term(node.text, exact=True, original=node.original)
+    if isinstance(node, Not):
+        return Not(_exact_only(node.child))
+    if isinstance(node, And):
+        return And(tuple(_exact_only(c) for c in node.children))
+    return Or(tuple(_exact_only(c) for c in node.children))
+
+
+def _value_order(facet: str, value: str):
+    if facet == "year":
+        return -int(value) if value.isdigit() else 0
+    if facet == "section":
+        return SECTIONS.index(value) if value in SECTIONS else 99
+    return value
+
+
+def _document_view(record: records.Document, passages: list[PassageView]) -> DocumentView:
+    return DocumentView(
+        doc_id=record.doc_id,
+        source=record.source,
+        title=record.title,
+        township=record.township,
+        county=record.county,
+        year=record.year,
+        year_inferred=record.year_inferred,
+        kind=record.kind,
+        publisher=record.publisher,
+        published=record.published,
+        passages=passages,
+    )
+

@@ -1,0 +1,27 @@
+"""Settings in one place, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.layout import DEFAULT_INDEX_DIR
+
+
+@dataclass(frozen=True)
+class Settings:
+    # TOWNSHIP_INDEX_DIR selects the index; by default the one the README's run command builds.
+    index_dir: Path = field(default_factory=lambda: Path(os.environ.get("TOWNSHIP_INDEX_DIR") or DEFAULT_INDEX_DIR))
+    # Every search is stopped after this many seconds (TOWNSHIP_SEARCH_TIMEOUT).
+    search_timeout: float = field(default_factory=lambda: float(os.environ.get("TOWNSHIP_SEARCH_TIMEOUT", "5")))
+    max_query_chars: int = 500
+    max_page_size: int = 100
+    default_page_size: int = 10
+    max_page: int = 10_000
+    max_filter_values: int = 50  # selected values per facet
+    export_limit: int = 200_000
+
+
+def load_settings() -> Settings:
+    return Settings()

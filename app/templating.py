@@ -1,0 +1,13 @@
+"""The Jinja2 environment shared by HTML routes and error pages."""
+
+from __future__ import annotations
+
+from fastapi.templating import Jinja2Templates
+
+from indexer.domain import PROJECT_ROOT
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+
+# Autoescaping is on for .html templates: report text and queries are always shown as text.
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))

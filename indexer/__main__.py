@@ -1,0 +1,146 @@
+"""Command line: ``python -m indexer build [--data-dir PATH] [--index-dir PATH]``.
+
+The commands mirror the library: ``build`` is :func:`indexer.build.build`, ``inspect`` is
+:func:`indexer.pipeline.process` on one file, ``info`` reads a built index's manifest.
+Errors are one clear line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from indexer import layout
+from indexer.domain import PROJECT_ROOT
+from indexer.read import MAX_FILE_BYTES
+
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "reports"
+
+
+def _summary(report) -> str:
+    lines = [
+        f"indexed {len(report.documents)} documents, {report.passages} passages, {report.chars} characters "
+        f"in {report.seconds:.1f} s ({report.chars_per_second:,.0f} characters/s)",
+        f"index: {report.generation}",
+        "",
+        f"{'document':<28} {'township':<10} {'county':<8} {'year':<7} {'kind':<4} passages",
+    ]
+    for doc in report.documents:
+        year = f"{doc.year}{'*' if doc.year_inferred else ''}" if doc.year else "?"
+        lines.append(f"{doc.source[:28]:<28} {doc.township or '?':<10} {doc.county or '?':<8} {year:<7} {doc.kind:<4} {doc.passages}")
+        for correction in doc.corrections:
+            lines.append(f"    corrected by metadata file: {correction}")
+        for warning in doc.warnings:
+            lines.append(f"    warning: {warning}")
+    if any(doc.year_inferred for doc in report.documents):
+        lines.append("(* year inferred from context)")
+    for file, reason in report.skipped:
+        lines.append(f"skipped {file}: {reason}")
+    return "\n".join(lines)
+
+
+def command_build(args) -> int:
+    from indexer.build import BuildFailed, build
+    from indexer.progress import Progress
+
+    index_dir = Path(args.index_dir)
+    if args.if_missing:
+        try:
+            layout.current_generation(index_dir)
+            print(f"index already present at {index_dir}; not rebuilding (drop --if-missing to rebuild)")
+            return 0
+        except layout.IndexMissing:
+            pass
+    data_dir = Path(args.data_dir)
+    from indexer.read import discover
+
+    total = len(discover(data_dir, args.max_mb * 1048576)[0]) if data_dir.is_dir() else 0
+    progress = Progress(total, enabled=not args.quiet)
+    try:
+        report = build(
+            data_dir,
+            index_dir,
+            metadata_path=Path(args.metadata) if args.metadata else None,
+            procs=args.procs,
+            max_bytes=args.max_mb * 1048576,
+            on_report=progress.step,
+        )
+    except BuildFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(_summary(report))
+    return 0
+
+
+def command_inspect(args) -> int:
+    from indexer.pipeline import doc_id_for, process
+    from indexer.read import ReportFile, UnreadableReport
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path} is not a file", file=sys.stderr)
+        return 1
+    try:
+        processed = process(ReportFile(path, path.name, "", path.stat().st_size), doc_id_for(path.name), 0)
+    except UnreadableReport as error:
+        print(f"error: {path}: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(asdict(processed.document), ensure_ascii=False))
+    if not args.documents_only:
+        for passage in processed.passages:
+            print(json.dumps(asdict(passage), ensure_ascii=False))
+    return 0
+
+
+def command_info(args) -> int:
+    try:
+        generation = layout.current_generation(Path(args.index_dir))
+    except layout.IndexMissing as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps({"generation": str(generation), **layout.read_manifest(generation)}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m indexer", description="乡镇工作报告索引工具 (township report indexer)")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="index every report of a folder")
+    build.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="folder of reports (default: data/reports)")
+    build.add_argument("--index-dir", default=str(layout.DEFAULT_INDEX_DIR), help="index folder (default: index/)")
+    build.add_argument("--metadata", help="metadata corrections file (default: data/metadata.toml)")
+    build.add_argument("--procs", type=int, default=None, help="worker processes (default: all cores, at most 2)")
+    build.add_argument("--max-mb", type=int, default=MAX_FILE_BYTES // 1048576, help="skip files larger than this")
+    build.add_argument("--if-missing", action="store_true", help="do nothing when an index already exists")
+    build.add_argument("--quiet", action="store_true", help="no progress output")
+    build.set_defaults(run=command_build)
+
+    inspect = commands.add_parser("inspect", help="show what one report becomes (JSON Lines), without indexing")
+    inspect.add_argument("file")
+    inspect.add_argument("--documents-only", action="store_true", help="only the document record")
+    inspect.set_defaults(run=command_inspect)
+
+    info = commands.add_parser("info", help="describe the index in use")
+    info.add_argument("--index-dir", default=str(layout.DEFAULT_INDEX_DIR))
+    info.set_defaults(run=command_info)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted; the index in use is unchanged", file=sys.stderr)
+        return 130
+    except Exception as error:  # a clear line, never a traceback
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Stage 8, build: every report of a folder through the pipeline into a new index generation.
+
+Records stream through: each report's passages go to the JSON Lines sink and the Whoosh sink
+as soon as they are made, so memory stays flat however large the collection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from indexer import domain, layout, records, whoosh_sink
+from indexer.pipeline import doc_id_for, process
+from indexer.read import MAX_FILE_BYTES, UnreadableReport, discover
+from indexer.records import Document, Passage
+
+
+class BuildFailed(Exception):
+    """Nothing could be indexed; ``str(error)`` explains why."""
+
+
+@dataclass
+class BuildReport:
+    index_dir: Path
+    generation: Path | None
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    passages: int = 0
+    chars: int = 0
+    seconds: float = 0.0
+
+    @property
+    def chars_per_second(self) -> float:
+        return self.chars / self.seconds if self.seconds else 0.0
+
+
+def _unique_ids(relatives: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    ids = []
+    for relative in relatives:
+        base = doc_id_for(relative)
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
+
+
+def _overrides_for(overrides: dict[str, dict], relative: str, doc_id: str) -> dict:
+    name = relative.rsplit("/", 1)[-1]
+    merged: dict = {}
+    for key in (name, relative, doc_id):
+        merged.update(overrides.get(key, {}))
+    return merged
+
+
+def build(
+    data_dir: Path,
+    index_dir: Path = layout.DEFAULT_INDEX_DIR,
+    metadata_path: Path | None = None,
+    procs: int | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+    on_report: Callable[[str], None] | None = None,
+) -> BuildReport:
+    started = time.perf_counter()
+    if not data_dir.is_dir():
+        raise BuildFailed(f"data folder {data_dir} does not exist or is not a folder")
+    files, skipped = discover(data_dir, max_bytes)
+    report = BuildReport(index_dir=index_dir, generation=None, skipped=list(skipped))
+    if not files:
+        raise BuildFailed(f"no report files in {data_dir}" + "".join(f"\n  {f}: {r}" for f, r in skipped))
+    overrides = domain.load_overrides(metadata_path if metadata_path else domain.domain_dir() / "metadata.toml")
+    procs = procs or min(2, os.cpu_count() or 1)
+    ids = _unique_ids([f.relative for f in files])
+
+    with layout.build_lock(index_dir):
+        workspace = layout.new_workspace(index_dir)
+        try:
+            passages_file = (workspace / "passages.jsonl").open("w", encoding="utf-8")
+
+            def stream() -> Iterator[tuple[int, Passage]]:
+                for order, (file, doc_id) in enumerate(zip(files, ids)):
+                    try:
+                        processed = process(file, doc_id, order, _overrides_for(overrides, file.relative, doc_id))
+                    except UnreadableReport as error:
+                        report.skipped.append((file.relative, str(error)))
+                    except Exception as error:  # a report must never stop the others
+                        report.skipped.append((file.relative, f"could not be processed ({type(error).__name__}: {error})"))
+                    else:
+                        report.documents.append(processed.document)
+                        report.chars += processed.document.chars
+                        for passage in processed.passages:
+                            passages_file.write(records.to_json(passage) + "\n")
+                            yield processed.document.order, passage
+                    if on_report:
+                        on_report(file.relative)
+
+            with passages_file:
+                report.passages = whoosh_sink.write(workspace / "whoosh", stream(), procs=procs)
+            if not report.documents:
+                reasons = "".join(f"\n  {f}: {r}" for f, r in report.skipped)
+                raise BuildFailed(f"none of the {len(files)} report files in {data_dir} could be indexed:{reasons}")
+            records.write_jsonl(workspace / "documents.jsonl", report.documents)
+            report.seconds = time.perf_counter() - started
+            manifest = {
+                "schema_version": layout.SCHEMA_VERSION,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "data_dir": str(data_dir),
+                "documents": len(report.documents),
+                "passages": report.passages,
+                "chars": report.chars,
+                "seconds": round(report.seconds, 3),
+                "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
+            }
+            (workspace / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            report.generation = layout.publish(index_dir, workspace)
+        except BaseException:
+            shutil.rmtree(workspace, ignore_errors=True)
+            raise
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,110 @@
+"""Domain knowledge kept in editable data files (``data/*.toml``, ``data/userdict.txt``).
+
+Code reads these files through this module only; nothing domain-specific is hard-coded
+elsewhere. Every list is normalized once here so rules compare like with like.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from indexer.normalize import normalize
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DOMAIN_DIR = PROJECT_ROOT / "data"
+
+
+def domain_dir() -> Path:
+    return Path(os.environ.get("TOWNSHIP_DOMAIN_DIR") or DEFAULT_DOMAIN_DIR)
+
+
+def _norm_list(values) -> tuple[str, ...]:
+    return tuple(normalize(v) for v in values)
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ThemeRules:
+    themes: tuple[Theme, ...]
+    min_score: float = 2
+    relative_to_best: float = 0.34
+    max_themes: int = 3
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.themes)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Extraction cues from ``data/rules.toml``, normalized."""
+
+    raw: dict = field(repr=False)
+
+    def list(self, *path: str) -> tuple[str, ...]:
+        node = self.raw
+        for key in path:
+            node = node.get(key, {})
+        return _norm_list(node or ())
+
+    def value(self, *path: str, default=None):
+        node = self.raw
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return default
+            node = node[key]
+        return node
+
+    def section_cues(self, kind: str) -> dict[str, tuple[str, ...]]:
+        cues = self.raw.get("section", {}).get(kind, {})
+        return {name: _norm_list(words) for name, words in cues.items()}
+
+
+def _read_toml(path: Path) -> dict:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@lru_cache(maxsize=4)
+def load_rules(directory: Path | None = None) -> Rules:
+    return Rules(_read_toml((directory or domain_dir()) / "rules.toml"))
+
+
+@lru_cache(maxsize=4)
+def load_themes(directory: Path | None = None) -> ThemeRules:
+    data = _read_toml((directory or domain_dir()) / "themes.toml")
+    themes = tuple(Theme(t["name"], _norm_list(t.get("keywords", ()))) for t in data.get("theme", []))
+    return ThemeRules(
+        themes=themes,
+        min_score=float(data.get("min_score", 2)),
+        relative_to_best=float(data.get("relative_to_best", 0.34)),
+        max_themes=int(data.get("max_themes", 3)),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_synonyms(directory: Path | None = None) -> tuple[tuple[str, ...], ...]:
+    path = (directory or domain_dir()) / "synonyms.toml"
+    if not path.exists():
+        return ()
+    return tuple(_norm_list(group) for group in _read_toml(path).get("groups", []) if len(group) > 1)
+
+
+def userdict_path(directory: Path | None = None) -> Path:
+    return (directory or domain_dir()) / "userdict.txt"
+
+
+def load_overrides(path: Path | None) -> dict[str, dict]:
+    """Per-report metadata corrections keyed by file name or doc_id (``data/metadata.toml``)."""
+    if path is None or not path.exists():
+        return {}
+    return {str(key): dict(value) for key, value in _read_toml(path).items() if isinstance(value, dict)}

@@ -1,0 +1,111 @@
+"""Where an index lives on disk, and how a new one replaces the old without anyone noticing.
+
+::
+
+    <index-dir>/
+        CURRENT                 name of the live generation (replaced atomically)
+        gen-20261123-031500-1a2b/
+            whoosh/             the Whoosh index
+            documents.jsonl     document records
+            passages.jsonl      passage records (engine-independent)
+            manifest.json       counts, build time, schema version
+        .building-<pid>-…/      a build in progress (never read by a server)
+        .lock                   held while a build runs
+
+A build writes a complete generation in a private directory, renames it to ``gen-…`` and only
+then replaces ``CURRENT``. A server reads ``CURRENT`` and reopens when it changes, so a failed
+or killed build changes nothing it sees; old generations are kept a while for servers still
+reading them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from indexer.domain import PROJECT_ROOT
+
+SCHEMA_VERSION = 1
+DEFAULT_INDEX_DIR = PROJECT_ROOT / "index"
+KEEP_GENERATIONS = 3
+POINTER = "CURRENT"
+
+
+class IndexMissing(Exception):
+    """No usable index; ``str(error)`` says why and how to build one."""
+
+
+def build_hint(index_dir: Path) -> str:
+    return f"build it with: python -m indexer build --index-dir {index_dir}"
+
+
+def current_generation(index_dir: Path) -> Path:
+    """The live generation directory, or :class:`IndexMissing` with the reason."""
+    pointer = index_dir / POINTER
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissing(f"no index at {index_dir}; {build_hint(index_dir)}") from None
+    except OSError as error:
+        raise IndexMissing(f"cannot read {pointer}: {error}; {build_hint(index_dir)}") from None
+    generation = index_dir / name
+    if not name or "/" in name or not (generation / "manifest.json").is_file():
+        raise IndexMissing(f"index at {index_dir} is incomplete or corrupt ({POINTER} names {name!r}); {build_hint(index_dir)}")
+    return generation
+
+
+def generation_token(index_dir: Path) -> str | None:
+    """Cheap check for a newer index: the content of ``CURRENT``."""
+    try:
+        return (index_dir / POINTER).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def read_manifest(generation: Path) -> dict:
+    return json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+
+
+@contextmanager
+def build_lock(index_dir: Path):
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another build is running in {index_dir}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def new_workspace(index_dir: Path) -> Path:
+    for stale in index_dir.glob(".building-*"):  # left by a killed build (we hold the lock)
+        shutil.rmtree(stale, ignore_errors=True)
+    workspace = index_dir / f".building-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    workspace.mkdir(parents=True)
+    return workspace
+
+
+def publish(index_dir: Path, workspace: Path) -> Path:
+    """Make ``workspace`` the live generation atomically and prune old generations."""
+    name = time.strftime("gen-%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
+    generation = index_dir / name
+    workspace.rename(generation)
+    temporary = index_dir / f".{POINTER}.{os.getpid()}"
+    temporary.write_text(name + "\n", encoding="utf-8")
+    with open(temporary, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, index_dir / POINTER)
+    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())  # names sort by time
+    for old in generations[:-KEEP_GENERATIONS]:
+        if old != generation:
+            shutil.rmtree(old, ignore_errors=True)
+    return generation

@@ -1,0 +1,160 @@
+"""Stage 1, read: find report files and turn their bytes into text.
+
+A format is only a reader: it returns :class:`SourceText` (text plus any metadata the format
+itself carries) and every later stage is shared. Problems are raised as
+:class:`UnreadableReport` with a reason a person can act on; the build names the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from indexer.normalize import is_cjk
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+# Files in a data folder that are configuration, not reports: skipped without a warning.
+IGNORED_SUFFIXES = {".toml", ".json", ".jsonl", ".md", ".yml", ".yaml"}
+
+
+class UnreadableReport(Exception):
+    """A report file that cannot be indexed; ``str(error)`` is the reason."""
+
+
+@dataclass
+class SourceText:
+    text: str
+    encoding: str
+    warnings: list[str] = field(default_factory=list)
+    # Metadata the format carries itself (an HTML page's title or publisher, say).
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ReportFile:
+    path: Path
+    relative: str  # path inside the data folder, with forward slashes
+    sha1: str
+    size: int
+
+
+def _truncated_tail(data: bytes, encoding: str) -> tuple[str, bool] | None:
+    """Decode ``data``, tolerating only an incomplete multi-byte sequence at the very end."""
+    try:
+        return data.decode(encoding), False
+    except UnicodeDecodeError as error:
+        if error.start >= len(data) - 4 and error.end == len(data):
+            try:
+                return data[: error.start].decode(encoding), True
+            except UnicodeDecodeError:
+                return None
+        return None
+
+
+def _plausible(text: str) -> bool:
+    """Mostly ideographs, ASCII and CJK punctuation: what a report in a legacy code page decodes to."""
+    sample = text[:20000]
+    if not sample.strip():
+        return False
+    good = sum(1 for c in sample if is_cjk(c) or c.isascii() or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or c in "“”‘’…—·•")
+    return good / len(sample) >= 0.95
+
+
+def decode(data: bytes) -> tuple[str, str, list[str]]:
+    """Return (text, encoding, warnings) for the bytes of a text report."""
+    warnings: list[str] = []
+    if not data.strip():
+        raise UnreadableReport("empty file")
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            decoded = _truncated_tail(data, encoding)
+            if decoded is None:
+                raise UnreadableReport(f"starts with a {encoding} byte-order mark but is not valid {encoding}")
+            text, truncated = decoded
+            break
+    else:
+        if b"\x00" in data[:8192]:
+            raise UnreadableReport("binary file (contains NUL bytes), not a text report")
+        for encoding in ("utf-8", "gb18030"):
+            decoded = _truncated_tail(data, encoding)
+            if decoded is not None and (encoding == "utf-8" or _plausible(decoded[0])):
+                text, truncated = decoded
+                break
+        else:
+            raise UnreadableReport("undecodable: neither UTF-8, UTF-16 nor GB18030/GBK text")
+    if truncated:
+        warnings.append(f"ends in an incomplete {encoding} character; the broken last bytes were dropped")
+    if "\x00" in text:
+        raise UnreadableReport("binary file (contains NUL characters), not a text report")
+    if not text.strip():
+        raise UnreadableReport("empty file (only whitespace)")
+    return text, encoding, warnings
+
+
+def read_text(path: Path) -> SourceText:
+    text, encoding, warnings = decode(path.read_bytes())
+    return SourceText(text=text, encoding=encoding, warnings=warnings)
+
+
+# Extension → reader. Other formats (HTML, Word, PDF) register here.
+READERS: dict[str, Callable[[Path], SourceText]] = {".txt": read_text, ".text": read_text}
+
+
+def read_report(path: Path) -> SourceText:
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise UnreadableReport(f"unsupported file type {path.suffix or '(none)'!r}; readable: {', '.join(sorted(READERS))}")
+    try:
+        return reader(path)
+    except UnreadableReport:
+        raise
+    except (OSError, ValueError) as error:
+        raise UnreadableReport(f"cannot be read: {error}") from error
+
+
+def discover(data_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[ReportFile], list[tuple[str, str]]]:
+    """Report files under ``data_dir`` in a stable order, and (file, reason) for those skipped.
+
+    Symbolic links are followed only when they stay inside the data folder; identical files
+    are indexed once.
+    """
+    root = data_dir.resolve()
+    found: list[ReportFile] = []
+    skipped: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    for current, dirs, files in os.walk(data_dir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = Path(current) / name
+            relative = path.relative_to(data_dir).as_posix()
+            suffix = path.suffix.lower()
+            if suffix in IGNORED_SUFFIXES:
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    skipped.append((relative, "symbolic link to a file outside the data folder; not followed"))
+                    continue
+            if not path.is_file():
+                skipped.append((relative, "not a regular file"))
+                continue
+            if suffix not in READERS:
+                skipped.append((relative, f"unsupported file type {suffix or '(none)'!r}"))
+                continue
+            size = path.stat().st_size
+            if size > max_bytes:
+                skipped.append((relative, f"too large ({size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB)"))
+                continue
+            digest = hashlib.sha1(path.read_bytes()).hexdigest()
+            if digest in seen:
+                skipped.append((relative, f"duplicate of {seen[digest]} (identical content); indexed once"))
+                continue
+            seen[digest] = relative
+            found.append(ReportFile(path=path, relative=relative, sha1=digest, size=size))
+    return found, skipped

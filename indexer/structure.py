@@ -1,0 +1,209 @@
+"""Stage 4, structure: headings, heading paths, passages and the section facet.
+
+Works on the cleaned lines (as written); every rule looks at the normalized form of a line,
+which has the same length, so a position found there is a position in the original.
+
+Heading levels used by the reports:
+
+0. the title line (``斋坛乡2024年工作总结和2025年工作计划``)
+1. ``一、`` … and stand-alone lines such as ``2024年工作总结``
+2. ``(一)`` / ``（一）``
+3. ``1.`` / ``1、``
+4. ``(1)``
+5. ``一是`` … ``二是`` at the start of a paragraph (an inline sub-point)
+
+A numbered heading may carry its body on the same line (``(一)党员教育管理不够有力。党建…``):
+the first sentence is then the heading and the whole line is one passage under it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from indexer import domain
+from indexer.normalize import normalize
+
+MAX_PASSAGE_CHARS = 400
+HEADING_LABEL_CHARS = 20
+SECTIONS = ("总结", "问题", "计划", "建议", "其他")
+
+_NUM = "一二三四五六七八九十百零〇"
+_MARKERS = (
+    (1, re.compile(rf"^[{_NUM}]+[、.](?![{_NUM}])")),
+    (2, re.compile(rf"^\([{_NUM}]+\)")),
+    (3, re.compile(r"^\d{1,2}(?:[、]|\.(?!\d))")),
+    (4, re.compile(r"^\(\d{1,2}\)")),
+    (5, re.compile(rf"^[{_NUM}]{{1,3}}是(?=[^,、:;。]{{2}})")),
+)
+_SENTENCE_END = re.compile(r"[。!?;！？；]+[”’」』)]*")
+_CLAUSE_END = re.compile(r"[,，、:：]")
+_HEADING_END = re.compile(r"[。!?;:！？；：]")
+
+
+@dataclass
+class PassageDraft:
+    text: str
+    paragraph: int
+    heading_path: list[str]
+    heading_text: str  # the full heading sentences of the path, for ranking
+    section: str
+    is_heading: bool = False
+    level: int = 0
+
+
+@dataclass
+class Line:
+    text: str
+    folded: str
+    kind: str = "paragraph"  # title | heading | paragraph | signature
+    level: int = 0
+    label: str | None = None  # short heading shown in paths
+    heading: str | None = None  # full heading sentence
+    extra: dict = field(default_factory=dict)
+
+
+def label_for(heading: str) -> str:
+    """A heading short enough for a path: cut at the first comma after a few characters."""
+    heading = heading.rstrip("。.;；!！?？,，:：")
+    if len(heading) <= HEADING_LABEL_CHARS:
+        return heading
+    for match in _CLAUSE_END.finditer(heading, 6):
+        if match.start() <= HEADING_LABEL_CHARS + 6 and heading[match.start()] in ",，":
+            return heading[: match.start()] + "…"
+    return heading[:HEADING_LABEL_CHARS] + "…"
+
+
+def _numbered(line: Line) -> None:
+    for level, pattern in _MARKERS:
+        if pattern.match(line.folded):
+            break
+    else:
+        return
+    end = _HEADING_END.search(line.folded)
+    stop = end.start() if end else len(line.folded)
+    if stop > 60:
+        clause = _CLAUSE_END.search(line.folded, 4, 40)
+        stop = clause.start() if clause else 30
+    heading = line.text[:stop]
+    rest = line.folded[stop:].lstrip("。.;；!！?？:：”’ ")
+    # 一是… is an inline sub-point: always content, never a heading line of its own.
+    line.kind = "heading" if not rest and level < 5 else "paragraph"
+    line.level = level
+    line.heading = heading
+    line.label = label_for(heading)
+
+
+def _sentence_free(folded: str) -> bool:
+    return not _SENTENCE_END.search(folded.rstrip("。"))
+
+
+def classify(lines: list[str]) -> list[Line]:
+    rules = domain.load_rules()
+    standalone = rules.list("heading", "standalone_cues")
+    title_cues = rules.list("heading", "title_cues")
+    max_len = int(rules.value("heading", "max_length", default=40))
+    org_suffixes = rules.list("signature", "org_suffixes")
+    result = [Line(text=t, folded=normalize(t)) for t in lines]
+    for index, line in enumerate(result):
+        _numbered(line)
+        if line.level:
+            continue
+        short = len(line.folded) <= max_len and _sentence_free(line.folded)
+        if index == 0 and short and any(c in line.folded for c in title_cues) and len(result) > 1:
+            line.kind, line.level, line.heading, line.label = "title", 0, line.text, line.text
+        elif short and any(c in line.folded for c in standalone):
+            line.kind, line.level, line.heading = "heading", 1, line.text
+            line.label = label_for(line.text)
+    # Signatures: the short unpunctuated lines that close the report (organisations, dates).
+    for line in reversed(result):
+        folded = line.folded
+        is_date = re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?", folded) is not None
+        if line.kind == "paragraph" and len(folded) <= 30 and _sentence_free(folded) and (is_date or folded.endswith(org_suffixes)):
+            line.kind = "signature"
+        else:
+            break
+    return result
+
+
+def split_sentences(text: str, folded: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
+    """Split a long paragraph at sentence ends into pieces of at most ``limit`` characters."""
+    if len(text) <= limit:
+        return [text]
+    cuts = [m.end() for m in _SENTENCE_END.finditer(folded)]
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        window_end = start + limit
+        candidates = [c for c in cuts if start < c <= window_end]
+        if not candidates:
+            clause = [m.end() for m in _CLAUSE_END.finditer(folded, start + 1, window_end)]
+            candidates = clause or [window_end]
+        cut = candidates[-1]
+        # Prefer a balanced split over a tiny tail piece.
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return [p for p in pieces if p.strip()]
+
+
+def section_for(path: list[Line], rules: domain.Rules) -> str | None:
+    cues = rules.section_cues("heading_cues")
+    order = rules.value("section", "order", default=["建议", "问题", "计划", "总结"])
+    for line in path:  # the level-one heading first; lower ones only when it says nothing
+        folded = normalize(line.heading or "")
+        for name in order:
+            if any(cue in folded for cue in cues.get(name, ())):
+                return name
+    return None
+
+
+def paragraph_section(folded: str, rules: domain.Rules) -> str | None:
+    ends = folded[:60] + "\n" + folded[-40:]
+    for name, cue_list in rules.section_cues("paragraph_cues").items():
+        if any(cue in ends for cue in cue_list):
+            return name
+    return None
+
+
+def structure(lines: list[str]) -> list[PassageDraft]:
+    rules = domain.load_rules()
+    classified = classify(lines)
+    drafts: list[PassageDraft] = []
+    stack: list[Line] = []
+    seen_heading = False
+    for paragraph, line in enumerate(classified):
+        if line.kind in ("heading", "paragraph") and line.level:
+            while stack and stack[-1].level >= line.level:
+                stack.pop()
+            stack.append(line)
+            seen_heading = True
+        elif line.kind == "paragraph":
+            # An inline sub-point (一是…) heads only its own paragraph.
+            while stack and stack[-1].level >= 5:
+                stack.pop()
+        path_lines = [s for s in stack if s.level >= 1]
+        if line.kind in ("title", "signature"):
+            section, path = "其他", ([line] if line.kind == "title" else [])
+        else:
+            path = path_lines
+            section = paragraph_section(line.folded, rules) if line.kind == "paragraph" else None
+            if section is None:
+                section = section_for(path, rules) if seen_heading else "其他"
+            section = section or "其他"
+        heading_path = [p.label for p in path if p.label]
+        heading_text = " ".join(p.heading for p in path if p.heading)
+        is_heading = line.kind in ("title", "heading")
+        for piece in split_sentences(line.text, line.folded):
+            drafts.append(
+                PassageDraft(
+                    text=piece,
+                    paragraph=paragraph,
+                    heading_path=heading_path,
+                    heading_text=heading_text,
+                    section=section,
+                    is_heading=is_heading,
+                    level=line.level if is_heading else 0,
+                )
+            )
+    return drafts
