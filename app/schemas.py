@@ -82,3 +82,30 @@ class HealthOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class BucketOut(BaseModel):
+    value: str
+    count: int
+
+
+class TrendsOut(BaseModel):
+    by_year: list[BucketOut]
+    by_township: list[BucketOut]
+    by_theme: list[BucketOut]
+
+
+class SimilarOut(BaseModel):
+    passage_id: str
+    doc_id: str
+    township: str | None
+    year: int | None
+    heading: str
+    text: str
+    score: float
+    url: str
+
+
+class SuggestOut(BaseModel):
+    q: str
+    suggestions: list[str]

@@ -12,7 +12,7 @@ CONTENT_SECURITY_POLICY = (
 )
 # /docs is FastAPI's Swagger UI, served from this app's own static copy (see app.main).
 DOCS_CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import io
+import json
+from typing import Annotated, Iterator
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 
-from app.dependencies import get_service, search_request
-from app.schemas import DocumentOut, ErrorOut, SearchOut
+from app.dependencies import InvalidParameter, get_service, search_request
+from app.schemas import DocumentOut, ErrorOut, SearchOut, SimilarOut, SuggestOut, TrendsOut
 from app.search.service import FACETS, Hit, SearchRequest, SearchResult, SearchService
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -86,3 +90,93 @@ def api_document(doc_id: str, service: Annotated[SearchService, Depends(get_serv
             for p in document.passages
         ],
     }
+
+
+@router.get("/trends", response_model=TrendsOut, responses={422: {"model": ErrorOut}})
+def api_trends(
+    request: Annotated[SearchRequest, Depends(search_request)],
+    service: Annotated[SearchService, Depends(get_service)],
+):
+    """Hit counts of the current query and filters by year, township and theme (same parameters
+    as /api/search; page, size and sort are ignored)."""
+    trends = service.trends(request)
+    return {name: [vars(b) for b in getattr(trends, name)] for name in ("by_year", "by_township", "by_theme")}
+
+
+EXPORT_COLUMNS = ("township", "county", "year", "section", "heading", "themes", "text", "url")
+
+
+def _export_rows(hits: Iterator[Hit], request: SearchRequest, base_url: str) -> Iterator[dict]:
+    for hit in hits:
+        yield {
+            "passage_id": hit.passage_id,
+            "doc_id": hit.doc_id,
+            "township": hit.township or "",
+            "county": hit.county or "",
+            "year": hit.year or "",
+            "section": hit.section,
+            "heading": hit.heading,
+            "themes": hit.themes,
+            "text": hit.text,
+            "url": base_url + passage_url(hit.doc_id, hit.passage_id, request.q, request.expand),
+        }
+
+
+def _csv_stream(rows: Iterator[dict]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel then reads UTF-8 Chinese
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow({**row, "themes": "、".join(row["themes"])})
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _jsonl_stream(rows: Iterator[dict]) -> Iterator[bytes]:
+    for row in rows:
+        yield (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@router.get("/export", responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}, 422: {"model": ErrorOut}})
+def api_export(
+    http: Request,
+    request: Annotated[SearchRequest, Depends(search_request)],
+    service: Annotated[SearchService, Depends(get_service)],
+    format: Annotated[str, Query(description="csv (UTF-8 with BOM, opens in Excel) | jsonl")] = "csv",
+):
+    """Every hit of the query and filters (not one page), streamed, in the requested sort order.
+    Columns: township, county, year, section, heading, themes, text, url."""
+    if format not in ("csv", "jsonl"):
+        raise InvalidParameter(f"format 必须是 csv 或 jsonl (unknown format {format[:20]!r})")
+    rows = _export_rows(service.export(request), request, str(http.base_url).rstrip("/"))
+    if format == "csv":
+        body, media, suffix = _csv_stream(rows), "text/csv; charset=utf-8", "csv"
+    else:
+        body, media, suffix = _jsonl_stream(rows), "application/x-ndjson; charset=utf-8", "jsonl"
+    headers = {"Content-Disposition": f'attachment; filename="township-search.{suffix}"'}
+    return StreamingResponse(body, media_type=media, headers=headers)
+
+
+@router.get("/passages/{passage_id}/similar", response_model=list[SimilarOut], responses={404: {"model": ErrorOut}})
+def api_similar(
+    passage_id: str,
+    service: Annotated[SearchService, Depends(get_service)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+):
+    """Passages of other reports most like this one (Whoosh more_like_this over jieba words)."""
+    found = service.similar(passage_id, limit)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"没有这个段落 (no passage with id {passage_id[:80]!r})")
+    return [{**vars(s), "url": passage_url(s.doc_id, s.passage_id, "")} for s in found]
+
+
+@router.get("/suggest", response_model=SuggestOut)
+def api_suggest(
+    service: Annotated[SearchService, Depends(get_service)],
+    q: Annotated[str, Query(max_length=100, description="what the user has typed so far")] = "",
+    limit: Annotated[int, Query(ge=1, le=10)] = 10,
+):
+    """Up to 10 completions from the index: township names first, then frequent words."""
+    return {"q": q, "suggestions": service.suggest(q, limit)}
