@@ -1,0 +1,59 @@
+"""Shared fixtures: one index built from the real bundled reports for the whole session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.build import build
+from indexer.domain import PROJECT_ROOT
+from indexer.pipeline import doc_id_for, process
+from indexer.read import discover
+
+DATA_DIR = PROJECT_ROOT / "data" / "reports"
+
+# The bundled reports by what they are (doc ids come from their file names, which is all a
+# test may rely on to pick one; metadata itself is always read from the text).
+TANGYANG = "000_6b839ddbfe8036b3"  # 汤垟乡, 2023 annual report
+ZUSHIDIAN = "001_e159975677d4b3cb"  # 祖师殿镇, 2023 half-year report, signed at the end
+ZHAITAN = "002_b6e2129330959370"  # 斋坛乡, scraped web page
+GUIZHUMAO = "003_401b8d6f37713bac"  # 桂竹帽镇, traditional script with pinyin
+TEMPLATE = "004_cc03cb1b8fd4d28d"  # anonymized template (xx镇, xxxx年)
+
+
+@pytest.fixture(scope="session")
+def processed():
+    """Every bundled report through the pipeline (no index), by doc_id."""
+    files, _ = discover(DATA_DIR)
+    return {doc_id_for(f.relative): process(f, doc_id_for(f.relative), i) for i, f in enumerate(files)}
+
+
+@pytest.fixture(scope="session")
+def passages(processed):
+    return [p for report in processed.values() for p in report.passages]
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("index")
+    build(DATA_DIR, directory, procs=1)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def service(index_dir):
+    from app.search.whoosh_service import WhooshSearchService
+
+    return WhooshSearchService(index_dir)
+
+
+@pytest.fixture(scope="session")
+def client(index_dir):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    with TestClient(create_app(Settings(index_dir=index_dir)), raise_server_exceptions=False) as test_client:
+        yield test_client
