@@ -13,6 +13,7 @@ Both sides import this module, so what is indexed and what is looked up can neve
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import Counter
 
@@ -50,8 +51,13 @@ def tokenizer() -> jieba.Tokenizer:
     return _tokenizer
 
 
+# Any Unicode letter or digit (``\w`` is str.isalnum() plus "_"): such a token is a word at
+# once; the few others (punctuation, symbols) are checked character by character.
+_ALNUM = re.compile(r"[^\W_]")
+
+
 def _is_token(token: str) -> bool:
-    return any(is_word_char(c) for c in token)
+    return _ALNUM.search(token) is not None or any(is_word_char(c) for c in token)
 
 
 def unigram_counts(normalized: str) -> Counter:
