@@ -20,6 +20,7 @@ import heapq
 import json
 import threading
 import time
+from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -105,17 +106,20 @@ class IndexState:
         with self.ix.reader() as reader:
             self.size = reader.doc_count_all()
 
-            def column(name: str) -> list:
-                return list(reader.column_reader(name))
+            shared: dict = {}  # one object per distinct value: a few thousand, not one per passage
+            themes: dict[str, tuple[str, ...]] = {}
 
-            self.passage_ids = column("passage_id")
+            def column(name: str) -> list:
+                return [shared.setdefault(v, v) for v in reader.column_reader(name)]
+
+            self.passage_ids = list(reader.column_reader("passage_id"))
             self.doc_ids = column("doc_id")
-            self.position = column("position")
+            self.position = array("q", reader.column_reader("position"))
             self.values = {
                 "township": column("township"),
                 "year": column("year"),
                 "section": column("section"),
-                "theme": [tuple(k.split(THEME_SEPARATOR)) if k else () for k in column("theme_key")],
+                "theme": [themes.setdefault(k, tuple(k.split(THEME_SEPARATOR)) if k else ()) for k in column("theme_key")],
             }
         self.all_docs = frozenset(range(self.size))
         self.docnum = {pid: i for i, pid in enumerate(self.passage_ids)}
@@ -141,7 +145,7 @@ class IndexState:
                 if docnum is not None:
                     self.texts[docnum] = analysis.normalize(record["text"])
         # Field lengths by document number (what BM25 reads for every posting).
-        self.lengths: dict[str, list[float]] = {field: [] for field in SCORED_FIELDS}
+        self.lengths: dict[str, array] = {field: array("I") for field in SCORED_FIELDS}
         with self.ix.reader() as reader:
             for leaf, _ in reader.leaf_readers():
                 for field in SCORED_FIELDS:
@@ -149,7 +153,7 @@ class IndexState:
                     perdoc = leaf._perdoc
                     count = leaf.doc_count_all()
                     values = perdoc.column_reader(column, LENGTHS_COLUMN) if perdoc.has_column(column) else [0] * count
-                    self.lengths[field] += [byte_to_length(b) if b else 0 for b in values]
+                    self.lengths[field].extend(byte_to_length(b) if b else 0 for b in values)
 
     # -- per-thread searchers (Whoosh readers are not shared between threads)
 
@@ -469,8 +473,8 @@ class WhooshSearchService:
 
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
+        state = self._current()  # may open a new generation: not part of the query's time
         deadline = Deadline(self.timeout_seconds)
-        state = self._current()
         parsed, match, expanded, base, filters, docs = self._result_docs(state, request, deadline)
         facets = self._facets(state, request, base, filters)
         deadline.check()
@@ -551,8 +555,8 @@ class WhooshSearchService:
     # -- research features
 
     def trends(self, request: SearchRequest) -> Trends:
+        state = self._current()  # may open a new generation: not part of the query's time
         deadline = Deadline(self.timeout_seconds)
-        state = self._current()
         docs = self._result_docs(state, request, deadline)[-1]
 
         def buckets(facet: str) -> Counter:
@@ -572,8 +576,8 @@ class WhooshSearchService:
         )
 
     def export(self, request: SearchRequest) -> Iterator[Hit]:
+        state = self._current()  # may open a new generation: not part of the query's time
         deadline = Deadline(self.timeout_seconds)
-        state = self._current()
         parsed, match, expanded, _, _, docs = self._result_docs(state, request, deadline)
         ordered = sorted(docs, key=self._order_key(state, request, match))
         for docnum in ordered:

@@ -166,7 +166,9 @@ def api_recall(client: Client, index_dir: Path, data: Corpus, mix: list[BenchQue
             http_seconds += time.perf_counter() - started
             http_rows += len(ids)
         else:
-            service = service or WhooshSearchService(index_dir)
+            if service is None:
+                service = WhooshSearchService(index_dir, timeout_seconds=600)
+                service.stats()  # open the generation before any query
             request = SearchRequest(q=q.q, **{facet: (value,) for facet, value in q.filters.items()})
             ids = [hit.passage_id for hit in service.export(request)]
             in_process += 1
