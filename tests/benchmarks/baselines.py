@@ -98,11 +98,10 @@ class Fts5:
             expression += f" NOT {quoted(s)}"
         return expression
 
-    def _where(self, query: BenchQuery, ignore: str | None = None) -> tuple[str, list]:
+    def _where(self, query: BenchQuery, ignore: str | None = None, matched: str = "hits") -> tuple[str, list]:
         clauses, args = [], []
         if query.includes:
-            clauses.append("meta.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
-            args.append(self.match_expression(query))
+            clauses.append(f"meta.id IN (SELECT id FROM {matched})")
         for facet, value in query.filters.items():
             if facet == ignore:
                 continue
@@ -113,9 +112,18 @@ class Fts5:
             args.append(value)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
+    def _match(self, query: BenchQuery) -> None:
+        """The full-text part once per request, into a temporary table the facet queries join."""
+        db = self.db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS hits(id INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM hits")
+        if query.includes:
+            db.execute("INSERT INTO hits SELECT rowid FROM fts WHERE fts MATCH ?", (self.match_expression(query),))
+
     def search(self, query: BenchQuery) -> dict:
         """Total, disjunctive facets (GROUP BY) and ten hits with snippets, like the API page."""
         db = self.db
+        self._match(query)
         where, args = self._where(query)
         total = db.execute(f"SELECT count(*) FROM meta{where}", args).fetchone()[0]
         facets = {}
@@ -130,8 +138,8 @@ class Fts5:
         if query.includes:
             filters_where, filters_args = self._where(BenchQuery(cls="", q="", filters=query.filters))
             sql = (
-                "SELECT rowid, snippet(fts, 0, '<mark>', '</mark>', '…', 24) FROM fts WHERE fts MATCH ?"
-                + (f" AND rowid IN (SELECT meta.id FROM meta{filters_where})" if query.filters else "")
+                "SELECT fts.rowid, snippet(fts, 0, '<mark>', '</mark>', '…', 24) FROM fts JOIN meta ON meta.id = fts.rowid WHERE fts MATCH ?"
+                + (" AND " + filters_where[len(" WHERE ") :] if query.filters else "")
                 + " ORDER BY rank LIMIT ? OFFSET ?"
             )
             page = db.execute(sql, [self.match_expression(query), *filters_args, query.size, offset]).fetchall()
@@ -140,6 +148,7 @@ class Fts5:
         return {"total": total, "facets": facets, "page": page}
 
     def found(self, query: BenchQuery) -> set[int]:
+        self._match(query)
         where, args = self._where(query)
         return {row[0] for row in self.db.execute(f"SELECT meta.id FROM meta{where}", args)}
 
