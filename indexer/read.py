@@ -128,6 +128,10 @@ def discover(data_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[Repo
     seen: dict[str, str] = {}
     for current, dirs, files in os.walk(data_dir, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in dirs:  # os.walk lists links to folders here and never enters them
+            path = Path(current) / name
+            if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(root):
+                skipped.append((path.relative_to(data_dir).as_posix() + "/", "symbolic link to a folder outside the data folder; not followed"))
         for name in sorted(files):
             if name.startswith("."):
                 continue
@@ -136,25 +140,33 @@ def discover(data_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[Repo
             suffix = path.suffix.lower()
             if suffix in IGNORED_SUFFIXES:
                 continue
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    skipped.append((relative, "symbolic link to a file outside the data folder; not followed"))
-                    continue
-            if not path.is_file():
-                skipped.append((relative, "not a regular file"))
-                continue
-            if suffix not in READERS:
-                skipped.append((relative, f"unsupported file type {suffix or '(none)'!r}"))
-                continue
-            size = path.stat().st_size
-            if size > max_bytes:
-                skipped.append((relative, f"too large ({size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB)"))
-                continue
-            digest = hashlib.sha1(path.read_bytes()).hexdigest()
-            if digest in seen:
-                skipped.append((relative, f"duplicate of {seen[digest]} (identical content); indexed once"))
-                continue
-            seen[digest] = relative
-            found.append(ReportFile(path=path, relative=relative, sha1=digest, size=size))
+            try:
+                reason, report = _examine(path, relative, suffix, root, max_bytes, seen)
+            except OSError as error:  # vanished, unreadable, a link loop: this file only
+                reason, report = f"cannot be read: {error.strerror or error}", None
+            if reason:
+                skipped.append((relative, reason))
+            elif report:
+                seen[report.sha1] = relative
+                found.append(report)
     return found, skipped
+
+
+def _examine(path: Path, relative: str, suffix: str, root: Path, max_bytes: int, seen: dict[str, str]) -> tuple[str | None, ReportFile | None]:
+    """(reason to skip, None) or (None, the report file) for one file of the data folder."""
+    # os.path.realpath, not Path.resolve: it never raises on a link loop (is_file says no).
+    if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(root):
+        return "symbolic link to a file outside the data folder; not followed", None
+    if path.is_symlink() and not path.exists():
+        return "broken symbolic link (its target is missing, or it loops)", None
+    if not path.is_file():
+        return "not a regular file", None
+    if suffix not in READERS:
+        return f"unsupported file type {suffix or '(none)'!r}", None
+    size = path.stat().st_size
+    if size > max_bytes:
+        return f"too large ({size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB)", None
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()
+    if digest in seen:
+        return f"duplicate of {seen[digest]} (identical content); indexed once", None
+    return None, ReportFile(path=path, relative=relative, sha1=digest, size=size)
