@@ -131,12 +131,12 @@ def discover(data_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[Repo
         for name in dirs:  # os.walk lists links to folders here and never enters them
             path = Path(current) / name
             if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(root):
-                skipped.append((path.relative_to(data_dir).as_posix() + "/", "symbolic link to a folder outside the data folder; not followed"))
+                skipped.append((_name(path, data_dir) + "/", "symbolic link to a folder outside the data folder; not followed"))
         for name in sorted(files):
             if name.startswith("."):
                 continue
             path = Path(current) / name
-            relative = path.relative_to(data_dir).as_posix()
+            relative = _name(path, data_dir)
             suffix = path.suffix.lower()
             if suffix in IGNORED_SUFFIXES:
                 continue
@@ -150,6 +150,13 @@ def discover(data_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[Repo
                 seen[report.sha1] = relative
                 found.append(report)
     return found, skipped
+
+
+def _name(path: Path, data_dir: Path) -> str:
+    """The path inside the data folder as text; bytes of a name that are not UTF-8 become \ufffd
+    (os.walk keeps them as surrogates, which no UTF-8 file or terminal accepts)."""
+    relative = path.relative_to(data_dir).as_posix()
+    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _examine(path: Path, relative: str, suffix: str, root: Path, max_bytes: int, seen: dict[str, str]) -> tuple[str | None, ReportFile | None]:
