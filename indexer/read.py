@@ -55,12 +55,27 @@ def _truncated_tail(data: bytes, encoding: str) -> tuple[str, bool] | None:
         return None
 
 
+def _expected_in_report(c: str) -> bool:
+    return (
+        is_cjk(c)
+        or c.isascii()
+        or "\u3000" <= c <= "\u303f"  # CJK punctuation
+        or "\uff00" <= c <= "\uffef"  # full-width forms
+        or "\u00c0" <= c <= "\u024f"  # Latin letters with tone marks: pinyin (zhèn, nóng, lǜ)
+        or "\u2100" <= c <= "\u24ff"  # ℃, Ⅲ, ①, arrows
+        or "\u25a0" <= c <= "\u25ff"  # ●, ■, △
+        or "\u3300" <= c <= "\u33ff"  # ㎡, ㎞
+        or c in "“”‘’…—·•×÷°±"
+    )
+
+
 def _plausible(text: str) -> bool:
-    """Mostly ideographs, ASCII and CJK punctuation: what a report in a legacy code page decodes to."""
+    """Mostly what a report in a legacy code page decodes to: ideographs, ASCII, punctuation,
+    pinyin and the symbols reports use."""
     sample = text[:20000]
     if not sample.strip():
         return False
-    good = sum(1 for c in sample if is_cjk(c) or c.isascii() or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or c in "“”‘’…—·•")
+    good = sum(1 for c in sample if _expected_in_report(c))
     return good / len(sample) >= 0.95
 
 
