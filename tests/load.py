@@ -59,13 +59,14 @@ class LoadResult:
     requests: int = 0
     errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)  # seconds
+    by_endpoint: dict[str, list[float]] = field(default_factory=dict)
     memory: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, MB)
     seconds: float = 0.0
 
-    def percentile(self, p: float) -> float:
-        if not self.latencies:
+    def percentile(self, p: float, latencies: list[float] | None = None) -> float:
+        ordered = sorted(self.latencies if latencies is None else latencies)
+        if not ordered:
             return 0.0
-        ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
     def memory_between(self, start: float, end: float) -> float:
@@ -85,6 +86,8 @@ class LoadResult:
             f"{clients} clients, {self.seconds:.0f} s: {self.requests} requests, {self.requests / max(self.seconds, 1e-9):.0f} requests/s, {len(self.errors)} errors",
             "latency ms: p50 {:.1f}  p95 {:.1f}  p99 {:.1f}  max {:.1f}".format(*(1000 * self.percentile(p) for p in (50, 95, 99, 100))),
         ]
+        for endpoint, latencies in sorted(self.by_endpoint.items()):
+            lines.append(f"  {endpoint:<24} {len(latencies):>6}  p50 {1000 * self.percentile(50, latencies):7.1f}  p99 {1000 * self.percentile(99, latencies):7.1f}")
         if self.memory:
             lines.append(
                 f"server RSS MB: first 10 s {self.memory_first:.1f}, last 10 s {self.memory_last:.1f} "
@@ -176,6 +179,8 @@ async def run_load(url: str, clients: int, seconds: float, warmup: float = 5.0, 
                 if began >= measure_from:
                     result.requests += 1
                     result.latencies.append(finished - began)
+                    endpoint = "/api/documents" if path.startswith("/api/documents/") else "/api/passages/similar" if path.startswith("/api/passages/") else path
+                    result.by_endpoint.setdefault(endpoint, []).append(finished - began)
                     if problem:
                         result.errors.append(problem)
                 elif problem:  # an error during warm-up counts too
