@@ -36,7 +36,11 @@ class CleanText:
 
 
 def remove_pinyin(text: str) -> str:
-    return PINYIN_GLOSS.sub("", text)
+    for _ in range(3):  # a second gloss right after the first (字(zì)（zì）) only shows once the first is gone
+        text, removed = PINYIN_GLOSS.subn("", text)
+        if not removed:
+            break
+    return text
 
 
 def remove_stray(text: str) -> str:

@@ -72,8 +72,8 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             decoded = _truncated_tail(data, encoding)
-            if decoded is None:
-                raise UnreadableReport(f"starts with a {encoding} byte-order mark but is not valid {encoding}")
+            if decoded is None or (encoding == "utf-16" and not _plausible(decoded[0])):
+                raise UnreadableReport(f"starts with a {encoding} byte-order mark but is not valid {encoding} text")
             text, truncated = decoded
             break
     else:

@@ -216,10 +216,22 @@ class WhooshSearchService:
 
         return state.cached(("exact", text), compute)
 
+    def _bm25(self, state: IndexState, field: str, term: str, deadline: Deadline) -> dict[int, float]:
+        """BM25 of one term in one field, for every passage that has it."""
+        searcher = state.searcher()
+        if (field, term) not in searcher.reader():
+            return {}
+        matcher = searcher.postings(field, term)
+        scores: dict[int, float] = {}
+        while matcher.is_active():
+            scores[matcher.id()] = matcher.score()
+            matcher.next()
+            if not len(scores) & 1023:
+                deadline.check()
+        return scores
+
     def _scores(self, state: IndexState, words: list[str], deadline: Deadline) -> tuple[dict[int, float], list[set[int]]]:
         """BM25 per passage over ``words`` (heading path boosted), and each word's body passages."""
-        searcher = state.searcher()
-        reader = searcher.reader()
         scores: dict[int, float] = {}
         body_sets: list[set[int]] = []
         for word in words:
@@ -227,19 +239,10 @@ class WhooshSearchService:
             for field, weight in (("words", 1.0), ("heading_words", HEADING_BOOST), ("unigram", 1.0)):
                 if field == "unigram" and len(word) != 1:
                     continue
-                if (field, word) not in reader:
-                    continue
-                matcher = searcher.postings(field, word)
-                count = 0
-                while matcher.is_active():
-                    docnum = matcher.id()
-                    scores[docnum] = scores.get(docnum, 0.0) + weight * matcher.score()
+                for docnum, score in self._bm25(state, field, word, deadline).items():
+                    scores[docnum] = scores.get(docnum, 0.0) + weight * score
                     if field != "heading_words":
                         body.add(docnum)
-                    matcher.next()
-                    count += 1
-                    if not count & 1023:
-                        deadline.check()
             body_sets.append(body)
         return scores, body_sets
 
@@ -248,6 +251,11 @@ class WhooshSearchService:
             exact = self._exact(state, term.text, deadline)
             words = list(dict.fromkeys(analysis.query_words(term.text)))
             scores, body_sets = self._scores(state, words, deadline)
+            if len(term.text) == 2:
+                # A two-character string jieba does not keep as a word (强村) still ranks by
+                # how often it occurs: its bigram's BM25.
+                for docnum, score in self._bm25(state, "bigram", term.text, deadline).items():
+                    scores[docnum] = scores.get(docnum, 0.0) + score
             docs = set(exact.docs)
             # Words found separately count as a match only for several real words (光伏 项目),
             # not for fragments such as 1 + 3 + n or single characters.
