@@ -119,6 +119,7 @@ class IndexState:
         for docnum in sorted(range(self.size), key=self.position.__getitem__):
             by_doc.setdefault(self.doc_ids[docnum], []).append(docnum)
         self.doc_docnums = by_doc
+        analysis.tokenizer()  # load jieba now, not during the first search
 
     # -- per-thread searchers (Whoosh readers are not shared between threads)
 
