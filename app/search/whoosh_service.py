@@ -143,6 +143,16 @@ class IndexState:
                     self._cache.popitem(last=False)
         return value
 
+    def count(self, facet: str, docs) -> Counter:
+        """How many of ``docs`` have each value of ``facet`` (unknown values left out)."""
+        column = self.values[facet]
+        if facet == "theme":
+            counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
+        else:
+            counts = Counter(map(column.__getitem__, docs))
+        counts.pop("", None)
+        return counts
+
     def year_of(self, docnum: int) -> int:
         year = self.values["year"][docnum]
         return int(year) if year else 0
@@ -332,12 +342,7 @@ class WhooshSearchService:
             for other, docset in filters.items():
                 if other != facet:
                     docs = docs & docset if len(docs) > len(docset) else docset & docs
-            column = state.values[facet]
-            if facet == "theme":
-                counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
-            else:
-                counts = Counter(map(column.__getitem__, docs))
-            counts.pop("", None)
+            counts = state.count(facet, docs)
             selected = request.selected(facet)
             for value in selected:
                 counts.setdefault(value, 0)
@@ -484,20 +489,13 @@ class WhooshSearchService:
         state = self._current()
         docs = self._result_docs(state, request, deadline)[-1]
 
-        def buckets(facet: str) -> Counter:
-            column = state.values[facet]
-            if facet == "theme":
-                counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
-            else:
-                counts = Counter(map(column.__getitem__, docs))
-            counts.pop("", None)
-            return counts
+        def by_count(facet: str) -> list[CountBucket]:
+            return [CountBucket(v, c) for v, c in sorted(state.count(facet, docs).items(), key=lambda kv: (-kv[1], kv[0]))]
 
-        years = buckets("year")
         return Trends(
-            by_year=[CountBucket(v, c) for v, c in sorted(years.items())],
-            by_township=[CountBucket(v, c) for v, c in sorted(buckets("township").items(), key=lambda kv: (-kv[1], kv[0]))],
-            by_theme=[CountBucket(v, c) for v, c in sorted(buckets("theme").items(), key=lambda kv: (-kv[1], kv[0]))],
+            by_year=[CountBucket(v, c) for v, c in sorted(state.count("year", docs).items())],
+            by_township=by_count("township"),
+            by_theme=by_count("theme"),
         )
 
     def export(self, request: SearchRequest) -> Iterator[Hit]:
