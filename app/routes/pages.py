@@ -269,29 +269,33 @@ def township_chart(state: SearchRequest, buckets: list[CountBucket], limit: int 
 @dataclass
 class CollectionRow:
     township: str | None
-    cells: list[list[DocumentView]]  # one list of documents per year column
+    url: str  # browse this township's passages
+    cells: list[list[DocumentView]]  # the township's documents, one list per year column
 
 
 @dataclass
 class Collection:
     """Documents per township and year, for the page shown before anything is searched."""
 
-    years: list[int | None]
+    years: list[tuple[int | None, str]]  # (year, URL browsing that year)
     rows: list[CollectionRow]
     documents: list[DocumentView]
 
 
 def collection(documents: list[DocumentView]) -> Collection:
-    years = sorted({d.year for d in documents if d.year}, reverse=True)
-    if any(d.year is None for d in documents):
-        years.append(None)
-    townships = sorted({d.township for d in documents if d.township})
-    if any(d.township is None for d in documents):
-        townships.append(None)
-    rows = [
-        CollectionRow(t, [[d for d in documents if d.township == t and d.year == y] for y in years]) for t in townships
-    ]
-    return Collection(years, rows, documents)
+    grouped: dict[tuple[str | None, int | None], list[DocumentView]] = {}
+    for document in documents:
+        grouped.setdefault((document.township, document.year), []).append(document)
+    years = sorted({y for _, y in grouped if y}, reverse=True) + ([None] if any(y is None for _, y in grouped) else [])
+    townships = sorted({t for t, _ in grouped if t}) + ([None] if any(t is None for t, _ in grouped) else [])
+    return Collection(
+        years=[(y, search_url(DEFAULT, year=(str(y),)) if y else "") for y in years],
+        rows=[
+            CollectionRow(t, search_url(DEFAULT, township=(t,)) if t else "", [grouped.get((t, y), []) for y in years])
+            for t in townships
+        ],
+        documents=documents,
+    )
 
 
 @router.get("/")
@@ -323,8 +327,6 @@ def search_page(request: Request, state: State, service: Service):
     }
     if browsing:
         context["collection"] = collection(documents)
-        context["year_urls"] = {y: search_url(DEFAULT, year=(str(y),)) for y in context["collection"].years if y}
-        context["township_urls"] = {t: search_url(DEFAULT, township=(t,)) for t in (r.township for r in context["collection"].rows) if t}
         context["examples"] = [(q, why, search_url(DEFAULT, q=q)) for q, why in EXAMPLES]
     elif result.total:
         trends = service.trends(state)
