@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.routes import api, health
+from app.routes import api, health, pages
 from app.search.whoosh_service import WhooshSearchService
 from app.security import SecurityHeaders
 from app.settings import Settings, load_settings
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(pages.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
