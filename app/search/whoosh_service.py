@@ -554,8 +554,10 @@ class WhooshSearchService:
             if not terms[i].startswith(folded):
                 break
             candidates.append((freqs[i], terms[i]))
-        ranked = [t for _, t in heapq.nlargest(limit * 2, candidates)]
-        return list(dict.fromkeys(townships + [t for t in ranked if t != folded]))[:limit]
+        ranked = [(t, f) for f, t in heapq.nlargest(limit * 3, candidates) if t != folded]
+        # A fragment that almost always occurs inside a longer suggestion (百香 in 百香果) is noise.
+        whole = [t for t, f in ranked if not any(u != t and u.startswith(t) and g >= 0.8 * f for u, g in ranked)]
+        return list(dict.fromkeys(townships + whole))[:limit]
 
 
 def _union(matches: list[Match]) -> Match:
