@@ -336,7 +336,9 @@ def test_scanned_pdf_is_reported_not_indexed_empty(tmp_path):
 
 # ------------------------------------------------------------------------------ legacy Word .doc
 
-needs_libreoffice = pytest.mark.skipif(doc_reader.find_soffice() is None, reason="LibreOffice is not installed (scripts/system-deps.sh installs it)")
+def require(finder, package: str) -> None:
+    """The converters are part of the test environment (scripts/system-deps.sh): missing is a failure, not a skip."""
+    assert finder() is not None, f"{package} is not installed; run scripts/system-deps.sh"
 
 
 def legacy_word(doc_id: str, tmp_path: Path) -> Path:
@@ -352,8 +354,8 @@ def legacy_word(doc_id: str, tmp_path: Path) -> Path:
     return path
 
 
-@needs_libreoffice
 def test_legacy_word_through_libreoffice_keeps_numbering(tmp_path, processed):
+    require(doc_reader.find_soffice, "libreoffice-writer-nogui")
     path = legacy_word(ZUSHIDIAN, tmp_path)
     source = read_report(path)
     assert source.encoding == "doc (converted by LibreOffice)"
@@ -361,9 +363,9 @@ def test_legacy_word_through_libreoffice_keeps_numbering(tmp_path, processed):
     assert_reads_like_text(process(path), processed[ZUSHIDIAN])
 
 
-@needs_libreoffice
-@pytest.mark.skipif(doc_reader.find_antiword() is None, reason="antiword is not installed (scripts/system-deps.sh installs it)")
 def test_legacy_word_through_antiword_when_libreoffice_is_missing(tmp_path, processed, monkeypatch):
+    require(doc_reader.find_soffice, "libreoffice-writer-nogui")
+    require(doc_reader.find_antiword, "antiword")
     path = legacy_word(ZUSHIDIAN, tmp_path)
     monkeypatch.setattr(doc_reader, "find_soffice", lambda: None)
     source = read_report(path)
