@@ -75,7 +75,7 @@ def test_web_page_leftovers_are_not_text_but_metadata_is_kept():
     joined = "\n".join(cleaned.lines)
     for leftover in ("索引号", "原文链接", "政策解读链接", "点击数", "附件:"):
         assert leftover not in joined
-    assert cleaned.metadata == {"publisher": "斋坛乡人民政府", "published": "2025-05-21"}
+    assert cleaned.metadata == {"publisher": "斋坛乡人民政府", "published": "2025-05-21", "index_number": "00266476_7/2025-20117"}
 
 
 def test_stray_symbols_dropped_and_fullwidth_folded_for_matching():

@@ -604,5 +604,6 @@ def _document_view(record: records.Document, passages: list[PassageView]) -> Doc
         publisher=record.publisher,
         published=record.published,
         passages=passages,
+        index_number=record.index_number,
     )
 

@@ -59,7 +59,6 @@ _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _SOFT_RUN = re.compile(rf"[ {_SOFT}]*{_SOFT}[ {_SOFT}]*")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|——|—|–|\s-\s)\s*")
 _SITE_NAME = re.compile(r"(?:网|网站|门户|首页|人民政府|政府|信息公开|政务公开)$")
-_INDEX_NUMBER = re.compile(r"索引号\s*:\s*([0-9A-Za-z][0-9A-Za-z_/\-.]*)")
 _SOURCE_LABEL = re.compile(r"(?:信息来源|来源)\s*:\s*([^\s:]+?)(?=\s|发布|点击|浏览|$)")
 
 
@@ -199,13 +198,8 @@ def page_metadata(tree: etree._Element) -> dict[str, str]:
         folded = normalize(line)
         if not any(label in folded for label in ("发布", "索引号", "来源", "成文", "发文")):
             continue
-        for key, value in web_metadata(folded).items():
-            if key == "publisher":
-                start = folded.find(value)
-                value = line[start : start + len(value)]
+        for key, value in web_metadata(line).items():
             found.setdefault(key, value)
-        if match := _INDEX_NUMBER.search(folded):
-            found.setdefault("index_number", match.group(1))
         if (match := _SOURCE_LABEL.search(folded)) and match.group(1).endswith(org_suffixes):
             start = match.start(1)
             found.setdefault("source", line[start : start + len(match.group(1))])
