@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,7 @@ class ReportFile:
     size: int
 
 
-def _truncated_tail(data: bytes, encoding: str) -> tuple[str, bool] | None:
+def truncated_tail(data: bytes, encoding: str) -> tuple[str, bool] | None:
     """Decode ``data``, tolerating only an incomplete multi-byte sequence at the very end."""
     try:
         return data.decode(encoding), False
@@ -69,7 +70,7 @@ def _expected_in_report(c: str) -> bool:
     )
 
 
-def _plausible(text: str) -> bool:
+def plausible(text: str) -> bool:
     """Mostly what a report in a legacy code page decodes to: ideographs, ASCII, punctuation,
     pinyin and the symbols reports use."""
     sample = text[:20000]
@@ -86,17 +87,17 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
         raise UnreadableReport("empty file")
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
-            decoded = _truncated_tail(data, encoding)
-            if decoded is None:
-                raise UnreadableReport(f"starts with a {encoding} byte-order mark but is not valid {encoding}")
+            decoded = truncated_tail(data, encoding)
+            if decoded is None or (encoding == "utf-16" and not plausible(decoded[0])):
+                raise UnreadableReport(f"starts with a {encoding} byte-order mark but is not valid {encoding} text")
             text, truncated = decoded
             break
     else:
         if b"\x00" in data[:8192]:
             raise UnreadableReport("binary file (contains NUL bytes), not a text report")
         for encoding in ("utf-8", "gb18030"):
-            decoded = _truncated_tail(data, encoding)
-            if decoded is not None and (encoding == "utf-8" or _plausible(decoded[0])):
+            decoded = truncated_tail(data, encoding)
+            if decoded is not None and (encoding == "utf-8" or plausible(decoded[0])):
                 text, truncated = decoded
                 break
         else:
@@ -115,8 +116,41 @@ def read_text(path: Path) -> SourceText:
     return SourceText(text=text, encoding=encoding, warnings=warnings)
 
 
-# Extension → reader. Other formats (HTML, Word, PDF) register here.
-READERS: dict[str, Callable[[Path], SourceText]] = {".txt": read_text, ".text": read_text}
+def _format_reader(module: str, kind: str, package: str) -> Callable[[Path], SourceText]:
+    """``indexer.readers.<module>.read_<module>``, imported on first use.
+
+    A missing library then affects that format alone, and anything unexpected a damaged file
+    makes its library raise becomes an :class:`UnreadableReport` naming the format.
+    """
+
+    def reader(path: Path) -> SourceText:
+        try:
+            function = getattr(importlib.import_module(f"indexer.readers.{module}"), f"read_{module}")
+        except ImportError as error:
+            raise UnreadableReport(f"{kind} files need the Python package {package} ({error}); install it with: bash scripts/venv.sh") from error
+        try:
+            return function(path)
+        except (UnreadableReport, OSError):
+            raise
+        except RecursionError as error:
+            raise UnreadableReport(f"damaged {kind} file (nested too deeply to read)") from error
+        except Exception as error:  # a damaged file must never stop the build with a traceback
+            raise UnreadableReport(f"damaged or unsupported {kind} file ({type(error).__name__}: {error})") from error
+
+    reader.__name__ = f"read_{module}"
+    return reader
+
+
+# Extension → reader. A format is only a reader: every later stage is shared.
+READERS: dict[str, Callable[[Path], SourceText]] = {
+    ".txt": read_text,
+    ".text": read_text,
+    ".html": _format_reader("html", "HTML", "lxml / readability-lxml"),
+    ".htm": _format_reader("html", "HTML", "lxml / readability-lxml"),
+    ".docx": _format_reader("docx", "Word .docx", "python-docx"),
+    ".pdf": _format_reader("pdf", "PDF", "pdfminer.six"),
+    ".doc": _format_reader("doc", "Word .doc", "python-docx"),
+}
 
 
 def read_report(path: Path) -> SourceText:

@@ -119,6 +119,7 @@ class IndexState:
         for docnum in sorted(range(self.size), key=self.position.__getitem__):
             by_doc.setdefault(self.doc_ids[docnum], []).append(docnum)
         self.doc_docnums = by_doc
+        analysis.tokenizer()  # load jieba now, not during the first search
 
     # -- per-thread searchers (Whoosh readers are not shared between threads)
 
@@ -141,6 +142,16 @@ class IndexState:
                 while len(self._cache) > CACHE_ENTRIES:
                     self._cache.popitem(last=False)
         return value
+
+    def count(self, facet: str, docs) -> Counter:
+        """How many of ``docs`` have each value of ``facet`` (unknown values left out)."""
+        column = self.values[facet]
+        if facet == "theme":
+            counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
+        else:
+            counts = Counter(map(column.__getitem__, docs))
+        counts.pop("", None)
+        return counts
 
     def year_of(self, docnum: int) -> int:
         year = self.values["year"][docnum]
@@ -216,10 +227,22 @@ class WhooshSearchService:
 
         return state.cached(("exact", text), compute)
 
+    def _bm25(self, state: IndexState, field: str, term: str, deadline: Deadline) -> dict[int, float]:
+        """BM25 of one term in one field, for every passage that has it."""
+        searcher = state.searcher()
+        if (field, term) not in searcher.reader():
+            return {}
+        matcher = searcher.postings(field, term)
+        scores: dict[int, float] = {}
+        while matcher.is_active():
+            scores[matcher.id()] = matcher.score()
+            matcher.next()
+            if not len(scores) & 1023:
+                deadline.check()
+        return scores
+
     def _scores(self, state: IndexState, words: list[str], deadline: Deadline) -> tuple[dict[int, float], list[set[int]]]:
         """BM25 per passage over ``words`` (heading path boosted), and each word's body passages."""
-        searcher = state.searcher()
-        reader = searcher.reader()
         scores: dict[int, float] = {}
         body_sets: list[set[int]] = []
         for word in words:
@@ -227,19 +250,10 @@ class WhooshSearchService:
             for field, weight in (("words", 1.0), ("heading_words", HEADING_BOOST), ("unigram", 1.0)):
                 if field == "unigram" and len(word) != 1:
                     continue
-                if (field, word) not in reader:
-                    continue
-                matcher = searcher.postings(field, word)
-                count = 0
-                while matcher.is_active():
-                    docnum = matcher.id()
-                    scores[docnum] = scores.get(docnum, 0.0) + weight * matcher.score()
+                for docnum, score in self._bm25(state, field, word, deadline).items():
+                    scores[docnum] = scores.get(docnum, 0.0) + weight * score
                     if field != "heading_words":
                         body.add(docnum)
-                    matcher.next()
-                    count += 1
-                    if not count & 1023:
-                        deadline.check()
             body_sets.append(body)
         return scores, body_sets
 
@@ -248,6 +262,11 @@ class WhooshSearchService:
             exact = self._exact(state, term.text, deadline)
             words = list(dict.fromkeys(analysis.query_words(term.text)))
             scores, body_sets = self._scores(state, words, deadline)
+            if len(term.text) == 2:
+                # A two-character string jieba does not keep as a word (强村) still ranks by
+                # how often it occurs: its bigram's BM25.
+                for docnum, score in self._bm25(state, "bigram", term.text, deadline).items():
+                    scores[docnum] = scores.get(docnum, 0.0) + score
             docs = set(exact.docs)
             # Words found separately count as a match only for several real words (光伏 项目),
             # not for fragments such as 1 + 3 + n or single characters.
@@ -323,12 +342,7 @@ class WhooshSearchService:
             for other, docset in filters.items():
                 if other != facet:
                     docs = docs & docset if len(docs) > len(docset) else docset & docs
-            column = state.values[facet]
-            if facet == "theme":
-                counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
-            else:
-                counts = Counter(map(column.__getitem__, docs))
-            counts.pop("", None)
+            counts = state.count(facet, docs)
             selected = request.selected(facet)
             for value in selected:
                 counts.setdefault(value, 0)
@@ -475,20 +489,13 @@ class WhooshSearchService:
         state = self._current()
         docs = self._result_docs(state, request, deadline)[-1]
 
-        def buckets(facet: str) -> Counter:
-            column = state.values[facet]
-            if facet == "theme":
-                counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
-            else:
-                counts = Counter(map(column.__getitem__, docs))
-            counts.pop("", None)
-            return counts
+        def by_count(facet: str) -> list[CountBucket]:
+            return [CountBucket(v, c) for v, c in sorted(state.count(facet, docs).items(), key=lambda kv: (-kv[1], kv[0]))]
 
-        years = buckets("year")
         return Trends(
-            by_year=[CountBucket(v, c) for v, c in sorted(years.items())],
-            by_township=[CountBucket(v, c) for v, c in sorted(buckets("township").items(), key=lambda kv: (-kv[1], kv[0]))],
-            by_theme=[CountBucket(v, c) for v, c in sorted(buckets("theme").items(), key=lambda kv: (-kv[1], kv[0]))],
+            by_year=[CountBucket(v, c) for v, c in sorted(state.count("year", docs).items())],
+            by_township=by_count("township"),
+            by_theme=by_count("theme"),
         )
 
     def export(self, request: SearchRequest) -> Iterator[Hit]:
@@ -548,8 +555,10 @@ class WhooshSearchService:
             if not terms[i].startswith(folded):
                 break
             candidates.append((freqs[i], terms[i]))
-        ranked = [t for _, t in heapq.nlargest(limit * 2, candidates)]
-        return list(dict.fromkeys(townships + [t for t in ranked if t != folded]))[:limit]
+        ranked = [(t, f) for f, t in heapq.nlargest(limit * 3, candidates) if t != folded]
+        # A fragment that almost always occurs inside a longer suggestion (百香 in 百香果) is noise.
+        whole = [t for t, f in ranked if not any(u != t and u.startswith(t) and g >= 0.8 * f for u, g in ranked)]
+        return list(dict.fromkeys(townships + whole))[:limit]
 
 
 def _union(matches: list[Match]) -> Match:
@@ -596,5 +605,6 @@ def _document_view(record: records.Document, passages: list[PassageView]) -> Doc
         publisher=record.publisher,
         published=record.published,
         passages=passages,
+        index_number=record.index_number,
     )
 
