@@ -7,6 +7,8 @@ started here, by their id).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import signal
 import socket
@@ -22,6 +24,13 @@ from typing import Iterator
 import httpx
 
 from indexer.domain import PROJECT_ROOT
+
+
+def run_coroutine(coroutine):
+    """``asyncio.run`` in a thread of its own: it works even when the calling thread already
+    runs an event loop (Playwright's sync API leaves one in the test process)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:

@@ -39,7 +39,8 @@ EXPECTED = {
     "linked-folder/": "symbolic link to a folder outside the data folder; not followed",
     "loop.txt": "broken symbolic link",
     "dangling.txt": "broken symbolic link",
-    "report.docx": "unsupported file type '.docx'",
+    "table.xlsx": "unsupported file type '.xlsx'",
+    "damaged.docx": "damaged Word .docx file",
     "fifo.txt": "not a regular file",
 }
 
@@ -75,7 +76,8 @@ def make_hostile_data(root: Path) -> Path:
     os.symlink(outside, data / "linked-folder")
     os.symlink("loop.txt", data / "loop.txt")
     os.symlink("nowhere.txt", data / "dangling.txt")
-    (data / "report.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    (data / "table.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    (data / "damaged.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     os.mkfifo(data / "fifo.txt")
     with open(os.fsencode(data) + b"/bad-name-\xff.txt", "wb") as handle:
         handle.write(("名字不是UTF-8的报告\n" + guizhumao[2000:6000]).encode("utf-8"))

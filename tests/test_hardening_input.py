@@ -28,6 +28,7 @@ from app.search.service import SearchError, SearchRequest
 from app.search.whoosh_service import WhooshSearchService
 from app.settings import Settings
 from indexer import layout
+from tests.server import run_coroutine
 
 LIMITS = Settings()
 TIME_LIMIT = LIMITS.search_timeout + 1.0  # the service's own limit, plus the HTTP round trip
@@ -298,7 +299,7 @@ def raw_get(app, raw_path: bytes) -> tuple[int, dict[str, str], bytes]:
         await app(scope, receive, send)
         return answer["status"], answer["headers"], answer["body"]
 
-    return asyncio.run(run())
+    return run_coroutine(run())
 
 
 # What the files a traversal aims at contain (the 404 message may echo the id itself).
@@ -499,3 +500,31 @@ def test_a_corrupt_new_generation_keeps_the_old_one_serving(index_copy, monkeypa
     _corrupt(index_copy, how)  # the new generation, not the one being served
     assert service.stats() == before
     assert service.search(SearchRequest(q="光伏")).total > 0
+
+
+# -- the HTML pages: the same parameters, an HTML page for every answer -------------------------
+
+
+def assert_page_answer(response, elapsed: float, allowed=(200, 404, 422)) -> None:
+    context = f"{response.request.url}: {response.status_code} {response.text[:300]}"
+    assert response.status_code < 500 and response.status_code in allowed, context
+    assert elapsed < TIME_LIMIT, f"{elapsed:.1f} s: {context}"
+    assert response.headers["content-type"].startswith("text/html"), context
+    assert "Traceback" not in response.text and 'File "' not in response.text, context
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+@settings(PROPERTY, max_examples=60)
+@given(parameters(SEARCH_PARAMETERS))
+def test_search_page_parameters(client, params):
+    response, elapsed = timed_get(client, "/", params)
+    assert_page_answer(response, elapsed)
+
+
+@settings(PROPERTY, max_examples=40)
+@given(ids, parameters(["q", "expand", "passage", "unknown"]), st.booleans())
+def test_document_page_ids_and_parameters(client, known_ids, doc_id, params, real):
+    if real:
+        doc_id = known_ids[0][len(doc_id) % len(known_ids[0])]
+    response, elapsed = timed_get(client, f"/documents/{quote(doc_id, safe='')}", params)
+    assert_page_answer(response, elapsed)

@@ -30,7 +30,7 @@ import pytest
 from indexer import layout
 from indexer.domain import PROJECT_ROOT
 from tests.conftest import DATA_DIR, TANGYANG
-from tests.server import build_index, descendants, serve
+from tests.server import build_index, descendants, run_coroutine, serve
 
 PICKUP_SECONDS = 5.0
 UNIQUE = "琥珀蜂巢"  # occurs in no bundled report
@@ -308,12 +308,10 @@ def test_a_huge_request_line_is_never_a_5xx(live):
 
 
 def test_load_smoke(live):
-    import asyncio
-
     from tests.load import run_load
 
     server = live["server"]
-    result = asyncio.run(run_load(server.url, clients=8, seconds=5, warmup=1, pid=server.process.pid))
+    result = run_coroutine(run_load(server.url, clients=8, seconds=5, warmup=1, pid=server.process.pid))
     assert result.errors == [], result.errors[:5]
     assert result.requests > 20
     assert result.memory and max(mb for _, mb in result.memory) - result.memory[0][1] < 100, result.summary(8)
