@@ -56,12 +56,27 @@ def truncated_tail(data: bytes, encoding: str) -> tuple[str, bool] | None:
         return None
 
 
+def _expected_in_report(c: str) -> bool:
+    return (
+        is_cjk(c)
+        or c.isascii()
+        or "\u3000" <= c <= "\u303f"  # CJK punctuation
+        or "\uff00" <= c <= "\uffef"  # full-width forms
+        or "\u00c0" <= c <= "\u024f"  # Latin letters with tone marks: pinyin (zhèn, nóng, lǜ)
+        or "\u2100" <= c <= "\u24ff"  # ℃, Ⅲ, ①, arrows
+        or "\u25a0" <= c <= "\u25ff"  # ●, ■, △
+        or "\u3300" <= c <= "\u33ff"  # ㎡, ㎞
+        or c in "“”‘’…—·•×÷°±"
+    )
+
+
 def plausible(text: str) -> bool:
-    """Mostly ideographs, ASCII and CJK punctuation: what a report in a legacy code page decodes to."""
+    """Mostly what a report in a legacy code page decodes to: ideographs, ASCII, punctuation,
+    pinyin and the symbols reports use."""
     sample = text[:20000]
     if not sample.strip():
         return False
-    good = sum(1 for c in sample if is_cjk(c) or c.isascii() or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or c in "“”‘’…—·•")
+    good = sum(1 for c in sample if _expected_in_report(c))
     return good / len(sample) >= 0.95
 
 
@@ -162,33 +177,52 @@ def discover(data_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[Repo
     seen: dict[str, str] = {}
     for current, dirs, files in os.walk(data_dir, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in dirs:  # os.walk lists links to folders here and never enters them
+            path = Path(current) / name
+            if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(root):
+                skipped.append((_name(path, data_dir) + "/", "symbolic link to a folder outside the data folder; not followed"))
         for name in sorted(files):
             if name.startswith("."):
                 continue
             path = Path(current) / name
-            relative = path.relative_to(data_dir).as_posix()
+            relative = _name(path, data_dir)
             suffix = path.suffix.lower()
             if suffix in IGNORED_SUFFIXES:
                 continue
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    skipped.append((relative, "symbolic link to a file outside the data folder; not followed"))
-                    continue
-            if not path.is_file():
-                skipped.append((relative, "not a regular file"))
-                continue
-            if suffix not in READERS:
-                skipped.append((relative, f"unsupported file type {suffix or '(none)'!r}"))
-                continue
-            size = path.stat().st_size
-            if size > max_bytes:
-                skipped.append((relative, f"too large ({size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB)"))
-                continue
-            digest = hashlib.sha1(path.read_bytes()).hexdigest()
-            if digest in seen:
-                skipped.append((relative, f"duplicate of {seen[digest]} (identical content); indexed once"))
-                continue
-            seen[digest] = relative
-            found.append(ReportFile(path=path, relative=relative, sha1=digest, size=size))
+            try:
+                reason, report = _examine(path, relative, suffix, root, max_bytes, seen)
+            except OSError as error:  # vanished, unreadable, a link loop: this file only
+                reason, report = f"cannot be read: {error.strerror or error}", None
+            if reason:
+                skipped.append((relative, reason))
+            elif report:
+                seen[report.sha1] = relative
+                found.append(report)
     return found, skipped
+
+
+def _name(path: Path, data_dir: Path) -> str:
+    """The path inside the data folder as text; bytes of a name that are not UTF-8 become \ufffd
+    (os.walk keeps them as surrogates, which no UTF-8 file or terminal accepts)."""
+    relative = path.relative_to(data_dir).as_posix()
+    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _examine(path: Path, relative: str, suffix: str, root: Path, max_bytes: int, seen: dict[str, str]) -> tuple[str | None, ReportFile | None]:
+    """(reason to skip, None) or (None, the report file) for one file of the data folder."""
+    # os.path.realpath, not Path.resolve: it never raises on a link loop (is_file says no).
+    if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(root):
+        return "symbolic link to a file outside the data folder; not followed", None
+    if path.is_symlink() and not path.exists():
+        return "broken symbolic link (its target is missing, or it loops)", None
+    if not path.is_file():
+        return "not a regular file", None
+    if suffix not in READERS:
+        return f"unsupported file type {suffix or '(none)'!r}", None
+    size = path.stat().st_size
+    if size > max_bytes:
+        return f"too large ({size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB)", None
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()
+    if digest in seen:
+        return f"duplicate of {seen[digest]} (identical content); indexed once", None
+    return None, ReportFile(path=path, relative=relative, sha1=digest, size=size)

@@ -499,12 +499,13 @@ class WhooshSearchService:
         )
 
     def export(self, request: SearchRequest) -> Iterator[Hit]:
+        # Not a generator: whatever can fail (no index, the time limit) fails here, before a
+        # streamed response has started and could only be cut off; the iterator just reads.
         deadline = Deadline(self.timeout_seconds)
         state = self._current()
         parsed, match, expanded, _, _, docs = self._result_docs(state, request, deadline)
         ordered = sorted(docs, key=self._order_key(state, request, match))
-        for docnum in ordered:
-            yield self._hit(state, docnum, [], with_snippet=False)
+        return (self._hit(state, docnum, [], with_snippet=False) for docnum in ordered)
 
     def similar(self, passage_id: str, limit: int = 5) -> list[SimilarPassage] | None:
         state = self._current()
