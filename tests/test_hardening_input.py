@@ -26,7 +26,7 @@ from app.search import whoosh_service
 from app.search.query import MAX_TERMS, And, Not, Or, Term, parse
 from app.search.service import SearchError, SearchRequest
 from app.search.whoosh_service import WhooshSearchService
-from app.settings import Settings
+from app.settings import MAX_PAGE, MAX_PAGE_SIZE, Settings
 from indexer import layout
 from tests.server import run_coroutine
 
@@ -161,7 +161,7 @@ def test_search_parameters(client, params):
     assert_api_answer(response, elapsed, allowed=(200, 422))
     if response.status_code == 200:
         body = response.json()
-        assert 1 <= body["size"] <= LIMITS.max_page_size and len(body["hits"]) <= body["size"]
+        assert 1 <= body["size"] <= MAX_PAGE_SIZE and len(body["hits"]) <= body["size"]
         for hit in body["hits"]:
             assert_safe_snippet(hit["snippet"], hit["text"])
             assert hit["url"].startswith("/documents/") and not set(hit["url"]) & set("<>\"' ")
@@ -231,14 +231,14 @@ def test_document_ids(client, doc_id, params):
         ("/api/search", {"q": "光伏 " * 1000}, 422, str(LIMITS.max_query_chars)),
         ("/api/export", {"q": "x" * 10_000}, 422, str(LIMITS.max_query_chars)),
         ("/api/trends", {"q": "x" * 10_000}, 422, str(LIMITS.max_query_chars)),
-        ("/api/search", {"size": LIMITS.max_page_size}, 200, None),
-        ("/api/search", {"size": LIMITS.max_page_size + 1}, 422, "size"),
+        ("/api/search", {"size": MAX_PAGE_SIZE}, 200, None),
+        ("/api/search", {"size": MAX_PAGE_SIZE + 1}, 422, "size"),
         ("/api/search", {"size": 0}, 422, "size"),
         ("/api/search", {"size": -5}, 422, "size"),
         ("/api/search", {"page": 0}, 422, "page"),
         ("/api/search", {"page": "abc"}, 422, "page"),
-        ("/api/search", {"page": LIMITS.max_page}, 200, None),
-        ("/api/search", {"page": LIMITS.max_page + 1}, 422, "page"),
+        ("/api/search", {"page": MAX_PAGE}, 200, None),
+        ("/api/search", {"page": MAX_PAGE + 1}, 422, "page"),
         ("/api/search", {"page": "99999999999999999999999"}, 422, "page"),
         ("/api/search", {"year": "20x3"}, 422, "year"),
         ("/api/search", {"year": "２０２３"}, 422, "year"),
@@ -259,7 +259,7 @@ def test_limits(client, url, params, status, reason):
 
 def test_page_past_the_end_is_empty_with_the_right_total(client):
     total = client.get("/api/search", params={"q": "光伏"}).json()["total"]
-    body = client.get("/api/search", params={"q": "光伏", "page": LIMITS.max_page}).json()
+    body = client.get("/api/search", params={"q": "光伏", "page": MAX_PAGE}).json()
     assert body["hits"] == [] and body["total"] == total > 0
 
 

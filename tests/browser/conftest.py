@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,9 +33,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(index_dir: Path):
-    """Base URL of the app served by real uvicorn (in a thread) over the session index."""
+@contextmanager
+def serve(index_dir: Path):
+    """Serve the app over ``index_dir`` with real uvicorn in a thread; yields its base URL."""
     from app.main import create_app
     from app.settings import Settings
 
@@ -48,9 +49,18 @@ def live_server(index_dir: Path):
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(index_dir: Path):
+    """Base URL of the app served by real uvicorn (in a thread) over the session index."""
+    with serve(index_dir) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
