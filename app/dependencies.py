@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from app.search.service import SORTS, SearchRequest, SearchService
-from app.settings import Settings
+from app.settings import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
 
 
 class InvalidParameter(ValueError):
@@ -39,8 +39,8 @@ def search_request(
     section: Annotated[list[str], Query(description="部分: 总结 / 问题 / 计划 / 建议 / 其他 (可重复)")] = [],
     theme: Annotated[list[str], Query(description="主题 (可重复)")] = [],
     sort: Annotated[str, Query(description="relevance | year_desc | year_asc | document")] = "relevance",
-    page: Annotated[int, Query(ge=1, le=10_000, description="页码, 从 1 开始")] = 1,
-    size: Annotated[int, Query(ge=1, le=100, description="每页条数 1–100, 默认 10")] = 10,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码, 从 1 开始")] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="每页条数 1–100, 默认 10")] = DEFAULT_PAGE_SIZE,
     expand: Annotated[str | None, Query(description="同义词扩展, 默认 true; false 关闭")] = None,
 ) -> SearchRequest:
     if len(q) > settings.max_query_chars:

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.dependencies import InvalidParameter
 from app.search.service import SearchError, ServiceUnavailable
+from app.security import security_headers
 from app.templating import templates
 
 log = logging.getLogger("township.errors")
@@ -68,4 +69,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):
         log.exception("unexpected error on %s", request.url.path)
-        return error_response(request, 500, "服务器内部错误，已记录 (internal error; it has been logged)")
+        response = error_response(request, 500, "服务器内部错误，已记录 (internal error; it has been logged)")
+        response.headers.update(security_headers(request.url.path))  # no middleware runs after this handler
+        return response

@@ -7,12 +7,15 @@ builds) and may be rebuilt while the app runs: the service notices a new generat
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.routes import api, health
+from app.routes import api, health, pages
+from app.search.service import ServiceUnavailable
 from app.search.whoosh_service import WhooshSearchService
 from app.security import SecurityHeaders
 from app.settings import Settings, load_settings
@@ -29,7 +32,18 @@ half-width, upper and lower case all match each other.
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Open the index (and load jieba) before the first request; a missing index is not
+        # fatal: /healthz and every page then explain how to build it.
+        try:
+            app.state.service.stats()
+        except ServiceUnavailable:
+            pass
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="乡镇工作报告全文检索",
         description=DESCRIPTION,
         version="1.0",
@@ -43,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(pages.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

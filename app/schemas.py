@@ -71,6 +71,7 @@ class DocumentOut(BaseModel):
     kind: str = Field(description="年度 / 半年 / 其他")
     publisher: str | None
     published: str | None
+    index_number: str | None = Field(default=None, description="索引号 of a government web page, when stated")
     passages: list[PassageOut]
 
 

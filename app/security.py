@@ -17,12 +17,22 @@ DOCS_CONTENT_SECURITY_POLICY = (
 )
 
 
+def security_headers(path: str) -> dict[str, str]:
+    docs = path in ("/docs", "/redoc") or path.startswith("/docs/")
+    return {
+        "Content-Security-Policy": DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+    }
+
+
 class SecurityHeaders(BaseHTTPMiddleware):
+    """Adds :func:`security_headers`. The 500 page is made outside every middleware
+    (Starlette's ServerErrorMiddleware), so app.errors adds them to it itself."""
+
     async def dispatch(self, request, call_next):
         response = await call_next(request)
-        docs = request.url.path in ("/docs", "/redoc") or request.url.path.startswith("/docs/")
-        response.headers.setdefault("Content-Security-Policy", DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in security_headers(request.url.path).items():
+            response.headers.setdefault(name, value)
         return response

@@ -8,6 +8,11 @@ from pathlib import Path
 
 from indexer.layout import DEFAULT_INDEX_DIR
 
+# Page limits are part of the API contract (and of its OpenAPI schema), so they are constants.
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -16,11 +21,7 @@ class Settings:
     # Every search is stopped after this many seconds (TOWNSHIP_SEARCH_TIMEOUT).
     search_timeout: float = field(default_factory=lambda: float(os.environ.get("TOWNSHIP_SEARCH_TIMEOUT", "5")))
     max_query_chars: int = 500
-    max_page_size: int = 100
-    default_page_size: int = 10
-    max_page: int = 10_000
     max_filter_values: int = 50  # selected values per facet
-    export_limit: int = 200_000
 
 
 def load_settings() -> Settings:

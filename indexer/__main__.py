@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,17 +21,24 @@ from indexer.read import MAX_FILE_BYTES
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "reports"
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-align in a terminal column: ideographs take two cells."""
+    cells = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(1, width - cells)
+
+
 def _summary(report) -> str:
     lines = [
         f"indexed {len(report.documents)} documents, {report.passages} passages, {report.chars} characters "
         f"in {report.seconds:.1f} s ({report.chars_per_second:,.0f} characters/s)",
         f"index: {report.generation}",
         "",
-        f"{'document':<28} {'township':<10} {'county':<8} {'year':<7} {'kind':<4} passages",
+        _pad("document", 30) + _pad("township", 12) + _pad("county", 10) + _pad("year", 7) + _pad("kind", 6) + "passages",
     ]
     for doc in report.documents:
         year = f"{doc.year}{'*' if doc.year_inferred else ''}" if doc.year else "?"
-        lines.append(f"{doc.source[:28]:<28} {doc.township or '?':<10} {doc.county or '?':<8} {year:<7} {doc.kind:<4} {doc.passages}")
+        cells = (doc.source[:28], 30), (doc.township or "?", 12), (doc.county or "?", 10), (year, 7), (doc.kind, 6)
+        lines.append("".join(_pad(text, width) for text, width in cells) + str(doc.passages))
         for correction in doc.corrections:
             lines.append(f"    corrected by metadata file: {correction}")
         for warning in doc.warnings:

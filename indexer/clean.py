@@ -25,6 +25,7 @@ PINYIN_GLOSS = re.compile(
 STRAY = re.compile("[\u2800-\u28ff\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _PUBLISHER_LABEL = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:]\s*([^\s:]+?)(?=\s|发布|点击|$)")
+_INDEX_NUMBER = re.compile(r"索引号\s*[:]\s*([0-9a-z][0-9a-z_/\-.]*)")
 _DATE_LABEL = re.compile(r"(?:发布时间|发布日期|成文日期)\s*[:]\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
 
 
@@ -36,7 +37,11 @@ class CleanText:
 
 
 def remove_pinyin(text: str) -> str:
-    return PINYIN_GLOSS.sub("", text)
+    for _ in range(3):  # a second gloss right after the first (字(zì)（zì）) only shows once the first is gone
+        text, removed = PINYIN_GLOSS.subn("", text)
+        if not removed:
+            break
+    return text
 
 
 def remove_stray(text: str) -> str:
@@ -53,14 +58,17 @@ def iso_date(text: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def web_metadata(normalized_line: str) -> dict[str, str]:
-    """发布机构 / 发布时间 from one (normalized) line of a scraped page."""
+def web_metadata(line: str) -> dict[str, str]:
+    """发布机构 / 发布时间 / 索引号 a line of a scraped page states; the publisher as written."""
+    folded = normalize(line)
     found: dict[str, str] = {}
-    if match := _PUBLISHER_LABEL.search(normalized_line):
-        found["publisher"] = match.group(1)
-    if match := _DATE_LABEL.search(normalized_line):
+    if match := _PUBLISHER_LABEL.search(folded):
+        found["publisher"] = line[match.start(1) : match.end(1)]
+    if match := _DATE_LABEL.search(folded):
         if date := iso_date(match.group(1)):
             found["published"] = date
+    if match := _INDEX_NUMBER.search(folded):
+        found["index_number"] = line[match.start(1) : match.end(1)]
     return found
 
 
@@ -77,12 +85,7 @@ def clean(text: str) -> CleanText:
             continue
         folded = normalize(line)
         if folded.startswith(drop_prefixes) or folded in drop_lines:
-            # Keep the publisher and date a web page states, and the original display form
-            # of the publisher (normalize() folds only width and script).
-            for key, value in web_metadata(folded).items():
-                if key == "publisher":
-                    start = folded.find(value)
-                    value = line[start : start + len(value)]
+            for key, value in web_metadata(line).items():
                 result.metadata.setdefault(key, value)
             continue
         result.lines.append(line)

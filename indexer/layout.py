@@ -24,6 +24,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -72,17 +73,50 @@ def read_manifest(generation: Path) -> dict:
     return json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
 
 
+# The build lock this process holds, so that processes forked during a build can let go of it.
+_held_lock: tuple[int, int] | None = None  # (builder pid, lock file descriptor)
+
+
+def _forked_during_build() -> None:
+    """In a process forked while a build holds the lock (Whoosh's indexing workers).
+
+    The child inherits the lock (``flock`` belongs to the open file, not the process), and if
+    the builder is killed (``kill -9``, SIGTERM) Whoosh's workers wait for work forever: the
+    lock would stay taken and every later build refused. So the child drops its reference to
+    the lock file and exits as soon as the builder is gone.
+    """
+    if _held_lock is None:
+        return
+    builder, descriptor = _held_lock
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, descriptor)  # the number stays valid; the lock file is no longer open here
+    os.close(devnull)
+
+    def watch() -> None:
+        while os.getppid() == builder:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="builder-watch", daemon=True).start()
+
+
+os.register_at_fork(after_in_child=_forked_during_build)
+
+
 @contextmanager
 def build_lock(index_dir: Path):
+    global _held_lock
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise RuntimeError(f"another build is running in {index_dir}") from None
+        _held_lock = (os.getpid(), handle.fileno())
         try:
             yield
         finally:
+            _held_lock = None
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

@@ -19,7 +19,7 @@ from indexer.clean import iso_date
 from indexer.normalize import is_cjk, normalize
 from indexer.structure import PassageDraft
 
-FIELDS = ("title", "township", "county", "year", "kind", "publisher", "published")
+FIELDS = ("title", "township", "county", "year", "kind", "publisher", "published", "index_number")
 
 
 @dataclass
@@ -32,6 +32,7 @@ class ReportMetadata:
     kind: str = "其他"
     publisher: str | None = None
     published: str | None = None
+    index_number: str | None = None  # 索引号 of a government web page
     evidence: dict[str, str] = field(default_factory=dict)
 
 
@@ -228,6 +229,7 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
     signed_by, signed_on = extract_signature(lines, rules) if drafts and drafts[-1].section == "其他" else (None, None)
     meta.publisher = format_metadata.get("publisher") or signed_by
     meta.published = format_metadata.get("published") or signed_on
+    meta.index_number = format_metadata.get("index_number")
     meta.township, meta.evidence["township"] = extract_township(text, meta.title, meta.publisher, rules)
     meta.county, meta.evidence["county"] = extract_county(text, meta.township, rules)
     meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules)

@@ -85,6 +85,7 @@ def process_text(
         chars=sum(len(p.text) for p in passages),
         passages=len(passages),
         order=order,
+        index_number=meta.index_number,
         warnings=warnings,
         corrections=corrections,
     )

@@ -31,6 +31,7 @@ class Document:
     chars: int
     passages: int
     order: int  # position in the collection's document order
+    index_number: str | None = None  # 索引号 of a government web page
     warnings: list[str] = field(default_factory=list)
     corrections: list[str] = field(default_factory=list)
 

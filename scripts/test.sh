@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything (Python packages, and chromium + CJK fonts for the browser tests), run all tests.
+# Install everything (Python packages; chromium + CJK fonts for the browser tests; .doc converters), run all tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh

@@ -189,7 +189,9 @@ def parse(raw: str) -> ParsedQuery:
     root = _Parser(tokens).parse_or(0)
     # A dangling OR (``光伏 OR``) simply drops out; a query that is only "OR" searches for it.
     if root is None and any(t.kind == "or" for t in tokens):
-        root = Term(normalize(tokens[0].original), original=tokens[0].original)
+        # The first token with text: ``( OR`` starts with a parenthesis, which has none.
+        first = next(t for t in tokens if t.original.strip())
+        root = Term(normalize(first.original), original=first.original)
     terms = list(dict.fromkeys(_positive_terms(root)))
     return ParsedQuery(raw=raw, root=root, terms=terms)
 

@@ -121,6 +121,7 @@ class DocumentView:
     publisher: str | None
     published: str | None
     passages: list[PassageView]
+    index_number: str | None = None
 
 
 @dataclass

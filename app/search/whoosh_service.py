@@ -55,7 +55,7 @@ from indexer import analysis, domain, layout, records
 from indexer.records import HEADING_SEPARATOR
 from indexer.whoosh_sink import THEME_SEPARATOR
 
-SCORED_FIELDS = ("words", "heading_words", "unigram")
+SCORED_FIELDS = ("words", "heading_words", "unigram", "bigram")
 
 HEADING_BOOST = 2.0
 CACHE_ENTRIES = 256
@@ -215,6 +215,16 @@ class IndexState:
                     self._cached_size -= _size(dropped)
         return value
 
+    def count(self, facet: str, docs) -> Counter:
+        """How many of ``docs`` have each value of ``facet`` (unknown values left out)."""
+        column = self.values[facet]
+        if facet == "theme":
+            counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
+        else:
+            counts = Counter(map(column.__getitem__, docs))
+        counts.pop("", None)
+        return counts
+
     def year_of(self, docnum: int) -> int:
         year = self.values["year"][docnum]
         return int(year) if year else 0
@@ -295,33 +305,43 @@ class WhooshSearchService:
 
         return state.cached(("exact", text), compute)
 
-    def _scores(self, state: IndexState, words: list[str], deadline: Deadline) -> tuple[dict[int, float], list[set[int]]]:
-        """BM25 per passage over ``words`` (heading path boosted), and each word's body passages.
+    def _bm25_blocks(self, state: IndexState, field: str, term: str, deadline: Deadline) -> Iterator[tuple[list[int], list[float]]]:
+        """BM25 of one term in one field, block by block: (document numbers, scores).
 
-        The same sums as Whoosh's BM25F scorer posting by posting (same formula, statistics and
-        order of additions), over whole decoded blocks."""
+        What Whoosh's BM25F scorer gives posting by posting (same formula and statistics),
+        over whole decoded blocks."""
         searcher = state.searcher()
-        reader = searcher.reader()
+        if (field, term) not in searcher.reader():
+            return
         weighting = state.weighting
         K1 = weighting.K1
+        B = weighting._field_B.get(field, weighting.B)
+        idf = searcher.idf(field, term)
+        avgfl = searcher.avg_field_length(field) or 1
+        lengths = state.lengths[field]
+        for ids, weights in state.blocks(field, term, deadline):
+            yield ids, [idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths[d] / avgfl))) for d, tf in zip(ids, weights)]
+
+    def _bm25(self, state: IndexState, field: str, term: str, deadline: Deadline) -> dict[int, float]:
+        """BM25 of one term in one field, for every passage that has it."""
+        scores: dict[int, float] = {}
+        for ids, values in self._bm25_blocks(state, field, term, deadline):
+            scores.update(zip(ids, values))
+        return scores
+
+    def _scores(self, state: IndexState, words: list[str], deadline: Deadline) -> tuple[dict[int, float], list[set[int]]]:
+        """BM25 per passage over ``words`` (heading path boosted), and each word's body passages."""
         scores: dict[int, float] = {}
         body_sets: list[set[int]] = []
         for word in words:
             body: set[int] = set()
-            for field, boost in (("words", 1.0), ("heading_words", HEADING_BOOST), ("unigram", 1.0)):
+            for field, weight in (("words", 1.0), ("heading_words", HEADING_BOOST), ("unigram", 1.0)):
                 if field == "unigram" and len(word) != 1:
                     continue
-                if (field, word) not in reader:
-                    continue
-                idf = searcher.idf(field, word)
-                avgfl = searcher.avg_field_length(field) or 1
-                B = weighting._field_B.get(field, weighting.B)
-                lengths = state.lengths[field]
                 get = scores.get
-                for ids, weights in state.blocks(field, word, deadline):
-                    for docnum, tf in zip(ids, weights):
-                        bm25 = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths[docnum] / avgfl)))
-                        scores[docnum] = get(docnum, 0.0) + boost * bm25
+                for ids, values in self._bm25_blocks(state, field, word, deadline):
+                    for docnum, score in zip(ids, values):
+                        scores[docnum] = get(docnum, 0.0) + weight * score
                     if field != "heading_words":
                         body.update(ids)
             body_sets.append(body)
@@ -332,6 +352,11 @@ class WhooshSearchService:
             exact = self._exact(state, term.text, deadline)
             words = list(dict.fromkeys(analysis.query_words(term.text)))
             scores, body_sets = self._scores(state, words, deadline)
+            if len(term.text) == 2:
+                # A two-character string jieba does not keep as a word (强村) still ranks by
+                # how often it occurs: its bigram's BM25.
+                for docnum, score in self._bm25(state, "bigram", term.text, deadline).items():
+                    scores[docnum] = scores.get(docnum, 0.0) + score
             docs = set(exact.docs)
             # Words found separately count as a match only for several real words (光伏 项目),
             # not for fragments such as 1 + 3 + n or single characters.
@@ -407,12 +432,7 @@ class WhooshSearchService:
             for other, docset in filters.items():
                 if other != facet:
                     docs = docs & docset if len(docs) > len(docset) else docset & docs
-            column = state.values[facet]
-            if facet == "theme":
-                counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
-            else:
-                counts = Counter(map(column.__getitem__, docs))
-            counts.pop("", None)
+            counts = state.count(facet, docs)
             selected = request.selected(facet)
             for value in selected:
                 counts.setdefault(value, 0)
@@ -559,29 +579,23 @@ class WhooshSearchService:
         deadline = Deadline(self.timeout_seconds)
         docs = self._result_docs(state, request, deadline)[-1]
 
-        def buckets(facet: str) -> Counter:
-            column = state.values[facet]
-            if facet == "theme":
-                counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
-            else:
-                counts = Counter(map(column.__getitem__, docs))
-            counts.pop("", None)
-            return counts
+        def by_count(facet: str) -> list[CountBucket]:
+            return [CountBucket(v, c) for v, c in sorted(state.count(facet, docs).items(), key=lambda kv: (-kv[1], kv[0]))]
 
-        years = buckets("year")
         return Trends(
-            by_year=[CountBucket(v, c) for v, c in sorted(years.items())],
-            by_township=[CountBucket(v, c) for v, c in sorted(buckets("township").items(), key=lambda kv: (-kv[1], kv[0]))],
-            by_theme=[CountBucket(v, c) for v, c in sorted(buckets("theme").items(), key=lambda kv: (-kv[1], kv[0]))],
+            by_year=[CountBucket(v, c) for v, c in sorted(state.count("year", docs).items())],
+            by_township=by_count("township"),
+            by_theme=by_count("theme"),
         )
 
     def export(self, request: SearchRequest) -> Iterator[Hit]:
+        # Not a generator: whatever can fail (no index, the time limit) fails here, before a
+        # streamed response has started and could only be cut off; the iterator just reads.
         state = self._current()  # may open a new generation: not part of the query's time
         deadline = Deadline(self.timeout_seconds)
         parsed, match, expanded, _, _, docs = self._result_docs(state, request, deadline)
         ordered = sorted(docs, key=self._order_key(state, request, match))
-        for docnum in ordered:
-            yield self._hit(state, docnum, [], with_snippet=False)
+        return (self._hit(state, docnum, [], with_snippet=False) for docnum in ordered)
 
     def similar(self, passage_id: str, limit: int = 5) -> list[SimilarPassage] | None:
         state = self._current()
@@ -631,8 +645,10 @@ class WhooshSearchService:
             if not terms[i].startswith(folded):
                 break
             candidates.append((freqs[i], terms[i]))
-        ranked = [t for _, t in heapq.nlargest(limit * 2, candidates)]
-        return list(dict.fromkeys(townships + [t for t in ranked if t != folded]))[:limit]
+        ranked = [(t, f) for f, t in heapq.nlargest(limit * 3, candidates) if t != folded]
+        # A fragment that almost always occurs inside a longer suggestion (百香 in 百香果) is noise.
+        whole = [t for t, f in ranked if not any(u != t and u.startswith(t) and g >= 0.8 * f for u, g in ranked)]
+        return list(dict.fromkeys(townships + whole))[:limit]
 
 
 def _size(match: Match) -> int:
@@ -683,5 +699,6 @@ def _document_view(record: records.Document, passages: list[PassageView]) -> Doc
         publisher=record.publisher,
         published=record.published,
         passages=passages,
+        index_number=record.index_number,
     )
 

@@ -1,0 +1,179 @@
+"""Metadata, structure, sections and themes of the real bundled reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer import domain, metadata
+from indexer.pipeline import process_text
+from indexer.read import SourceText
+from indexer.structure import MAX_PASSAGE_CHARS, SECTIONS
+from tests.conftest import DATA_DIR, GUIZHUMAO, TANGYANG, TEMPLATE, ZHAITAN, ZUSHIDIAN
+
+
+@pytest.mark.parametrize(
+    "doc_id, township, county, year, inferred, kind",
+    [
+        (TANGYANG, "汤垟乡", None, 2023, False, "年度"),
+        (ZUSHIDIAN, "祖师殿镇", "溆浦县", 2023, False, "半年"),
+        (ZHAITAN, "斋坛乡", None, 2024, False, "年度"),
+        (GUIZHUMAO, "桂竹帽镇", "寻乌县", 2023, False, "年度"),
+        (TEMPLATE, None, None, 2020, True, "年度"),
+    ],
+)
+def test_document_metadata_from_the_text(processed, doc_id, township, county, year, inferred, kind):
+    document = processed[doc_id].document
+    assert (document.township, document.county, document.year, document.year_inferred, document.kind) == (
+        township,
+        county,
+        year,
+        inferred,
+        kind,
+    )
+    for passage in processed[doc_id].passages:
+        assert (passage.township, passage.county, passage.year) == (township, county, year)
+
+
+def test_publisher_and_date_when_stated(processed):
+    assert (processed[ZHAITAN].document.publisher, processed[ZHAITAN].document.published) == ("斋坛乡人民政府", "2025-05-21")
+    assert processed[ZHAITAN].document.title == "斋坛乡2024年工作总结和2025年工作计划"
+    assert processed[ZUSHIDIAN].document.publisher == "溆浦县祖师殿镇人民政府"  # signed at the end
+    assert processed[TANGYANG].document.publisher is None
+
+
+def test_the_template_never_yields_a_fake_township_or_year(processed):
+    report = processed[TEMPLATE]
+    assert report.document.township is None
+    assert any("township unknown" in w for w in report.document.warnings)
+    text = "\n".join(p.text for p in report.passages)
+    rules = domain.load_rules()
+    assert metadata.township_candidates(text, rules) == {}
+
+
+def test_metadata_does_not_come_from_file_names(processed):
+    """The same text under another name gives the same metadata."""
+    source = SourceText((DATA_DIR / f"{GUIZHUMAO}.txt").read_text(encoding="utf-8"), "utf-8")
+    renamed = process_text(source, "祖师殿镇_2019", "祖师殿镇_2019.txt")
+    assert (renamed.document.township, renamed.document.year) == ("桂竹帽镇", 2023)
+
+
+def test_metadata_overrides_win_and_are_reported():
+    source = SourceText((DATA_DIR / f"{TEMPLATE}.txt").read_text(encoding="utf-8"), "utf-8")
+    corrected = process_text(source, "t", overrides={"township": "大均乡", "year": 2021, "county": "景宁畲族自治县"})
+    document = corrected.document
+    assert (document.township, document.year, document.year_inferred, document.county) == ("大均乡", 2021, False, "景宁畲族自治县")
+    assert any("township" in c and "大均乡" in c for c in document.corrections)
+    assert all(p.township == "大均乡" and p.year == 2021 for p in corrected.passages)
+
+
+def _passage(processed, doc_id, fragment):
+    matches = [p for p in processed[doc_id].passages if fragment in p.text]
+    assert matches, fragment
+    return matches[0]
+
+
+@pytest.mark.parametrize(
+    "doc_id, fragment, section",
+    [
+        (TANGYANG, "党员教育管理不够有力", "问题"),
+        (TANGYANG, "2023年汤垟乡以习近平", "其他"),  # preamble
+        (TANGYANG, "集体经济量质齐飞", "总结"),
+        (TANGYANG, "掀起大干项目新热潮", "计划"),
+        (ZUSHIDIAN, "这半年,我们着力加强自身建设", "总结"),  # 主要成效及亮点
+        (ZUSHIDIAN, "村级工作力量相对薄弱", "问题"),
+        (ZUSHIDIAN, "坚持民生优先", "计划"),
+        (ZUSHIDIAN, "溆浦县祖师殿镇人民政府", "其他"),  # signature
+        (ZHAITAN, "在肯定成绩的同时更要正视不足", "问题"),  # a problem paragraph without a heading
+        (ZHAITAN, "表示衷心的感谢", "其他"),  # closing words
+        (ZHAITAN, "以更快步伐实施经济动能提升工程", "计划"),
+        (GUIZHUMAO, "出臺百香果納入產業保險政策", "建议"),
+        (GUIZHUMAO, "基層黨建水平還有待提升", "问题"),
+        (GUIZHUMAO, "瞄準百香果龍頭產業擺位", "计划"),
+        (TEMPLATE, "“十三五”规划的收官之年", "总结"),
+        (TEMPLATE, "今后五年的发展指导思想", "计划"),
+    ],
+)
+def test_sections_of_known_passages(processed, doc_id, fragment, section):
+    assert _passage(processed, doc_id, fragment).section == section
+
+
+def test_section_values_are_exactly_the_five(passages):
+    assert {p.section for p in passages} == set(SECTIONS)
+
+
+@pytest.mark.parametrize(
+    "doc_id, fragment, heading",
+    [
+        (TANGYANG, "集体经济量质齐飞", "一、2023年工作总结 › (二)砥砺奋进抓项目、促共富…"),
+        (TANGYANG, "党建责任压力传导力度强度不够", "二、存在突出问题 › (一)党员教育管理不够有力"),
+        (ZUSHIDIAN, "组织全体干部职工、驻村工作队长", "一、上半年工作开展情况 › (一)大力抓党建、提作风… › 2.坚持理论引领,筑牢思想“主心骨”"),
+        (ZHAITAN, "仅用2周时间完成花田坌村", "2024年工作总结 › (一)一年来… › 一是项目建设蹄疾步稳"),
+        (ZHAITAN, "2025年是“十四五”规划的收官之年", "2025年工作计划"),
+        (GUIZHUMAO, "召開黨委理論學習中心組11次", "一、2023年工作總結 › (一)聚焦全面從嚴治黨,黨的建設持續增強 › 一是強化思想政治建設"),
+    ],
+)
+def test_heading_paths(processed, doc_id, fragment, heading):
+    assert _passage(processed, doc_id, fragment).heading == heading
+
+
+def test_headings_are_passages_too(processed):
+    headings = [p for p in processed[ZHAITAN].passages if p.is_heading]
+    assert [(p.level, p.text) for p in headings[:3]] == [
+        (0, "斋坛乡2024年工作总结和2025年工作计划"),
+        (1, "2024年工作总结"),
+        (2, "(一)一年来,我们聚力抓项目、育产业、提质量,发展实力持续增强。"),
+    ]
+    assert any(p.level == 1 and p.text == "2025年工作计划" for p in headings)
+
+
+def test_long_paragraphs_split_at_sentence_ends(passages):
+    long_pieces = [p for p in passages if len(p.text) > MAX_PASSAGE_CHARS]
+    assert long_pieces == []
+    split = {}
+    for p in passages:
+        split.setdefault((p.doc_id, p.paragraph), []).append(p)
+    multi = [group for group in split.values() if len(group) > 1]
+    assert multi, "the reports have paragraphs over 400 characters"
+    for group in multi:
+        for piece in group[:-1]:
+            assert piece.text[-1] in "。；;！!？?”", piece.text[-20:]
+
+
+def test_passage_ids_are_stable_and_ordered(processed):
+    for doc_id, report in processed.items():
+        ids = [p.passage_id for p in report.passages]
+        assert ids == [f"{doc_id}-{i:04d}" for i in range(len(ids))]
+    source = SourceText((DATA_DIR / f"{TANGYANG}.txt").read_text(encoding="utf-8"), "utf-8")
+    again = process_text(source, TANGYANG)
+    assert [(p.passage_id, p.text) for p in again.passages] == [(p.passage_id, p.text) for p in processed[TANGYANG].passages]
+
+
+def test_text_is_shown_as_written_without_pinyin(processed):
+    texts = [p.text for p in processed[GUIZHUMAO].passages]
+    assert any("鎮" in t for t in texts)
+    assert not any("(zh" in t or "è" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    "doc_id, fragment, theme",
+    [
+        (GUIZHUMAO, "牢牢抓住百香果這一龍頭產業", "产业发展"),
+        (ZHAITAN, "深化信访源头治理", "社会治理"),
+        (TANGYANG, "新申请低保5户6人", "民生保障"),
+        (TANGYANG, "完成全乡156名党员档案清查", "党的建设"),
+        (ZUSHIDIAN, "全面落实安全生产责任制", "安全生产"),
+        (ZHAITAN, "引进高校毕业生48人", "人才招商"),
+        (TANGYANG, "拆除违法建筑1095平方米", "生态环境"),
+    ],
+)
+def test_themes_of_known_passages(processed, doc_id, fragment, theme):
+    passage = _passage(processed, doc_id, fragment)
+    assert theme in passage.themes
+    assert 1 <= len(passage.themes) <= 3
+
+
+def test_theme_names_are_the_taxonomy(passages):
+    names = set(domain.load_themes().names)
+    assert names == {"党的建设", "产业发展", "项目建设", "乡村振兴", "生态环境", "民生保障", "社会治理", "安全生产", "文化旅游", "人才招商", "政府建设"}
+    used = {t for p in passages for t in p.themes}
+    assert used <= names and len(used) == len(names)
