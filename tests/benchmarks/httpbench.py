@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -15,12 +14,7 @@ from pathlib import Path
 
 from indexer.domain import PROJECT_ROOT
 from tests.benchmarks import procs
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.server import free_port
 
 
 class Server:

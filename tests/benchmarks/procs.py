@@ -8,30 +8,9 @@ import threading
 import time
 from pathlib import Path
 
+from tests.server import descendants as tree  # pid and every process below it
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            try:
-                found += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return found
-
-
-def tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants."""
-    pids, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        pids.append(current)
-        queue += _children(current)
-    return pids
 
 
 def _rollup(pid: int) -> tuple[int, int]:
