@@ -13,8 +13,10 @@ Both sides import this module, so what is indexed and what is looked up can neve
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import Counter
+from math import log
 
 import jieba
 
@@ -35,13 +37,65 @@ _tokenizer: jieba.Tokenizer | None = None
 _lock = threading.Lock()
 
 
+class _Tokenizer(jieba.Tokenizer):
+    """jieba's tokenizer with its two inner loops (``get_DAG``, ``calc``) written for speed.
+
+    Same dictionary, same arithmetic in the same order, same tie-breaking: the same words
+    (checked against jieba on whole corpora). Half of jieba's time was these loops."""
+
+    def get_DAG(self, sentence):
+        self.check_initialized()
+        get = self.FREQ.get
+        n = len(sentence)
+        dag = {}
+        for k in range(n):
+            ends = []
+            i = k
+            freq = get(sentence[k])
+            while freq is not None:  # a word, or the prefix of one
+                if freq:
+                    ends.append(i)
+                i += 1
+                if i >= n:
+                    break
+                freq = get(sentence[k : i + 1])
+            dag[k] = ends or [k]
+        return dag
+
+    def calc(self, sentence, DAG, route):
+        n = len(sentence)
+        route[n] = (0, 0)
+        logtotal = log(self.total)
+        scores = self._scores
+        get = self.FREQ.get
+        for idx in range(n - 1, -1, -1):
+            best = None
+            for x in DAG[idx]:
+                word = sentence[idx : x + 1]
+                score = scores.get(word)
+                if score is None:
+                    score = scores[word] = log(get(word) or 1) - logtotal
+                candidate = (score + route[x + 1][0], x)
+                if best is None or candidate > best:  # max(): the first of equals, larger x on ties
+                    best = candidate
+            route[idx] = best
+
+    @property
+    def _scores(self) -> dict[str, float]:
+        cache = self.__dict__.get("_score_cache")
+        if cache is None or self.__dict__.get("_score_total") != self.total:
+            cache = self.__dict__["_score_cache"] = {}
+            self.__dict__["_score_total"] = self.total
+        return cache
+
+
 def tokenizer() -> jieba.Tokenizer:
     """The one jieba tokenizer, with the domain user dictionary loaded (lazily, once)."""
     global _tokenizer
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                tok = jieba.Tokenizer()
+                tok = _Tokenizer()
                 tok.initialize()
                 path = domain.userdict_path()
                 if path.exists():
@@ -50,8 +104,13 @@ def tokenizer() -> jieba.Tokenizer:
     return _tokenizer
 
 
+# Any Unicode letter or digit (``\w`` is str.isalnum() plus "_"): such a token is a word at
+# once; the few others (punctuation, symbols) are checked character by character.
+_ALNUM = re.compile(r"[^\W_]")
+
+
 def _is_token(token: str) -> bool:
-    return any(is_word_char(c) for c in token)
+    return _ALNUM.search(token) is not None or any(is_word_char(c) for c in token)
 
 
 def unigram_counts(normalized: str) -> Counter:

@@ -1,7 +1,9 @@
 """Stage 8, build: every report of a folder through the pipeline into a new index generation.
 
-Records stream through: each report's passages go to the JSON Lines sink and the Whoosh sink
-as soon as they are made, so memory stays flat however large the collection.
+Reports go through the pipeline in ``procs`` processes (:class:`indexer.whoosh_sink.IndexBuilder`),
+each indexing the passages it makes into its own Whoosh segments; the main process writes the
+JSON Lines records in report order as results come back. Memory is bounded by the segment
+size, however large the collection.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from indexer import domain, layout, records, whoosh_sink
 from indexer.pipeline import doc_id_for, process
-from indexer.read import MAX_FILE_BYTES, UnreadableReport, discover
+from indexer.read import MAX_FILE_BYTES, ReportFile, UnreadableReport, discover
 from indexer.records import Document, Passage
 
 
@@ -81,25 +83,35 @@ def build(
         try:
             passages_file = (workspace / "passages.jsonl").open("w", encoding="utf-8")
 
-            def stream() -> Iterator[tuple[int, Passage]]:
-                for order, (file, doc_id) in enumerate(zip(files, ids)):
-                    try:
-                        processed = process(file, doc_id, order, _overrides_for(overrides, file.relative, doc_id))
-                    except UnreadableReport as error:
-                        report.skipped.append((file.relative, str(error)))
-                    except Exception as error:  # a report must never stop the others
-                        report.skipped.append((file.relative, f"could not be processed ({type(error).__name__}: {error})"))
-                    else:
-                        report.documents.append(processed.document)
-                        report.chars += processed.document.chars
-                        for passage in processed.passages:
-                            passages_file.write(records.to_json(passage) + "\n")
-                            yield processed.document.order, passage
-                    if on_report:
-                        on_report(file.relative)
+            def work(job: tuple[int, ReportFile, str]) -> tuple[tuple, list[tuple[int, Passage]]]:
+                """One report through the pipeline (in an indexing process when procs > 1)."""
+                order, file, doc_id = job
+                try:
+                    processed = process(file, doc_id, order, _overrides_for(overrides, file.relative, doc_id))
+                except UnreadableReport as error:
+                    return (file.relative, None, str(error)), []
+                except Exception as error:  # a report must never stop the others
+                    return (file.relative, None, f"could not be processed ({type(error).__name__}: {error})"), []
+                lines = "".join(records.to_json(passage) + "\n" for passage in processed.passages)
+                return (file.relative, processed.document, lines), [(order, p) for p in processed.passages]
 
+            sink = whoosh_sink.IndexBuilder(workspace / "whoosh", procs=procs)
+            if sink.procs > 1:
+                # Every stage loads its tables lazily (jieba's part-of-speech tags take a second):
+                # load them here once, so the forked indexing processes share them.
+                work((0, files[0], ids[0]))
+            jobs = ((order, file, doc_id) for order, (file, doc_id) in enumerate(zip(files, ids)))
             with passages_file:
-                report.passages = whoosh_sink.write(workspace / "whoosh", stream(), procs=procs)
+                for relative, document, outcome in sink.map(work, jobs):  # in report order
+                    if document is None:
+                        report.skipped.append((relative, outcome))
+                    else:
+                        report.documents.append(document)
+                        report.chars += document.chars
+                        passages_file.write(outcome)
+                    if on_report:
+                        on_report(relative)
+            report.passages = sink.commit()
             if not report.documents:
                 reasons = "".join(f"\n  {f}: {r}" for f, r in report.skipped)
                 raise BuildFailed(f"none of the {len(files)} report files in {data_dir} could be indexed:{reasons}")

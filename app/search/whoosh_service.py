@@ -17,18 +17,21 @@ a second or two, without a restart; a broken one is ignored and the old one kept
 from __future__ import annotations
 
 import heapq
+import json
 import threading
 import time
+from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
-from whoosh import index as whoosh_index
-from whoosh import query as wq
 from whoosh import scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.filedb.filestore import FileStorage
+from whoosh.util.numeric import byte_to_length
 
 from app.search import highlight
 from app.search.query import And, Node, Not, Or, ParsedQuery, Term, parse
@@ -52,10 +55,16 @@ from indexer import analysis, domain, layout, records
 from indexer.records import HEADING_SEPARATOR
 from indexer.whoosh_sink import THEME_SEPARATOR
 
+SCORED_FIELDS = ("words", "heading_words", "unigram", "bigram")
+
 HEADING_BOOST = 2.0
 CACHE_ENTRIES = 256
 CACHE_MAX_DOCS = 50_000
+# The cached matches together hold at most this many (document, score) entries: a match of a
+# common word holds a set and two dicts over most of the collection (about 100 bytes each).
+CACHE_BUDGET = 1_500_000
 RELOAD_CHECK_SECONDS = 1.0
+USE_MMAP = False
 
 
 @dataclass
@@ -83,27 +92,34 @@ class IndexState:
     def __init__(self, generation: Path):
         self.generation = generation
         self.manifest = layout.read_manifest(generation)
-        self.ix = whoosh_index.open_dir(str(generation / "whoosh"))
+        # Segment files are read, not memory-mapped: every thread's searcher would map them
+        # again, and each mapping counts the file's pages in the server's resident memory.
+        self.ix = FileStorage(str(generation / "whoosh"), supports_mmap=USE_MMAP).open_index()
         self.documents = {d.doc_id: d for d in records.read_jsonl(generation / "documents.jsonl", records.Document)}
         self.weighting = scoring.BM25F()
+        analysis.tokenizer()  # load jieba now rather than in the first search (a second or two)
         self._local = threading.local()
         self._cache: OrderedDict = OrderedDict()
+        self._cached_size = 0
         self._cache_lock = threading.Lock()
         self._suggestions: tuple[list[str], list[int]] | None = None
         with self.ix.reader() as reader:
             self.size = reader.doc_count_all()
 
-            def column(name: str) -> list:
-                return list(reader.column_reader(name))
+            shared: dict = {}  # one object per distinct value: a few thousand, not one per passage
+            themes: dict[str, tuple[str, ...]] = {}
 
-            self.passage_ids = column("passage_id")
+            def column(name: str) -> list:
+                return [shared.setdefault(v, v) for v in reader.column_reader(name)]
+
+            self.passage_ids = list(reader.column_reader("passage_id"))
             self.doc_ids = column("doc_id")
-            self.position = column("position")
+            self.position = array("q", reader.column_reader("position"))
             self.values = {
                 "township": column("township"),
                 "year": column("year"),
                 "section": column("section"),
-                "theme": [tuple(k.split(THEME_SEPARATOR)) if k else () for k in column("theme_key")],
+                "theme": [themes.setdefault(k, tuple(k.split(THEME_SEPARATOR)) if k else ()) for k in column("theme_key")],
             }
         self.all_docs = frozenset(range(self.size))
         self.docnum = {pid: i for i, pid in enumerate(self.passage_ids)}
@@ -119,7 +135,25 @@ class IndexState:
         for docnum in sorted(range(self.size), key=self.position.__getitem__):
             by_doc.setdefault(self.doc_ids[docnum], []).append(docnum)
         self.doc_docnums = by_doc
-        analysis.tokenizer()  # load jieba now, not during the first search
+        # Normalized passage texts by document number: a string found through its rarest
+        # bigrams is confirmed by a substring test, which is what "contains" means.
+        self.texts: list[str] = [""] * self.size
+        with (generation / "passages.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                docnum = self.docnum.get(record["passage_id"])
+                if docnum is not None:
+                    self.texts[docnum] = analysis.normalize(record["text"])
+        # Field lengths by document number (what BM25 reads for every posting).
+        self.lengths: dict[str, array] = {field: array("I") for field in SCORED_FIELDS}
+        with self.ix.reader() as reader:
+            for leaf, _ in reader.leaf_readers():
+                for field in SCORED_FIELDS:
+                    column = f"_{field}_len"
+                    perdoc = leaf._perdoc
+                    count = leaf.doc_count_all()
+                    values = perdoc.column_reader(column, LENGTHS_COLUMN) if perdoc.has_column(column) else [0] * count
+                    self.lengths[field].extend(byte_to_length(b) if b else 0 for b in values)
 
     # -- per-thread searchers (Whoosh readers are not shared between threads)
 
@@ -130,17 +164,55 @@ class IndexState:
             self._local.searcher = searcher
         return searcher
 
+    def blocks(self, field: str, term: str, deadline: "Deadline") -> Iterator[tuple[list[int], Sequence[float]]]:
+        """(document numbers, weights) of a term's postings, a block at a time.
+
+        Whoosh's matcher answers posting by posting (a method call and a scorer per posting);
+        here each block is decoded at once (one unpickle, ``accumulate`` for the ids)."""
+        for leaf, offset in self.searcher().leaf_searchers():
+            reader = leaf.reader()
+            if (field, term) not in reader:
+                continue
+            matcher = reader.postings(field, term)
+            if not isinstance(matcher, W3LeafMatcher):  # another codec: posting by posting
+                ids, weights = [], []
+                while matcher.is_active():
+                    ids.append(matcher.id() + offset)
+                    weights.append(matcher.weight())
+                    matcher.next()
+                yield ids, weights
+                continue
+            while True:
+                if matcher._data is None:
+                    matcher._read_data()
+                deltas, weights, _ = matcher._data
+                count = matcher._blocklength
+                ids = list(accumulate(deltas, initial=offset))[1:]
+                if weights is None:
+                    weights = [1.0] * count
+                elif isinstance(weights, float):
+                    weights = [weights] * count
+                yield ids, weights
+                deadline.check()
+                if matcher._lastblock:
+                    break
+                matcher._goto(matcher._nextoffset)
+
     def cached(self, key, compute):
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         value = compute()
-        if len(value.docs) <= CACHE_MAX_DOCS:
+        size = _size(value)
+        if len(value.docs) <= CACHE_MAX_DOCS and size <= CACHE_BUDGET // 4:
             with self._cache_lock:
-                self._cache[key] = value
-                while len(self._cache) > CACHE_ENTRIES:
-                    self._cache.popitem(last=False)
+                if key not in self._cache:
+                    self._cache[key] = value
+                    self._cached_size += size
+                while len(self._cache) > CACHE_ENTRIES or self._cached_size > CACHE_BUDGET:
+                    _, dropped = self._cache.popitem(last=False)
+                    self._cached_size -= _size(dropped)
         return value
 
     def count(self, facet: str, docs) -> Counter:
@@ -214,31 +286,47 @@ class WhooshSearchService:
     def _exact(self, state: IndexState, text: str, deadline: Deadline) -> Match:
         def compute() -> Match:
             field, grams = analysis.exact_lookup(text)
-            if len(grams) == 1:
-                q = wq.Term(field, grams[0])
-            else:
-                q = wq.Phrase(field, grams)
-            docs: set[int] = set()
-            for i, docnum in enumerate(q.docs(state.searcher())):
-                docs.add(docnum)
-                if not i & 1023:
-                    deadline.check()
-            return Match(docs, {}, {d: 1 for d in docs})
+            if len(grams) == 1:  # one character, or two: its posting list is the answer
+                docs = set(chain.from_iterable(ids for ids, _ in state.blocks(field, grams[0], deadline)))
+                return Match(docs, {}, dict.fromkeys(docs, 1))
+            # Longer: the passages holding both of its two rarest bigrams, confirmed by a
+            # substring test on their normalized text.
+            reader = state.searcher().reader()
+            frequency = {g: reader.doc_frequency(field, g) for g in dict.fromkeys(grams)}
+            rarest = sorted(frequency, key=frequency.__getitem__)[:2]
+            if not frequency[rarest[0]]:
+                return Match(set(), {}, {})
+            candidates = set(chain.from_iterable(ids for ids, _ in state.blocks(field, rarest[0], deadline)))
+            if len(rarest) > 1:
+                candidates.intersection_update(chain.from_iterable(ids for ids, _ in state.blocks(field, rarest[1], deadline)))
+            texts = state.texts
+            docs = {d for d in candidates if text in texts[d]}
+            return Match(docs, {}, dict.fromkeys(docs, 1))
 
         return state.cached(("exact", text), compute)
 
-    def _bm25(self, state: IndexState, field: str, term: str, deadline: Deadline) -> dict[int, float]:
-        """BM25 of one term in one field, for every passage that has it."""
+    def _bm25_blocks(self, state: IndexState, field: str, term: str, deadline: Deadline) -> Iterator[tuple[list[int], list[float]]]:
+        """BM25 of one term in one field, block by block: (document numbers, scores).
+
+        What Whoosh's BM25F scorer gives posting by posting (same formula and statistics),
+        over whole decoded blocks."""
         searcher = state.searcher()
         if (field, term) not in searcher.reader():
-            return {}
-        matcher = searcher.postings(field, term)
+            return
+        weighting = state.weighting
+        K1 = weighting.K1
+        B = weighting._field_B.get(field, weighting.B)
+        idf = searcher.idf(field, term)
+        avgfl = searcher.avg_field_length(field) or 1
+        lengths = state.lengths[field]
+        for ids, weights in state.blocks(field, term, deadline):
+            yield ids, [idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths[d] / avgfl))) for d, tf in zip(ids, weights)]
+
+    def _bm25(self, state: IndexState, field: str, term: str, deadline: Deadline) -> dict[int, float]:
+        """BM25 of one term in one field, for every passage that has it."""
         scores: dict[int, float] = {}
-        while matcher.is_active():
-            scores[matcher.id()] = matcher.score()
-            matcher.next()
-            if not len(scores) & 1023:
-                deadline.check()
+        for ids, values in self._bm25_blocks(state, field, term, deadline):
+            scores.update(zip(ids, values))
         return scores
 
     def _scores(self, state: IndexState, words: list[str], deadline: Deadline) -> tuple[dict[int, float], list[set[int]]]:
@@ -250,10 +338,12 @@ class WhooshSearchService:
             for field, weight in (("words", 1.0), ("heading_words", HEADING_BOOST), ("unigram", 1.0)):
                 if field == "unigram" and len(word) != 1:
                     continue
-                for docnum, score in self._bm25(state, field, word, deadline).items():
-                    scores[docnum] = scores.get(docnum, 0.0) + weight * score
+                get = scores.get
+                for ids, values in self._bm25_blocks(state, field, word, deadline):
+                    for docnum, score in zip(ids, values):
+                        scores[docnum] = get(docnum, 0.0) + weight * score
                     if field != "heading_words":
-                        body.add(docnum)
+                        body.update(ids)
             body_sets.append(body)
         return scores, body_sets
 
@@ -403,8 +493,8 @@ class WhooshSearchService:
 
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
+        state = self._current()  # may open a new generation: not part of the query's time
         deadline = Deadline(self.timeout_seconds)
-        state = self._current()
         parsed, match, expanded, base, filters, docs = self._result_docs(state, request, deadline)
         facets = self._facets(state, request, base, filters)
         deadline.check()
@@ -485,8 +575,8 @@ class WhooshSearchService:
     # -- research features
 
     def trends(self, request: SearchRequest) -> Trends:
+        state = self._current()  # may open a new generation: not part of the query's time
         deadline = Deadline(self.timeout_seconds)
-        state = self._current()
         docs = self._result_docs(state, request, deadline)[-1]
 
         def by_count(facet: str) -> list[CountBucket]:
@@ -501,8 +591,8 @@ class WhooshSearchService:
     def export(self, request: SearchRequest) -> Iterator[Hit]:
         # Not a generator: whatever can fail (no index, the time limit) fails here, before a
         # streamed response has started and could only be cut off; the iterator just reads.
+        state = self._current()  # may open a new generation: not part of the query's time
         deadline = Deadline(self.timeout_seconds)
-        state = self._current()
         parsed, match, expanded, _, _, docs = self._result_docs(state, request, deadline)
         ordered = sorted(docs, key=self._order_key(state, request, match))
         return (self._hit(state, docnum, [], with_snippet=False) for docnum in ordered)
@@ -559,6 +649,10 @@ class WhooshSearchService:
         # A fragment that almost always occurs inside a longer suggestion (百香 in 百香果) is noise.
         whole = [t for t, f in ranked if not any(u != t and u.startswith(t) and g >= 0.8 * f for u, g in ranked)]
         return list(dict.fromkeys(townships + whole))[:limit]
+
+
+def _size(match: Match) -> int:
+    return len(match.docs) + len(match.scores) + len(match.exact)
 
 
 def _union(matches: list[Match]) -> Match:

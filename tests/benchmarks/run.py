@@ -1,0 +1,432 @@
+"""The benchmark: corpus → index build → HTTP latency and load → scan and FTS5 baselines → report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from indexer import layout
+from indexer.domain import PROJECT_ROOT
+from tests.benchmarks import baselines, corpus, procs
+from tests.benchmarks.httpbench import Client, Server, load
+from tests.benchmarks.queries import CLASS_NAMES, CLASSES, BenchQuery, Corpus, query_mix
+
+DEFAULT_WORK_DIR = Path(os.environ.get("TOWNSHIP_BENCH_DIR") or Path(tempfile.gettempdir()) / "township-bench")
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (p in 0–100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+def stats(values: list[float]) -> dict:
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "max": max(values) if values else None,
+    }
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- steps
+
+
+def build_index(args, data_dir: Path, index_dir: Path) -> dict:
+    saved = index_dir / "bench-build.json"
+    if args.skip_index:
+        try:
+            layout.current_generation(index_dir)
+            log(f"reusing the index at {index_dir} (--skip-index)")
+            return json.loads(saved.read_text()) if saved.exists() else {"reused": True}
+        except layout.IndexMissing:
+            log("no index to reuse; building")
+    command = [sys.executable, "-m", "indexer", "build", "--data-dir", str(data_dir), "--index-dir", str(index_dir), "--quiet", "--procs", str(args.procs)]
+    log(f"indexing: {' '.join(command[1:])}")
+    measured = procs.run_measured(command, cwd=PROJECT_ROOT)
+    if measured["returncode"] != 0:
+        raise SystemExit(f"build failed:\n{measured['output'][-3000:]}")
+    generation = layout.current_generation(index_dir)
+    manifest = layout.read_manifest(generation)
+    result = {
+        "command": "python -m indexer " + " ".join(command[3:]),
+        "wall_s": round(measured["wall_s"], 2),
+        "build_s": manifest.get("seconds"),
+        "cpu_s": round(measured["cpu_s"], 1),
+        "cores_used": round(measured["cores_used"], 2),
+        "peak_rss_mb": round(measured["peak_rss_mb"], 1),
+        "peak_pss_mb": round(measured["peak_pss_mb"], 1),
+        "max_processes": measured["max_processes"],
+        "chars": manifest["chars"],
+        "chars_per_s": round(manifest["chars"] / measured["wall_s"]),
+        "documents": manifest["documents"],
+        "passages": manifest["passages"],
+        "skipped": len(manifest.get("skipped", [])),
+    }
+    saved.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def metadata_accuracy(generation: Path, data_dir: Path) -> dict:
+    truth = corpus.truth(data_dir)
+    rows = [json.loads(line) for line in (generation / "documents.jsonl").open(encoding="utf-8")]
+    township = sum(1 for r in rows if truth.get(r["source"], {}).get("township") == r["township"])
+    year = sum(1 for r in rows if truth.get(r["source"], {}).get("year") == r["year"])
+    return {"documents": len(rows), "township_correct": township / len(rows), "year_correct": year / len(rows)}
+
+
+def run_scan(data: Corpus, mix: list[BenchQuery], rounds: int) -> tuple[list[dict], dict[int, list[float]]]:
+    answers = [baselines.scan(data, q) for q in mix]
+    timings: dict[int, list[float]] = {i: [] for i in range(len(mix))}
+    for _ in range(rounds):
+        for i, q in enumerate(mix):
+            started = time.perf_counter()
+            baselines.scan(data, q)
+            timings[i].append((time.perf_counter() - started) * 1000)
+    return answers, timings
+
+
+def run_fts5(data: Corpus, mix: list[BenchQuery], path: Path, rounds: int, truth: list[dict]) -> dict:
+    fts = baselines.Fts5(path, data)
+    timings: dict[int, list[float]] = {i: [] for i in range(len(mix))}
+    for _ in range(rounds):
+        for i, q in enumerate(mix):
+            started = time.perf_counter()
+            fts.search(q)
+            timings[i].append((time.perf_counter() - started) * 1000)
+    recall = {}
+    for i, q in enumerate(mix):
+        expected = set(truth[i]["found"])
+        recall[i] = (len(fts.found(q) & expected), len(expected))
+    result = {"build_s": round(fts.build_s, 1), "size_mb": round(fts.size_mb(), 1), "timings": timings, "recall": recall}
+    fts.close()
+    path.unlink(missing_ok=True)
+    return result
+
+
+def api_pass(client: Client, mix: list[BenchQuery]) -> tuple[dict[int, float], dict[int, dict], list[str]]:
+    timings, bodies, errors = {}, {}, []
+    for i, q in enumerate(mix):
+        status, body, ms = client.json(q.url())
+        timings[i] = ms
+        if status != 200 or body is None:
+            errors.append(f"{status} {q.label()}")
+        else:
+            bodies[i] = body
+    return timings, bodies, errors
+
+
+HTTP_EXPORT_ROWS = 3000  # larger answers are read in-process (see api_recall)
+
+
+def api_recall(client: Client, index_dir: Path, data: Corpus, mix: list[BenchQuery], truth: list[dict], bodies: dict[int, dict]) -> tuple[dict[int, tuple[int, int, int]], dict]:
+    """Per query (found, expected, returned): every passage the scan finds must be in the API's answer.
+
+    The API's answer is every hit of /api/export (all pages, same filters). /api/export streams
+    about a thousand rows a second, so answers larger than HTTP_EXPORT_ROWS are taken from
+    the service's ``export`` in this process instead (the generator that route streams). For
+    the empty query the count is compared (browsing returns every passage)."""
+    from app.search.service import SearchRequest
+    from app.search.whoosh_service import WhooshSearchService
+
+    index_of = {pid: i for i, pid in enumerate(data.ids)}
+    service = None
+    result = {}
+    http_rows = 0
+    http_seconds = 0.0
+    in_process = 0
+    for i, q in enumerate(mix):
+        expected = set(truth[i]["found"])
+        total = bodies.get(i, {}).get("total", -1)
+        if not q.includes:
+            result[i] = (len(expected) if total == len(expected) else 0, len(expected), total)
+            continue
+        if 0 <= total <= HTTP_EXPORT_ROWS:
+            started = time.perf_counter()
+            status, body, _ = client.get(q.url("/api/export", page=False, format="jsonl"))
+            if status != 200:
+                result[i] = (0, len(expected), -1)
+                continue
+            ids = [json.loads(line)["passage_id"] for line in body.decode("utf-8").splitlines() if line.strip()]
+            http_seconds += time.perf_counter() - started
+            http_rows += len(ids)
+        else:
+            if service is None:
+                service = WhooshSearchService(index_dir, timeout_seconds=600)
+                service.stats()  # open the generation before any query
+            request = SearchRequest(q=q.q, **{facet: (value,) for facet, value in q.filters.items()})
+            ids = [hit.passage_id for hit in service.export(request)]
+            in_process += 1
+        returned = {index_of.get(pid, -1) for pid in ids}
+        result[i] = (len(expected & returned), len(expected), len(returned))
+    export = {"http_rows": http_rows, "http_rows_per_s": round(http_rows / http_seconds) if http_seconds else None, "queries_in_process": in_process}
+    return result, export
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _recall(found: int, expected: int) -> str:
+    return f"{found / expected:.3f}" if expected else "–"
+
+
+def markdown(result: dict, mix: list[BenchQuery]) -> str:
+    b = result["build"]
+    lines = [
+        f"### {result['reports']:,} reports · {result['passages']:,} passages · {result['chars'] / 1e6:.1f} M characters",
+        "",
+        f"Machine: {result['machine']}. Command: `{result['command']}`",
+        "",
+        "| indexing | wall | characters/s | index on disk | peak memory (RSS / PSS, all processes) | cores used |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    if "wall_s" in b:
+        lines.append(
+            f"| {b['documents']:,} reports, procs={result['procs']} | {b['wall_s']:.1f} s | {b['chars_per_s']:,} | {result['index_mb']:.0f} MB "
+            f"(Whoosh {result['whoosh_mb']:.0f} MB) | {b['peak_rss_mb']:.0f} / {b['peak_pss_mb']:.0f} MB | {b['cores_used']:.2f} |"
+        )
+    else:
+        lines.append("| (index reused, not measured) | | | | | |")
+    lines += [
+        "",
+        f"Search, sequential, one client: **cold** = each query once right after the server started "
+        f"(ready after {result['server']['ready_s']:.1f} s); **warm** = {result['warm_rounds']} more rounds. "
+        "Recall: passages the API returns (every page, via /api/export) among those the scan finds. "
+        "scan = brute force over the normalized passages in memory (no index, no ranking, no snippets); "
+        "FTS5 = SQLite FTS5 trigram + GROUP BY facets + 10 snippets.",
+        "",
+        "| query class | n | API cold p50 / p95 / p99 ms | API warm p50 / p95 / p99 ms | API recall | scan p50 / p95 ms | FTS5 p50 / p95 ms | FTS5 recall |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in result["classes"] + [result["overall"]]:
+        fts = row["fts5"]
+        fts_cell = f"{_ms(fts['p50'])} / {_ms(fts['p95'])}" if fts["answerable"] else "cannot answer (< 3 chars)"
+        if fts["answerable"] and fts["answerable"] < row["n"]:
+            fts_cell += f" ({fts['answerable']} of {row['n']} answerable)"
+        name = CLASS_NAMES.get(row["class"], row["class"])
+        lines.append(
+            f"| {name} | {row['n']} | {_ms(row['cold']['p50'])} / {_ms(row['cold']['p95'])} / {_ms(row['cold']['p99'])} "
+            f"| {_ms(row['warm']['p50'])} / {_ms(row['warm']['p95'])} / {_ms(row['warm']['p99'])} | {row['recall']} "
+            f"| {_ms(row['scan']['p50'])} / {_ms(row['scan']['p95'])} | {fts_cell} | {fts['recall']} |"
+        )
+    c = result["load"]
+    lines += [
+        "",
+        f"FTS5 trigram cannot answer 1–2-character strings (信访, 低保, 茶): those queries find nothing there. "
+        f"FTS5 database {result['fts5']['size_mb']:.0f} MB, built in {result['fts5']['build_s']:.1f} s.",
+        "",
+        "| load | requests/s | requests | errors | p50 ms | p95 ms | p99 ms | server RSS after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {c['clients']} clients × {c['seconds']:.0f} s, workers={result['workers']} | {c['rps']:.1f} | {c['requests']:,} | {c['errors']} "
+        f"| {_ms(c['p50'])} | {_ms(c['p95'])} | {_ms(c['p99'])} | {result['server_rss_mb']:.0f} MB |",
+        "",
+        f"Metadata read back from the generated reports: township {result['metadata']['township_correct']:.1%}, year {result['metadata']['year_correct']:.1%}. "
+        f"Load average (1/5/15 min, other work on the machine) at start {result['load_average']['start']}, at end {result['load_average']['end']}. "
+        f"/api/export streamed {result['export']['http_rows_per_s'] or '–'} rows/s; {result['export']['queries_in_process']} larger answers were read through the service in-process.",
+    ]
+    return "\n".join(lines)
+
+
+def summary_line(result: dict) -> str:
+    keys = ("reports", "passages", "index_chars_per_s", "index_mb", "api_p50_ms", "api_p95_ms", "api_p99_ms", "rps", "errors", "recall", "scan_p95_ms", "fts5_p95_ms", "server_rss_mb")
+    return "SUMMARY " + " ".join(f"{k}={result[k]}" for k in keys)
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def run(args) -> dict:
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    log(f"corpus: {args.reports} reports (seed {args.seed}) in {work}")
+    data_dir = corpus.generate(work, args.reports, args.seed, log=log)
+    index_dir = work / f"index-{args.reports}-s{args.seed}-v{corpus.GENERATOR_VERSION}"
+    build = build_index(args, data_dir, index_dir)
+    generation = layout.current_generation(index_dir)
+    data = Corpus.load(generation)
+    mix = query_mix(data)
+    log(f"{len(data):,} passages, {len(mix)} queries; scanning")
+    scan_rounds = args.rounds
+    truth, scan_ms = run_scan(data, mix, scan_rounds)
+
+    log(f"starting uvicorn (workers={args.workers})")
+    server = Server(index_dir, workers=args.workers)
+    try:
+        memory_ready = server.memory()
+        client = Client(server.port)
+        cold, bodies, errors = api_pass(client, mix)
+        memory_cold = server.memory()
+        warm: dict[int, list[float]] = {i: [] for i in range(len(mix))}
+        for _ in range(args.rounds):
+            timings, _, more = api_pass(client, mix)
+            errors += more
+            for i, ms in timings.items():
+                warm[i].append(ms)
+        log(f"load: {args.clients} clients for {args.duration:g} s")
+        loaded = load(server.port, [q.url() for q in mix], args.clients, args.duration)
+        memory_after = server.memory()
+        log("recall via /api/export")
+        recall, export = api_recall(client, index_dir, data, mix, truth, bodies)
+        client.close()
+    finally:
+        server.stop()
+
+    log("SQLite FTS5 trigram")
+    fts = run_fts5(data, mix, work / f"fts5-{args.reports}.sqlite", scan_rounds, truth)
+
+    def row(name: str, members: list[int]) -> dict:
+        found = sum(recall[i][0] for i in members)
+        expected = sum(recall[i][1] for i in members)
+        answerable = [i for i in members if baselines.fts5_answerable(mix[i])]
+        fts_found = sum(fts["recall"][i][0] for i in members)
+        fts_expected = sum(fts["recall"][i][1] for i in members)
+        return {
+            "class": name,
+            "n": len(members),
+            "cold": stats([cold[i] for i in members]),
+            "warm": stats([ms for i in members for ms in warm[i]]),
+            "recall": _recall(found, expected),
+            "recall_found": found,
+            "recall_expected": expected,
+            "scan": stats([ms for i in members for ms in scan_ms[i]]),
+            "fts5": {**stats([ms for i in answerable for ms in fts["timings"][i]]), "answerable": len(answerable), "recall": _recall(fts_found, fts_expected)},
+        }
+
+    classes = [row(c, [i for i, q in enumerate(mix) if q.cls == c]) for c in CLASSES if any(q.cls == c for q in mix)]
+    overall = row("all", list(range(len(mix))))
+    overall["class"] = "**all queries**"
+    found_all = sum(r[0] for r in recall.values())
+    expected_all = sum(r[1] for r in recall.values())
+    misses = [
+        {"query": mix[i].label(), "class": mix[i].cls, "found": f, "expected": e, "returned": n}
+        for i, (f, e, n) in recall.items()
+        if f < e
+    ]
+    load_stats = stats(loaded.latencies_ms)
+    whoosh_mb = procs.du_mb(generation / "whoosh")
+    result = {
+        "reports": build.get("documents", args.reports) if isinstance(build.get("documents"), int) else args.reports,
+        "passages": len(data),
+        "chars": data.chars,
+        "index_chars_per_s": build.get("chars_per_s"),
+        "index_mb": round(procs.du_mb(generation), 1),
+        "whoosh_mb": round(whoosh_mb, 1),
+        "api_p50_ms": round(overall["cold"]["p50"], 1),
+        "api_p95_ms": round(overall["cold"]["p95"], 1),
+        "api_p99_ms": round(overall["cold"]["p99"], 1),
+        "api_warm_p50_ms": round(overall["warm"]["p50"], 1),
+        "api_warm_p95_ms": round(overall["warm"]["p95"], 1),
+        "api_warm_p99_ms": round(overall["warm"]["p99"], 1),
+        "rps": round(loaded.rps, 1),
+        "errors": loaded.errors + len(errors),
+        "recall": round(found_all / expected_all, 4) if expected_all else None,
+        "scan_p50_ms": round(overall["scan"]["p50"], 2),
+        "scan_p95_ms": round(overall["scan"]["p95"], 2),
+        "fts5_p50_ms": round(overall["fts5"]["p50"], 2) if overall["fts5"]["p50"] is not None else None,
+        "fts5_p95_ms": round(overall["fts5"]["p95"], 2) if overall["fts5"]["p95"] is not None else None,
+        "fts5_recall": overall["fts5"]["recall"],
+        "server_rss_mb": round(memory_after["rss_mb"], 1),
+        "server": {
+            "ready_s": round(server.ready_s, 2),
+            "rss_ready_mb": round(memory_ready["rss_mb"], 1),
+            "rss_after_cold_mb": round(memory_cold["rss_mb"], 1),
+            "rss_after_load_mb": round(memory_after["rss_mb"], 1),
+            "pss_after_load_mb": round(memory_after["pss_mb"], 1),
+        },
+        "load": {
+            "clients": loaded.clients,
+            "seconds": round(loaded.seconds, 1),
+            "requests": loaded.requests,
+            "errors": loaded.errors,
+            "error_samples": loaded.error_samples[:10],
+            "rps": round(loaded.rps, 1),
+            **{k: load_stats[k] for k in ("p50", "p95", "p99", "max")},
+        },
+        "export": export,
+        "load_average": {"start": load_start, "end": [round(x, 2) for x in os.getloadavg()]},
+        "sequential_errors": errors[:20],
+        "recall_misses": misses[:50],
+        "build": build,
+        "fts5": {"build_s": fts["build_s"], "size_mb": fts["size_mb"]},
+        "metadata": metadata_accuracy(generation, data_dir),
+        "classes": classes,
+        "overall": overall,
+        "queries": [
+            {
+                "class": q.cls,
+                "query": q.label(),
+                "cold_ms": round(cold[i], 2),
+                "warm_ms": [round(ms, 2) for ms in warm[i]],
+                "scan_ms": [round(ms, 2) for ms in scan_ms[i]],
+                "fts5_ms": [round(ms, 2) for ms in fts["timings"][i]],
+                "expected": recall[i][1],
+                "api_found": recall[i][0],
+                "api_returned": recall[i][2],
+                "api_total": bodies.get(i, {}).get("total"),
+                "fts5_found": fts["recall"][i][0],
+            }
+            for i, q in enumerate(mix)
+        ],
+        "procs": args.procs,
+        "workers": args.workers,
+        "warm_rounds": args.rounds,
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}",
+        "command": "python -m tests.benchmarks " + " ".join(args.argv),
+        "generation": str(generation),
+        "corpus_dir": str(data_dir),
+    }
+    result["markdown"] = markdown(result, mix)
+    return result
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m tests.benchmarks", description="benchmark: scaled corpus, indexing, HTTP latency and load, scan and FTS5 baselines")
+    main.add_argument("--reports", type=int, default=100, help="reports to generate (100, 1000, 10000)")
+    main.add_argument("--seed", type=int, default=corpus.DEFAULT_SEED, help="corpus seed (fixed by default)")
+    main.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="corpus, index and results (default: $TOWNSHIP_BENCH_DIR or /tmp/township-bench)")
+    main.add_argument("--skip-index", action="store_true", help="reuse the index of an earlier run with the same corpus")
+    main.add_argument("--procs", type=int, default=2, help="indexing processes (default 2)")
+    main.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    main.add_argument("--clients", type=int, default=16, help="concurrent clients in the load test (default 16)")
+    main.add_argument("--duration", type=float, default=30, help="seconds of the load test (default 30)")
+    main.add_argument("--rounds", type=int, default=3, help="warm rounds over the query mix (also scan and FTS5 rounds)")
+    main.add_argument("--json", help="where to write the JSON results (default: <work-dir>/results-<reports>.json)")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(argv)
+    args.argv = argv
+    result = run(args)
+    path = Path(args.json) if args.json else Path(args.work_dir) / f"results-{args.reports}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    print(result["markdown"])
+    print()
+    print(f"JSON: {path}")
+    if result["recall_misses"]:
+        print(f"recall misses: {json.dumps(result['recall_misses'][:5], ensure_ascii=False)}")
+    print(summary_line(result))
+    return 0 if result["errors"] == 0 and result["recall"] in (None, 1.0) else 1

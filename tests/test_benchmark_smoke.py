@@ -1,0 +1,78 @@
+"""The benchmark's corpus generator and baselines, at a tiny size (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.build import build
+from indexer.normalize import normalize
+from tests.benchmarks import baselines, corpus
+from tests.benchmarks.queries import Corpus, matching, query_mix
+from tests.benchmarks.run import percentile
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    work = tmp_path_factory.mktemp("bench")
+    return work, corpus.generate(work, 6, log=None)
+
+
+def test_generator_is_deterministic_and_varied(generated, tmp_path):
+    _, folder = generated
+    again = corpus.generate(tmp_path, 6, log=None)
+    files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    assert files == sorted(p.name for p in again.iterdir() if not p.name.startswith("."))
+    assert all((folder / f).read_bytes() == (again / f).read_bytes() for f in files)
+    truth = corpus.truth(folder)
+    assert {row["year"] for row in truth.values()} <= set(corpus.YEARS)
+    assert all(row["township"].endswith(("乡", "镇", "街道")) and row["county"].endswith("县") for row in truth.values())
+
+
+def test_generated_reports_read_back(generated, tmp_path):
+    """Every generated report is indexed, with the township and year it was written with."""
+    _, folder = generated
+    report = build(folder, tmp_path / "index", procs=1)
+    truth = corpus.truth(folder)
+    assert not report.skipped
+    for document in report.documents:
+        assert document.township == truth[document.source]["township"]
+        assert document.year == truth[document.source]["year"]
+    data = Corpus.load(report.generation)
+    mix = query_mix(data)
+    assert {q.cls for q in mix} >= {"1字", "长短语", "繁体输入", "排除", "筛选3", "深页", "浏览"}
+    for query in mix[:12]:
+        found = matching(data, query)
+        assert all(all(s in data.texts[i] for s in query.includes) for i in found)
+        answer = baselines.scan(data, query)
+        assert answer["total"] == len(found)
+
+
+def test_both_scripts_and_encodings_occur():
+    names = corpus.township_names(30, corpus.DEFAULT_SEED)
+    reports = [corpus.report(i, corpus.DEFAULT_SEED, names) for i in range(80)]
+    assert any(r.traditional for r in reports) and any(not r.traditional for r in reports)
+    assert {r.encoding for r in reports} >= {"utf-8", "gb18030"}
+    traditional = next(r for r in reports if r.traditional)
+    assert normalize(traditional.text) != traditional.text  # really written in traditional script
+
+
+@pytest.mark.skipif(not baselines.fts5_available(), reason="SQLite without FTS5 trigram")
+def test_fts5_baseline_finds_what_the_scan_finds_for_long_strings(generated, tmp_path):
+    work, folder = generated
+    report = build(folder, tmp_path / "index", procs=1)
+    data = Corpus.load(report.generation)
+    fts = baselines.Fts5(tmp_path / "fts.sqlite", data)
+    for query in query_mix(data):
+        if query.includes and baselines.fts5_answerable(query):
+            assert fts.found(query) == set(matching(data, query))
+            assert fts.search(query)["total"] == len(matching(data, query))
+    fts.close()
+
+
+def test_percentile():
+    assert percentile([], 50) is None
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert percentile(list(range(1, 101)), 95) == 95
+    assert json.dumps(percentile([1.5], 99)) == "1.5"
