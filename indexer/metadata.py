@@ -77,8 +77,9 @@ def township_candidates(text: str, rules: domain.Rules) -> Counter:
             # Grow the name leftwards while every occurrence carries the same character:
             # 师殿镇 → 祖师殿镇, but not 汤垟乡 → 年汤垟乡.
             start = i - 2
-            function_chars = rules.value("township", "function_chars", default="")
-            while start > 0 and start > i - 4 and is_cjk(text[start - 1]) and text[start - 1] not in function_chars:
+            # Never across a function word or the county before the name (溆浦县|祖师殿镇).
+            stops = rules.value("township", "function_chars", default="") + rules.value("township", "boundary_after", default="")
+            while start > 0 and start > i - 4 and is_cjk(text[start - 1]) and text[start - 1] not in stops:
                 longer = text[start - 1 : i] + suffix
                 if text.count(longer) != text.count(name) or _is_dictionary_word(text[start - 2 : start]):
                     break
@@ -147,8 +148,10 @@ def extract_county(text: str, township: str | None, rules: domain.Rules) -> tupl
 # ---------------------------------------------------------------------------- year
 
 _REVIEW = (
-    re.compile(r"(\d{4})年度?(?:上半年|下半年|全年|前三季度)?(?:工作)?(?:总结|回顾)"),
-    re.compile(r"(\d{4})年?(?:上半年|下半年|全年)?(?:工作)?开展情况"),
+    # 2023年工作总结, 2025年主要工作总结, 2023年上半年工作回顾: a few words between, no digits
+    # or punctuation (so "2024年工作计划和2023年…" never pairs the wrong year).
+    re.compile(r"(\d{4})年度?[^\d\s,.;:!?，。；：！？、]{0,8}?(?:总结|回顾)"),
+    re.compile(r"(\d{4})年?[^\d\s,.;:!?，。；：！？、]{0,6}?开展情况"),
     re.compile(r"(\d{4})年以来"),
     re.compile(r"(\d{4})年?上半年"),
 )

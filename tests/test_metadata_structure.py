@@ -177,3 +177,24 @@ def test_theme_names_are_the_taxonomy(passages):
     assert names == {"党的建设", "产业发展", "项目建设", "乡村振兴", "生态环境", "民生保障", "社会治理", "安全生产", "文化旅游", "人才招商", "政府建设"}
     used = {t for p in passages for t in p.themes}
     assert used <= names and len(used) == len(names)
+
+
+def _extract(text: str):
+    return process_text(SourceText(text, "utf-8"), "t").document
+
+
+def test_a_township_always_named_after_its_county_stays_a_township():
+    report = _extract(
+        "一、2023年工作总结\n遂昌县杜丽镇全面推进乡村振兴，全镇完成项目12个。\n"
+        "遂昌县杜丽镇党委扎实开展主题教育。\n二、2024年工作计划\n全镇继续推进项目建设。\n遂昌县杜丽镇人民政府"
+    )
+    assert (report.township, report.county, report.year) == ("杜丽镇", "遂昌县", 2023)
+
+
+@pytest.mark.parametrize(
+    "heading, year",
+    [("一、2025年主要工作总结", 2025), ("一、2024年上半年工作回顾", 2024), ("一、2022年度重点工作开展情况", 2022)],
+)
+def test_review_year_with_words_between(heading, year):
+    report = _extract(f"{heading}\n全镇各项工作稳步推进。\n二、{year + 1}年工作计划\n继续推进。")
+    assert report.year == year and not report.year_inferred
