@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.dependencies import InvalidParameter
-from app.search.service import SearchError, ServiceUnavailable
+from app.search.service import SearchError, SearchTimeout, ServiceUnavailable
 from app.security import security_headers
 from app.templating import templates
 
@@ -50,6 +50,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, error: RequestValidationError):
         return error_response(request, 422, _validation_message(error))
+
+    @app.exception_handler(SearchTimeout)
+    async def search_timeout(request: Request, error: SearchTimeout):
+        # The query was fine but the server could not finish it in time (load, or a very
+        # common word over a large collection): retry later, or narrow the search.
+        response = error_response(request, 503, str(error), title="检索超时")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(SearchError)
     async def search_error(request: Request, error: SearchError):

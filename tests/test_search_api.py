@@ -285,3 +285,14 @@ def test_bad_parameters_are_422_with_the_reason(client, params, field):
     response = client.get("/api/search", params=params)
     assert response.status_code == 422
     assert field in response.json()["detail"]
+
+
+def test_time_limit_is_a_clear_503_with_retry_after(index_dir):
+    # A limit no search can meet: the answer says so and when to retry, never a traceback.
+    with TestClient(create_app(Settings(index_dir=index_dir, search_timeout=0.0))) as slow:
+        response = slow.get("/api/search", params={"q": "乡村振兴"})
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert "时间限制" in response.json()["detail"]
+        page = slow.get("/", params={"q": "乡村振兴"})
+        assert page.status_code == 503 and "时间限制" in page.text
