@@ -160,11 +160,22 @@ def test_year_sorts(client):
     assert years == sorted(years)
 
 
-def test_relevance_ties_break_by_document_order(client, processed):
-    # A lone “ is searched literally; no word scores, so every hit ties and document order decides.
-    in_order = [p.passage_id for report in processed.values() for p in report.passages if "“" in p.text]
-    assert len(in_order) > 100
-    assert all_ids(client, q="“") == in_order
+def test_relevance_ties_break_by_document_order(service):
+    from app.search.service import SearchRequest
+    from app.search.whoosh_service import Match
+
+    state = service._current()
+    request = SearchRequest(q="x", size=10)
+    docs = set(range(0, state.size, 3))
+    # Equal relevance everywhere: document order decides, for a page and for the whole list.
+    tied = Match(docs, {d: 1.5 for d in docs}, {d: 1 for d in docs})
+    in_order = sorted(docs, key=state.position.__getitem__)
+    assert service._ranked(state, request, tied, docs, 10) == in_order[:10]
+    assert service._ranked(state, request, tied, docs, len(docs)) == in_order
+    # Verbatim matches first, then the score, then document order.
+    last = in_order[-1]
+    ranked = Match(docs, {**{d: 1.5 for d in docs}, in_order[5]: 9.0}, {**{d: 0 for d in docs}, last: 1})
+    assert service._ranked(state, request, ranked, docs, 3) == [last, in_order[5], in_order[0]]
 
 
 # -- facets

@@ -35,18 +35,30 @@ def test_exact_is_substring_of_normalized_text(service, state, text):
     assert service._exact(state, normalize(text), Deadline(30)).docs == expected
 
 
+def _whoosh_bm25(searcher, field: str, term: str) -> dict[int, float]:
+    scores: dict[int, float] = {}
+    if (field, term) in searcher.reader():
+        matcher = searcher.postings(field, term)
+        while matcher.is_active():
+            scores[matcher.id()] = matcher.score()
+            matcher.next()
+    return scores
+
+
 def test_scores_equal_whoosh_bm25(service, state):
     searcher = state.searcher()
     words = ["乡村", "振兴", "产业", "党建", "村"]
     scores, _ = service._scores(state, words, Deadline(30))
     expected: dict[int, float] = {}
-    reader = searcher.reader()
     for word in words:
-        for field, boost in (("words", 1.0), ("heading_words", HEADING_BOOST), ("unigram", 1.0)):
-            if (field == "unigram" and len(word) != 1) or (field, word) not in reader:
-                continue
-            matcher = searcher.postings(field, word)
-            while matcher.is_active():
-                expected[matcher.id()] = expected.get(matcher.id(), 0.0) + boost * matcher.score()
-                matcher.next()
+        for field, boost in (("words", 1.0), ("heading_words", HEADING_BOOST)):
+            for docnum, score in _whoosh_bm25(searcher, field, word).items():
+                expected[docnum] = expected.get(docnum, 0.0) + boost * score
     assert scores == expected
+
+
+@pytest.mark.parametrize("text, field", [("村", "unigram"), ("茶", "unigram"), ("信访", "bigram"), ("强村", "bigram")])
+def test_short_strings_carry_their_ngram_bm25(service, state, text, field):
+    match = service._exact(state, text, Deadline(30))
+    assert match.scores == _whoosh_bm25(state.searcher(), field, text)
+    assert match.docs == set(match.scores)

@@ -24,7 +24,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import accumulate, chain, islice
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -131,10 +131,13 @@ class IndexState:
                 for v in value if multi else (value,):
                     if v:
                         index.setdefault(v, set()).add(docnum)
+        # Document numbers in collection order (document, then passage): browsing reads it.
+        self.order = sorted(range(self.size), key=self.position.__getitem__)
         by_doc: dict[str, list[int]] = {}
-        for docnum in sorted(range(self.size), key=self.position.__getitem__):
+        for docnum in self.order:
             by_doc.setdefault(self.doc_ids[docnum], []).append(docnum)
         self.doc_docnums = by_doc
+        self._all_counts: dict[str, Counter] = {}
         # Normalized passage texts by document number: a string found through its rarest
         # bigrams is confirmed by a substring test, which is what "contains" means.
         self.texts: list[str] = [""] * self.size
@@ -217,6 +220,13 @@ class IndexState:
 
     def count(self, facet: str, docs) -> Counter:
         """How many of ``docs`` have each value of ``facet`` (unknown values left out)."""
+        if docs is self.all_docs:  # browsing everything: counted once per generation
+            if facet not in self._all_counts:
+                self._all_counts[facet] = self._count(facet, docs)
+            return Counter(self._all_counts[facet])
+        return self._count(facet, docs)
+
+    def _count(self, facet: str, docs) -> Counter:
         column = self.values[facet]
         if facet == "theme":
             counts = Counter(chain.from_iterable(map(column.__getitem__, docs)))
@@ -286,9 +296,11 @@ class WhooshSearchService:
     def _exact(self, state: IndexState, text: str, deadline: Deadline) -> Match:
         def compute() -> Match:
             field, grams = analysis.exact_lookup(text)
-            if len(grams) == 1:  # one character, or two: its posting list is the answer
-                docs = set(chain.from_iterable(ids for ids, _ in state.blocks(field, grams[0], deadline)))
-                return Match(docs, {}, dict.fromkeys(docs, 1))
+            if len(grams) == 1:
+                # One character, or two: its posting list is the answer, and its BM25 (read in
+                # the same pass) ranks a string jieba does not keep as a word (茶, 强村).
+                scores = self._bm25(state, field, grams[0], deadline)
+                return Match(set(scores), scores, dict.fromkeys(scores, 1))
             # Longer: the passages holding both of its two rarest bigrams, confirmed by a
             # substring test on their normalized text.
             reader = state.searcher().reader()
@@ -335,9 +347,7 @@ class WhooshSearchService:
         body_sets: list[set[int]] = []
         for word in words:
             body: set[int] = set()
-            for field, weight in (("words", 1.0), ("heading_words", HEADING_BOOST), ("unigram", 1.0)):
-                if field == "unigram" and len(word) != 1:
-                    continue
+            for field, weight in (("words", 1.0), ("heading_words", HEADING_BOOST)):
                 get = scores.get
                 for ids, values in self._bm25_blocks(state, field, word, deadline):
                     for docnum, score in zip(ids, values):
@@ -352,17 +362,17 @@ class WhooshSearchService:
             exact = self._exact(state, term.text, deadline)
             words = list(dict.fromkeys(analysis.query_words(term.text)))
             scores, body_sets = self._scores(state, words, deadline)
-            if len(term.text) == 2:
-                # A two-character string jieba does not keep as a word (强村) still ranks by
-                # how often it occurs: its bigram's BM25.
-                for docnum, score in self._bm25(state, "bigram", term.text, deadline).items():
-                    scores[docnum] = scores.get(docnum, 0.0) + score
-            docs = set(exact.docs)
+            if exact.scores:  # n-gram BM25 of a one- or two-character string
+                get = scores.get
+                for docnum, score in exact.scores.items():
+                    scores[docnum] = get(docnum, 0.0) + score
+            docs = exact.docs
             # Words found separately count as a match only for several real words (光伏 项目),
             # not for fragments such as 1 + 3 + n or single characters.
             if not term.exact and len(words) > 1 and all(len(w) >= 2 for w in words) and all(body_sets):
-                docs |= set.intersection(*body_sets)
-            return Match(docs, {d: scores.get(d, 0.0) for d in docs}, exact.exact)
+                docs = docs | set.intersection(*body_sets)
+            # ``scores`` may hold passages outside ``docs`` (a word alone): only looked up, never listed.
+            return Match(docs, scores, exact.exact)
 
         return state.cached(("term", term.text, term.exact), compute)
 
@@ -390,6 +400,8 @@ class WhooshSearchService:
             # Exclusion removes every passage containing the string, whatever the words.
             excluded = self._evaluate(state, _exact_only(negative), deadline, {})
             docs -= excluded.docs
+        if len(parts) == 1:
+            return Match(docs, parts[0].scores, parts[0].exact)
         scores = {d: sum(p.scores.get(d, 0.0) for p in parts) for d in docs}
         exact = {d: sum(p.exact.get(d, 0) for p in parts) for d in docs}
         return Match(docs, scores, exact)
@@ -463,6 +475,25 @@ class WhooshSearchService:
         # Unknown years go last either way.
         return lambda d: (year_of(d) == 0, sign * year_of(d), -exact.get(d, 0), -scores.get(d, 0.0), position[d])
 
+    def _ranked(self, state: IndexState, request: SearchRequest, match: Match | None, docs, count: int) -> list[int]:
+        """The first ``count`` of ``docs`` in the request's order (what a page needs), computed
+        with as little per-passage Python as the order allows."""
+        count = min(count, len(docs))
+        if request.sort == "document" or (match is None and request.sort == "relevance"):
+            # Walk the collection order while that is cheaper than sorting the matches.
+            if count * state.size < len(docs) ** 2:
+                return list(islice((d for d in state.order if d in docs), count))
+            return heapq.nsmallest(count, docs, key=state.position.__getitem__)
+        if request.sort == "relevance" and match is not None and count < len(docs):
+            # One number per passage (verbatim matches first, then BM25), a heap on it, and
+            # the full key, ties in document order, only among those that reach the cut.
+            exact, scores = match.exact.get, match.scores.get
+            value = {d: exact(d, 0) * 1e6 + scores(d, 0.0) for d in docs}  # BM25 sums stay far below 1e6
+            cut = value[heapq.nlargest(count, value, key=value.__getitem__)[-1]]
+            reaching = [d for d, v in value.items() if v >= cut]
+            return sorted(reaching, key=lambda d: (-value[d], state.position[d]))[:count]
+        return heapq.nsmallest(count, docs, key=self._order_key(state, request, match))
+
     def _highlight_terms(self, parsed: ParsedQuery, expanded: list[str]) -> list[str]:
         needles: list[str] = []
         for term in parsed.terms:
@@ -498,12 +529,8 @@ class WhooshSearchService:
         parsed, match, expanded, base, filters, docs = self._result_docs(state, request, deadline)
         facets = self._facets(state, request, base, filters)
         deadline.check()
-        key = self._order_key(state, request, match)
         first = (request.page - 1) * request.size
-        if first >= len(docs):
-            page_docs: list[int] = []
-        else:
-            page_docs = heapq.nsmallest(first + request.size, docs, key=key)[first:]
+        page_docs = self._ranked(state, request, match, docs, first + request.size)[first:] if first < len(docs) else []
         needles = self._highlight_terms(parsed, expanded)
         hits = [self._hit(state, d, needles) for d in page_docs]
         alternatives: list[Alternative] = []
