@@ -138,6 +138,7 @@ class IndexState:
             by_doc.setdefault(self.doc_ids[docnum], []).append(docnum)
         self.doc_docnums = by_doc
         self._all_counts: dict[str, Counter] = {}
+        self._length_norms: dict[str, array] = {}
         # Normalized passage texts by document number: a string found through its rarest
         # bigrams is confirmed by a substring test, which is what "contains" means.
         self.texts: list[str] = [""] * self.size
@@ -200,6 +201,17 @@ class IndexState:
                 if matcher._lastblock:
                     break
                 matcher._goto(matcher._nextoffset)
+
+    def length_norm(self, field: str) -> array:
+        """BM25's length normalisation ``K1 * ((1 - B) + B * length / average)`` per passage,
+        computed once per generation exactly as Whoosh's BM25F scorer computes it per posting."""
+        norms = self._length_norms.get(field)
+        if norms is None:
+            weighting = self.weighting
+            K1, B = weighting.K1, weighting._field_B.get(field, weighting.B)
+            average = self.searcher().avg_field_length(field) or 1
+            norms = self._length_norms[field] = array("d", (K1 * ((1 - B) + B * n / average) for n in self.lengths[field]))
+        return norms
 
     def cached(self, key, compute):
         with self._cache_lock:
@@ -325,14 +337,11 @@ class WhooshSearchService:
         searcher = state.searcher()
         if (field, term) not in searcher.reader():
             return
-        weighting = state.weighting
-        K1 = weighting.K1
-        B = weighting._field_B.get(field, weighting.B)
         idf = searcher.idf(field, term)
-        avgfl = searcher.avg_field_length(field) or 1
-        lengths = state.lengths[field]
+        saturation = state.weighting.K1 + 1
+        norm = state.length_norm(field)
         for ids, weights in state.blocks(field, term, deadline):
-            yield ids, [idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths[d] / avgfl))) for d, tf in zip(ids, weights)]
+            yield ids, [idf * ((tf * saturation) / (tf + norm[d])) for d, tf in zip(ids, weights)]
 
     def _bm25(self, state: IndexState, field: str, term: str, deadline: Deadline) -> dict[int, float]:
         """BM25 of one term in one field, for every passage that has it."""
