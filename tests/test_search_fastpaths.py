@@ -62,3 +62,27 @@ def test_short_strings_carry_their_ngram_bm25(service, state, text, field):
     match = service._exact(state, text, Deadline(30))
     assert match.scores == _whoosh_bm25(state.searcher(), field, text)
     assert match.docs == set(match.scores)
+
+
+def test_lazy_structures_are_built_once_under_concurrent_requests(index_dir):
+    # 50 requests arriving together used to build the suggestion lexicon 50 times at once,
+    # starving the server (the load test timed out); now one builds, the others wait for it.
+    import threading
+    import time
+
+    from app.search.whoosh_service import WhooshSearchService
+
+    state = WhooshSearchService(index_dir)._current()
+    builds = []
+
+    def build():
+        builds.append(1)
+        time.sleep(0.2)
+        return ("lexicon",)
+
+    threads = [threading.Thread(target=state.once, args=("test", build)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert builds == [1] and state.once("test", build) == ("lexicon",)

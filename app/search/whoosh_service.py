@@ -102,7 +102,6 @@ class IndexState:
         self._cache: OrderedDict = OrderedDict()
         self._cached_size = 0
         self._cache_lock = threading.Lock()
-        self._suggestions: tuple[list[str], list[int]] | None = None
         with self.ix.reader() as reader:
             self.size = reader.doc_count_all()
 
@@ -137,8 +136,8 @@ class IndexState:
         for docnum in self.order:
             by_doc.setdefault(self.doc_ids[docnum], []).append(docnum)
         self.doc_docnums = by_doc
-        self._all_counts: dict[str, Counter] = {}
-        self._length_norms: dict[str, array] = {}
+        self._built: dict = {}
+        self._build_lock = threading.Lock()
         # Normalized passage texts by document number: a string found through its rarest
         # bigrams is confirmed by a substring test, which is what "contains" means.
         self.texts: list[str] = [""] * self.size
@@ -202,16 +201,28 @@ class IndexState:
                     break
                 matcher._goto(matcher._nextoffset)
 
+    def once(self, key, build):
+        """``build()`` computed once per generation, however many requests ask at the same moment
+        (a lexicon or a column of norms is seconds of work on a large collection)."""
+        value = self._built.get(key)
+        if value is None:
+            with self._build_lock:
+                value = self._built.get(key)
+                if value is None:
+                    value = self._built[key] = build()
+        return value
+
     def length_norm(self, field: str) -> array:
         """BM25's length normalisation ``K1 * ((1 - B) + B * length / average)`` per passage,
-        computed once per generation exactly as Whoosh's BM25F scorer computes it per posting."""
-        norms = self._length_norms.get(field)
-        if norms is None:
+        computed exactly as Whoosh's BM25F scorer computes it per posting."""
+
+        def build() -> array:
             weighting = self.weighting
             K1, B = weighting.K1, weighting._field_B.get(field, weighting.B)
             average = self.searcher().avg_field_length(field) or 1
-            norms = self._length_norms[field] = array("d", (K1 * ((1 - B) + B * n / average) for n in self.lengths[field]))
-        return norms
+            return array("d", (K1 * ((1 - B) + B * n / average) for n in self.lengths[field]))
+
+        return self.once(("norm", field), build)
 
     def cached(self, key, compute):
         with self._cache_lock:
@@ -233,9 +244,7 @@ class IndexState:
     def count(self, facet: str, docs) -> Counter:
         """How many of ``docs`` have each value of ``facet`` (unknown values left out)."""
         if docs is self.all_docs:  # browsing everything: counted once per generation
-            if facet not in self._all_counts:
-                self._all_counts[facet] = self._count(facet, docs)
-            return Counter(self._all_counts[facet])
+            return Counter(self.once(("all", facet), lambda: self._count(facet, docs)))
         return self._count(facet, docs)
 
     def _count(self, facet: str, docs) -> Counter:
@@ -253,7 +262,8 @@ class IndexState:
 
     def suggestions(self) -> tuple[list[str], list[int]]:
         """Sorted (terms, document frequencies) of the word lexicon, built on first use."""
-        if self._suggestions is None:
+
+        def build() -> tuple[list[str], list[int]]:
             terms: list[str] = []
             freqs: list[int] = []
             with self.ix.reader() as reader:
@@ -262,8 +272,9 @@ class IndexState:
                     if len(term) >= 2 and info.doc_frequency() >= 1:
                         terms.append(term)
                         freqs.append(info.doc_frequency())
-            self._suggestions = (terms, freqs)
-        return self._suggestions
+            return terms, freqs
+
+        return self.once("suggestions", build)
 
 
 class WhooshSearchService:
