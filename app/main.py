@@ -15,8 +15,8 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.routes import api, health, pages
+from app.search.engines import search_service
 from app.search.service import ServiceUnavailable
-from app.search.whoosh_service import WhooshSearchService
 from app.security import SecurityHeaders
 from app.settings import Settings, load_settings
 from app.templating import STATIC_DIR
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.service = WhooshSearchService(settings.index_dir, timeout_seconds=settings.search_timeout)
+    app.state.service = search_service(settings.index_dir, settings.search_timeout, settings.engine)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

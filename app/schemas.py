@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
+
+from app.search.facets import FACETS, UNKNOWN
 
 
 class FacetValueOut(BaseModel):
@@ -11,11 +13,12 @@ class FacetValueOut(BaseModel):
     selected: bool
 
 
-class FacetsOut(BaseModel):
-    township: list[FacetValueOut]
-    year: list[FacetValueOut]
-    section: list[FacetValueOut]
-    theme: list[FacetValueOut]
+# One list of values per facet of the registry.
+FacetsOut = create_model(
+    "FacetsOut",
+    __doc__=f"Values of each facet with their counts (disjunctive); passages without a value count under {UNKNOWN} where the facet says so.",
+    **{facet.name: (list[FacetValueOut], Field(description=facet.label)) for facet in FACETS},
+)
 
 
 class HitOut(BaseModel):
@@ -30,6 +33,11 @@ class HitOut(BaseModel):
     text: str = Field(description="the whole passage as written")
     snippet: str = Field(description="HTML: all text escaped, matches in <mark>")
     url: str = Field(description="document page that scrolls to and highlights this passage for this query")
+    city: str | None = Field(description="市 of the township, when known")
+    province: str | None = Field(description="省 of the township, when known")
+    about_year: int | None = Field(description="所述年份: the year the passage's section is about (a plan: the planned year)")
+    kind: str = Field(description="报告类型: 工作总结 / 工作计划 / 总结与计划 / 政府工作报告 / 其他")
+    period: str = Field(description="时段: 年度 / 上半年 / 下半年 / 其他")
 
 
 class AlternativeOut(BaseModel):
@@ -58,6 +66,7 @@ class PassageOut(BaseModel):
     themes: list[str]
     text: str
     is_heading: bool
+    about_year: int | None = Field(description="the year the passage's section is about")
 
 
 class DocumentOut(BaseModel):
@@ -68,10 +77,16 @@ class DocumentOut(BaseModel):
     county: str | None
     year: int | None
     year_inferred: bool
-    kind: str = Field(description="年度 / 半年 / 其他")
+    kind: str = Field(description="报告类型: 工作总结 / 工作计划 / 总结与计划 / 政府工作报告 / 其他")
+    period: str = Field(description="时段: 年度 / 上半年 / 下半年 / 其他")
+    city: str | None
+    province: str | None
+    division_code: str | None = Field(description="official division code of the township, when known")
     publisher: str | None
     published: str | None
     index_number: str | None = Field(default=None, description="索引号 of a government web page, when stated")
+    script: str = Field(description="zh-Hant when the report is written in traditional characters, else zh-Hans")
+    evidence: dict[str, str] = Field(description="how each metadata field was found")
     passages: list[PassageOut]
 
 
@@ -79,6 +94,11 @@ class HealthOut(BaseModel):
     status: str
     documents: int
     passages: int
+    generation: str = Field(description="the index generation in use")
+    built_at: str | None
+    engine: str = Field(description="the engine and version that wrote the index")
+    analysis: dict[str, str] = Field(description="analysis fingerprint of the index (jieba, its user dictionary, normalization table, format)")
+    newer_generation_refused: str | None = Field(description="why a newer generation could not be used, if one was refused")
 
 
 class ErrorOut(BaseModel):
@@ -90,10 +110,12 @@ class BucketOut(BaseModel):
     count: int
 
 
-class TrendsOut(BaseModel):
-    by_year: list[BucketOut]
-    by_township: list[BucketOut]
-    by_theme: list[BucketOut]
+# by_<facet> for every facet of the registry that counts trends.
+TrendsOut = create_model(
+    "TrendsOut",
+    __doc__="Hit counts of the query and filters by the value of each facet.",
+    **{f"by_{facet.name}": (list[BucketOut], Field(description=f"hits by {facet.label}")) for facet in FACETS if facet.trend},
+)
 
 
 class SimilarOut(BaseModel):

@@ -22,6 +22,8 @@ class Settings:
     search_timeout: float = field(default_factory=lambda: float(os.environ.get("TOWNSHIP_SEARCH_TIMEOUT", "5")))
     max_query_chars: int = 500
     max_filter_values: int = 50  # selected values per facet
+    # The engine holding the index (TOWNSHIP_ENGINE, see app.search.engines); Whoosh today.
+    engine: str = field(default_factory=lambda: os.environ.get("TOWNSHIP_ENGINE", "whoosh"))
 
 
 def load_settings() -> Settings:

@@ -4,9 +4,9 @@ Both sides import this module, so what is indexed and what is looked up can neve
 
 * ``normalize``: the character-for-character fold (see :mod:`indexer.normalize`).
 * Character n-grams for recall: every character (``unigram`` field) and every overlapping
-  pair of characters with its position (``bigram`` field). Any string of two or more
-  characters is then found by a phrase of its bigrams at consecutive positions, and any
-  single character by its unigram, whatever jieba thinks the words are.
+  pair of characters (``bigram`` field). A single character is found by its unigram, a pair
+  by its bigram, and a longer string among the passages holding all of its bigrams (then
+  confirmed on the normalized text), whatever jieba thinks the words are.
 * jieba words for ranking (BM25), with the domain user dictionary from ``data/``.
 """
 
@@ -26,8 +26,9 @@ from indexer.normalize import is_word_char, normalize
 __all__ = [
     "normalize",
     "unigram_counts",
-    "bigram_positions",
+    "bigram_counts",
     "index_words",
+    "word_counts",
     "query_words",
     "exact_lookup",
 ]
@@ -120,22 +121,19 @@ def unigram_counts(normalized: str) -> Counter:
     return counts
 
 
-def bigram_positions(normalized: str) -> dict[str, list[int]]:
-    """Every overlapping character pair with the positions where it starts."""
-    positions: dict[str, list[int]] = {}
-    for i in range(len(normalized) - 1):
-        gram = normalized[i : i + 2]
-        found = positions.get(gram)
-        if found is None:
-            positions[gram] = [i]
-        else:
-            found.append(i)
-    return positions
+def bigram_counts(normalized: str) -> Counter:
+    """Every overlapping pair of characters and how often it occurs."""
+    return Counter(map(str.__add__, normalized, normalized[1:]))
 
 
 def index_words(normalized: str) -> list[str]:
     """jieba words for BM25, in search mode (a long word also yields its dictionary sub-words)."""
     return [t for t in tokenizer().cut_for_search(normalized) if _is_token(t)]
+
+
+def word_counts(normalized: str) -> Counter:
+    """Every jieba word of :func:`index_words` and how often it occurs."""
+    return Counter(index_words(normalized))
 
 
 def query_words(normalized: str) -> list[str]:
@@ -146,7 +144,7 @@ def query_words(normalized: str) -> list[str]:
 def exact_lookup(normalized: str) -> tuple[str, list[str]]:
     """How the index finds passages containing ``normalized`` verbatim: (field, grams).
 
-    One character is a unigram lookup; longer strings are a phrase of overlapping bigrams.
+    One character is a unigram lookup; longer strings need all of their overlapping bigrams.
     """
     if len(normalized) == 1:
         return "unigram", [normalized]

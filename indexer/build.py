@@ -1,9 +1,9 @@
 """Stage 8, build: every report of a folder through the pipeline into a new index generation.
 
-Reports go through the pipeline in ``procs`` processes (:class:`indexer.whoosh_sink.IndexBuilder`),
-each indexing the passages it makes into its own Whoosh segments; the main process writes the
-JSON Lines records in report order as results come back. Memory is bounded by the segment
-size, however large the collection.
+Reports go through the pipeline in ``procs`` processes (:class:`indexer.parallel.ParallelIndexer`),
+each writing the passages it makes into its own segments of the sink (Whoosh,
+:mod:`indexer.whoosh_store.writer`); the main process writes the JSON Lines records in report
+order as results come back. Memory is bounded by the segment size, however large the collection.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from indexer import domain, layout, records, whoosh_sink
+from indexer import contract, domain, layout, records
+from indexer.parallel import ParallelIndexer
 from indexer.pipeline import doc_id_for, process
 from indexer.read import MAX_FILE_BYTES, ReportFile, UnreadableReport, discover
 from indexer.records import Document, Passage
+from indexer.whoosh_store.writer import WhooshSink
 
 
 class BuildFailed(Exception):
@@ -83,7 +85,7 @@ def build(
         try:
             passages_file = (workspace / "passages.jsonl").open("w", encoding="utf-8")
 
-            def work(job: tuple[int, ReportFile, str]) -> tuple[tuple, list[tuple[int, Passage]]]:
+            def work(job: tuple[int, ReportFile, str]) -> tuple[tuple, list[Passage]]:
                 """One report through the pipeline (in an indexing process when procs > 1)."""
                 order, file, doc_id = job
                 try:
@@ -93,16 +95,17 @@ def build(
                 except Exception as error:  # a report must never stop the others
                     return (file.relative, None, f"could not be processed ({type(error).__name__}: {error})"), []
                 lines = "".join(records.to_json(passage) + "\n" for passage in processed.passages)
-                return (file.relative, processed.document, lines), [(order, p) for p in processed.passages]
+                return (file.relative, processed.document, lines), processed.passages
 
-            sink = whoosh_sink.IndexBuilder(workspace / "whoosh", procs=procs)
-            if sink.procs > 1:
+            sink = WhooshSink(workspace)
+            indexer = ParallelIndexer(sink.segment_writer, procs=procs)
+            if indexer.procs > 1:
                 # Every stage loads its tables lazily (jieba's part-of-speech tags take a second):
                 # load them here once, so the forked indexing processes share them.
                 work((0, files[0], ids[0]))
             jobs = ((order, file, doc_id) for order, (file, doc_id) in enumerate(zip(files, ids)))
             with passages_file:
-                for relative, document, outcome in sink.map(work, jobs):  # in report order
+                for relative, document, outcome in indexer.map(work, jobs):  # in report order
                     if document is None:
                         report.skipped.append((relative, outcome))
                     else:
@@ -111,14 +114,17 @@ def build(
                         passages_file.write(outcome)
                     if on_report:
                         on_report(relative)
-            report.passages = sink.commit()
+            sink.commit(indexer.segments)
+            report.passages = indexer.count
             if not report.documents:
                 reasons = "".join(f"\n  {f}: {r}" for f, r in report.skipped)
                 raise BuildFailed(f"none of the {len(files)} report files in {data_dir} could be indexed:{reasons}")
             records.write_jsonl(workspace / "documents.jsonl", report.documents)
             report.seconds = time.perf_counter() - started
             manifest = {
-                "schema_version": layout.SCHEMA_VERSION,
+                "format_version": contract.FORMAT_VERSION,
+                "analysis": contract.analysis_fingerprint(),
+                **sink.manifest(),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "data_dir": str(data_dir),
                 "documents": len(report.documents),

@@ -5,10 +5,11 @@
     <index-dir>/
         CURRENT                 name of the live generation (replaced atomically)
         gen-20261123-031500-1a2b/
-            whoosh/             the Whoosh index
+            whoosh/             the Whoosh index (indexer.whoosh_store)
+            columns/            facet columns and normalized texts per segment (indexer.contract)
             documents.jsonl     document records
             passages.jsonl      passage records (engine-independent)
-            manifest.json       counts, build time, schema version
+            manifest.json       counts, build time, format version, analysis fingerprint
         .building-<pid>-…/      a build in progress (never read by a server)
         .lock                   held while a build runs
 
@@ -32,7 +33,6 @@ from pathlib import Path
 
 from indexer.domain import PROJECT_ROOT
 
-SCHEMA_VERSION = 1
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "index"
 KEEP_GENERATIONS = 3
 POINTER = "CURRENT"

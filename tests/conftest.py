@@ -43,9 +43,9 @@ def index_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def service(index_dir):
-    from app.search.whoosh_service import WhooshSearchService
+    from app.search.engines import search_service
 
-    return WhooshSearchService(index_dir)
+    return search_service(index_dir)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ import pytest
 from lxml import etree
 
 from app.search.service import SearchRequest
-from app.search.whoosh_service import WhooshSearchService
+from app.search.engines import search_service
 from indexer.build import build
 from indexer.pipeline import ProcessedReport, process_text
 from indexer.read import UnreadableReport, read_report
@@ -405,7 +405,7 @@ def test_every_format_indexes_and_searches_like_the_text(tmp_path, service, proc
     for doc_id in (ZHAITAN, TANGYANG, GUIZHUMAO, ZUSHIDIAN):
         reference = processed[doc_id].document
         assert (by_id[doc_id].township, by_id[doc_id].year, by_id[doc_id].passages) == (reference.township, reference.year, reference.passages)
-    formats = WhooshSearchService(tmp_path / "index")
+    formats = search_service(tmp_path / "index")
 
     def hits(search_service, query):
         found = search_service.search(SearchRequest(q=query, size=100))

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
-from app.search import whoosh_service
+from app.search.core import engine as search_engine
 from app.search.query import MAX_TERMS, And, Not, Or, Term, parse
 from app.search.service import SearchError, SearchRequest
-from app.search.whoosh_service import WhooshSearchService
+from app.search.engines import search_service
 from app.settings import MAX_PAGE, MAX_PAGE_SIZE, Settings
 from indexer import layout
 from tests.server import run_coroutine
@@ -490,8 +490,8 @@ def test_corrupt_index_is_503_with_the_reason(index_copy, how):
 
 @pytest.mark.parametrize("how", [c for c in CORRUPTIONS if c not in ("no CURRENT", "CURRENT names nothing", "CURRENT escapes", "empty CURRENT")])
 def test_a_corrupt_new_generation_keeps_the_old_one_serving(index_copy, monkeypatch, how):
-    monkeypatch.setattr(whoosh_service, "RELOAD_CHECK_SECONDS", 0.0)
-    service = WhooshSearchService(index_copy)
+    monkeypatch.setattr(search_engine, "RELOAD_CHECK_SECONDS", 0.0)
+    service = search_service(index_copy)
     before = service.stats()
     old = layout.current_generation(index_copy)
     new = index_copy / "gen-99999999-999999-dead"

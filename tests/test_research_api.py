@@ -16,7 +16,7 @@ def containing(passages, needle: str) -> list:
 
 def test_trends_count_hits_by_year_township_and_theme(client, passages):
     body = client.get("/api/trends", params={"q": "信访"}).json()
-    assert set(body) == {"by_year", "by_township", "by_theme"}
+    assert set(body) == {"by_year", "by_township", "by_county", "by_kind", "by_theme"}  # facets declared with trend
     total = client.get("/api/search", params={"q": "信访"}).json()["total"]
     hits = [p for p in passages if normalize("信访") in normalize(p.text)]
     assert total == len(hits)  # 信访 is one word: the literal matches are the matches
@@ -28,7 +28,9 @@ def test_trends_count_hits_by_year_township_and_theme(client, passages):
     assert [b["value"] for b in body["by_year"]] == sorted(by_year)
     townships = body["by_township"]
     assert [t["count"] for t in townships] == sorted((t["count"] for t in townships), reverse=True)
-    assert sum(t["count"] for t in townships) == len([p for p in hits if p.township])
+    # every hit counts once, those whose township is unknown under 未识别
+    assert sum(t["count"] for t in townships) == len(hits)
+    assert {t["value"]: t["count"] for t in townships}.get("未识别", 0) == len([p for p in hits if not p.township])
 
 
 def test_trends_respect_filters(client):
@@ -43,7 +45,7 @@ def test_export_csv_has_every_hit_with_bom_and_links(client, passages):
     assert "attachment" in response.headers["content-disposition"]
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert list(rows[0]) == ["township", "county", "year", "section", "heading", "themes", "text", "url"]
+    assert list(rows[0]) == ["township", "county", "year", "section", "heading", "themes", "text", "url", "city", "province", "about_year", "kind", "period"]
     assert len(rows) == len(containing(passages, "百香果")) == 4  # every hit, not one page of size 1
     assert all("百香果" in normalize(r["text"]) for r in rows)
     assert rows[0]["url"].startswith("http") and "/documents/" in rows[0]["url"] and "#" in rows[0]["url"]

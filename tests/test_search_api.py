@@ -13,7 +13,7 @@ from app.settings import Settings
 from indexer.analysis import normalize
 from tests.conftest import GUIZHUMAO, TANGYANG, ZHAITAN
 
-HIT_KEYS = {"doc_id", "passage_id", "township", "county", "year", "section", "heading", "themes", "text", "snippet", "url"}
+HIT_KEYS = {"doc_id", "passage_id", "township", "county", "year", "section", "heading", "themes", "text", "snippet", "url", "city", "province", "about_year", "kind", "period"}
 
 
 def search(client, **params) -> dict:
@@ -41,7 +41,10 @@ def containing(passages, *needles: str) -> set[str]:
 
 
 def test_healthz(client, passages):
-    assert client.get("/healthz").json() == {"status": "ok", "documents": 5, "passages": len(passages)}
+    body = client.get("/healthz").json()
+    assert {k: body[k] for k in ("status", "documents", "passages")} == {"status": "ok", "documents": 5, "passages": len(passages)}
+    assert body["generation"].startswith("gen-") and body["engine"].startswith("whoosh ")
+    assert set(body["analysis"]) == {"format_version", "jieba", "opencc", "userdict", "normalization"}
 
 
 def test_healthz_without_index_is_503_with_how_to_build(tmp_path):
@@ -56,7 +59,7 @@ def test_search_response_shape(client):
     body = search(client, q="百香果")
     assert {"query", "total", "page", "size", "took_ms", "facets", "hits"} <= body.keys()
     assert body["query"] == "百香果" and body["page"] == 1 and body["size"] == 10
-    assert set(body["facets"]) == {"township", "year", "section", "theme"}
+    assert set(body["facets"]) == {"township", "county", "year", "about_year", "section", "kind", "period", "theme"}
     for values in body["facets"].values():
         counts = [v["count"] for v in values]
         assert counts == sorted(counts, reverse=True)
@@ -161,21 +164,23 @@ def test_year_sorts(client):
 
 
 def test_relevance_ties_break_by_document_order(service):
-    from app.search.service import SearchRequest
-    from app.search.whoosh_service import Match
+    import numpy as np
 
-    state = service._current()
-    request = SearchRequest(q="x", size=10)
-    docs = set(range(0, state.size, 3))
+    from app.search.core import ranking
+
+    index = service._current()
+    docs = np.arange(0, index.size, 3, dtype=np.int32)
+    in_order = sorted(docs.tolist(), key=index.position.__getitem__)
     # Equal relevance everywhere: document order decides, for a page and for the whole list.
-    tied = Match(docs, {d: 1.5 for d in docs}, {d: 1 for d in docs})
-    in_order = sorted(docs, key=state.position.__getitem__)
-    assert service._ranked(state, request, tied, docs, 10) == in_order[:10]
-    assert service._ranked(state, request, tied, docs, len(docs)) == in_order
+    tied = ranking.relevance_value(np.full(len(docs), 1.5), np.ones(len(docs), dtype=np.int64))
+    assert ranking.ordered(index, "relevance", docs, tied, 10).tolist() == in_order[:10]
+    assert ranking.ordered(index, "relevance", docs, tied).tolist() == in_order
     # Verbatim matches first, then the score, then document order.
-    last = in_order[-1]
-    ranked = Match(docs, {**{d: 1.5 for d in docs}, in_order[5]: 9.0}, {**{d: 0 for d in docs}, last: 1})
-    assert service._ranked(state, request, ranked, docs, 3) == [last, in_order[5], in_order[0]]
+    last, fifth = in_order[-1], in_order[5]
+    scores = np.where(docs == fifth, 9.0, 1.5)
+    verbatim = (docs == last).astype(np.int64)
+    ranked = ranking.ordered(index, "relevance", docs, ranking.relevance_value(scores, verbatim), 3)
+    assert ranked.tolist() == [last, fifth, in_order[0]]
 
 
 # -- facets

@@ -40,6 +40,11 @@ def hit_json(hit: Hit, request: SearchRequest) -> dict:
         "text": hit.text,
         "snippet": hit.snippet,
         "url": passage_url(hit.doc_id, hit.passage_id, request.q, request.expand),
+        "city": hit.city,
+        "province": hit.province,
+        "about_year": hit.about_year,
+        "kind": hit.kind,
+        "period": hit.period,
     }
 
 
@@ -86,6 +91,7 @@ def api_document(doc_id: str, service: Annotated[SearchService, Depends(get_serv
                 "themes": p.themes,
                 "text": p.text,
                 "is_heading": p.is_heading,
+                "about_year": p.about_year,
             }
             for p in document.passages
         ],
@@ -97,13 +103,13 @@ def api_trends(
     request: Annotated[SearchRequest, Depends(search_request)],
     service: Annotated[SearchService, Depends(get_service)],
 ):
-    """Hit counts of the current query and filters by year, township and theme (same parameters
-    as /api/search; page, size and sort are ignored)."""
+    """Hit counts of the current query and filters by township, county, year, report kind and
+    theme (same parameters as /api/search; page, size and sort are ignored)."""
     trends = service.trends(request)
-    return {name: [vars(b) for b in getattr(trends, name)] for name in ("by_year", "by_township", "by_theme")}
+    return {f"by_{name}": [vars(b) for b in buckets] for name, buckets in trends.by.items()}
 
 
-EXPORT_COLUMNS = ("township", "county", "year", "section", "heading", "themes", "text", "url")
+EXPORT_COLUMNS = ("township", "county", "year", "section", "heading", "themes", "text", "url", "city", "province", "about_year", "kind", "period")
 
 
 def _export_rows(hits: Iterator[Hit], request: SearchRequest, base_url: str) -> Iterator[dict]:
@@ -119,6 +125,11 @@ def _export_rows(hits: Iterator[Hit], request: SearchRequest, base_url: str) -> 
             "themes": hit.themes,
             "text": hit.text,
             "url": base_url + passage_url(hit.doc_id, hit.passage_id, request.q, request.expand),
+            "city": hit.city or "",
+            "province": hit.province or "",
+            "about_year": hit.about_year or "",
+            "kind": hit.kind,
+            "period": hit.period,
         }
 
 
@@ -162,7 +173,8 @@ def api_export(
     format: Annotated[str, Query(description="csv (UTF-8 with BOM, opens in Excel) | jsonl")] = "csv",
 ):
     """Every hit of the query and filters (not one page), streamed, in the requested sort order.
-    Columns: township, county, year, section, heading, themes, text, url."""
+    Columns: township, county, year, section, heading, themes, text, url, city, province,
+    about_year, kind, period."""
     if format not in ("csv", "jsonl"):
         raise InvalidParameter(f"format 必须是 csv 或 jsonl (unknown format {format[:20]!r})")
     rows = _export_rows(service.export(request), request, str(http.base_url).rstrip("/"))
@@ -180,7 +192,7 @@ def api_similar(
     service: Annotated[SearchService, Depends(get_service)],
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
 ):
-    """Passages of other reports most like this one (Whoosh more_like_this over jieba words)."""
+    """Passages of other reports most like this one (their most telling jieba words, BM25)."""
     found = service.similar(passage_id, limit)
     if found is None:
         raise HTTPException(status_code=404, detail=f"没有这个段落 (no passage with id {passage_id[:80]!r})")

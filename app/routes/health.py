@@ -15,6 +15,6 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", response_model=HealthOut, responses={503: {"model": ErrorOut}})
 def healthz(service: Annotated[SearchService, Depends(get_service)]):
-    """200 with document and passage counts; 503 with the reason and how to build the index."""
-    documents, passages = service.stats()
-    return {"status": "ok", "documents": documents, "passages": passages}
+    """200 with the index in use (counts, generation, engine, analysis fingerprint); 503 with the
+    reason and how to build it (none, incomplete, or built with another analysis)."""
+    return {"status": "ok", **service.status()}

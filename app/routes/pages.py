@@ -16,9 +16,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from app.dependencies import get_service, search_request
 from app.routes.api import passage_url
+from app.search.facets import BY_NAME, UNKNOWN, value_order
 from app.search.service import (
     FACETS,
-    SECTIONS,
     SORTS,
     CountBucket,
     DocumentView,
@@ -33,7 +33,7 @@ from app.templating import templates
 router = APIRouter(include_in_schema=False)
 
 DEFAULT = SearchRequest()
-FACET_LABELS = {"township": "乡镇", "year": "年份", "section": "部分", "theme": "主题"}
+FACET_LABELS = {name: facet.label for name, facet in BY_NAME.items()}
 SORT_LABELS = {"relevance": "相关度", "year_desc": "年份新→旧", "year_asc": "年份旧→新", "document": "原文顺序"}
 PAGE_SIZES = (10, 20, 50, 100)
 VISIBLE_VALUES = 8  # facet values shown before "更多"
@@ -126,22 +126,16 @@ def _option(state: SearchRequest, facet: str, value: FacetValue) -> FacetOption:
 
 
 def _display_order(facet: str, values: list[FacetValue]) -> list[FacetValue]:
-    """Years newest first and sections in report order read better; the rest by count."""
-    if facet == "year":
-        return sorted(values, key=lambda v: v.value, reverse=True)
-    if facet == "section":
-        return sorted(values, key=lambda v: SECTIONS.index(v.value) if v.value in SECTIONS else len(SECTIONS))
-    return values
+    """Years newest first and vocabularies (sections, kinds) in their own order read better;
+    the rest by count (as the service lists them)."""
+    if BY_NAME[facet].order == "count":
+        return values
+    return sorted(values, key=lambda v: value_order(BY_NAME[facet], v.value))
 
 
-def collection_values(documents: list[DocumentView]) -> dict[str, list[str]]:
-    """Every value a facet can take in the collection (themes: only those with hits are known)."""
-    return {
-        "township": sorted({d.township for d in documents if d.township}),
-        "year": sorted({str(d.year) for d in documents if d.year}, reverse=True),
-        "section": list(SECTIONS),
-        "theme": [],
-    }
+def collection_values(service: SearchService) -> dict[str, list[str]]:
+    """Every value a facet takes in the collection (what an empty query counts)."""
+    return {facet: [v.value for v in values] for facet, values in service.search(DEFAULT).facets.items()}
 
 
 def facet_groups(state: SearchRequest, result: SearchResult, universe: dict[str, list[str]]) -> list[FacetGroup]:
@@ -289,9 +283,9 @@ def collection(documents: list[DocumentView]) -> Collection:
     years = sorted({y for _, y in grouped if y}, reverse=True) + ([None] if any(y is None for _, y in grouped) else [])
     townships = sorted({t for t, _ in grouped if t}) + ([None] if any(t is None for t, _ in grouped) else [])
     return Collection(
-        years=[(y, search_url(DEFAULT, year=(str(y),)) if y else "") for y in years],
+        years=[(y, search_url(DEFAULT, year=(str(y) if y else UNKNOWN,))) for y in years],
         rows=[
-            CollectionRow(t, search_url(DEFAULT, township=(t,)) if t else "", [grouped.get((t, y), []) for y in years])
+            CollectionRow(t, search_url(DEFAULT, township=(t or UNKNOWN,)), [grouped.get((t, y), []) for y in years])
             for t in townships
         ],
         documents=documents,
@@ -307,7 +301,7 @@ def search_page(request: Request, state: State, service: Service):
         "state": state,
         "result": result,
         "browsing": browsing,
-        "facets": facet_groups(state, result, collection_values(documents)),
+        "facets": facet_groups(state, result, collection_values(service)),
         "chips": chips(state),
         "clear_url": search_url(without_filters(state)),
         "sorts": [(SORT_LABELS[s], search_url(state, sort=s), s == state.sort) for s in SORTS],
@@ -330,7 +324,7 @@ def search_page(request: Request, state: State, service: Service):
         context["examples"] = [(q, why, search_url(DEFAULT, q=q)) for q, why in EXAMPLES]
     elif result.total:
         trends = service.trends(state)
-        context["charts"] = [c for c in (year_chart(state, trends.by_year), township_chart(state, trends.by_township)) if c]
+        context["charts"] = [c for c in (year_chart(state, trends.by["year"]), township_chart(state, trends.by["township"])) if c]
     return templates.TemplateResponse(request, "search.html", context)
 
 

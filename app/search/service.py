@@ -1,16 +1,18 @@
 """The search service interface: what the routes may ask, in domain terms, with no HTTP and no
-engine inside. :class:`app.search.whoosh_service.WhooshSearchService` is the one
-implementation; another engine (OpenSearch, say) would be a second one.
+engine inside. :class:`app.search.core.engine.CoreSearchService` implements it over any
+storage port (Whoosh's today).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from typing import Iterator, Protocol
 
-FACETS = ("township", "year", "section", "theme")
+from app.search import facets as facet_registry
+from indexer.contract import SECTIONS  # noqa: F401  (re-exported: the section values)
+
+FACETS = facet_registry.NAMES
 SORTS = ("relevance", "year_desc", "year_asc", "document")
-SECTIONS = ("总结", "问题", "计划", "建议", "其他")
 
 
 class SearchError(Exception):
@@ -25,24 +27,35 @@ class ServiceUnavailable(Exception):
     """No usable index; the message says how to build one."""
 
 
-@dataclass(frozen=True)
-class SearchRequest:
-    q: str = ""
-    township: tuple[str, ...] = ()
-    year: tuple[str, ...] = ()
-    section: tuple[str, ...] = ()
-    theme: tuple[str, ...] = ()
-    sort: str = "relevance"
-    page: int = 1
-    size: int = 10
-    expand: bool = True  # also search synonyms from data/synonyms.toml
+def _selected(self, facet: str) -> tuple[str, ...]:
+    return getattr(self, facet)
 
-    def selected(self, facet: str) -> tuple[str, ...]:
-        return getattr(self, facet)
 
-    @property
-    def has_filters(self) -> bool:
-        return any(self.selected(f) for f in FACETS)
+def _has_filters(self) -> bool:
+    return any(getattr(self, f) for f in FACETS)
+
+
+def _filters(self) -> dict[str, tuple[str, ...]]:
+    """The selected values of every facet with a selection."""
+    return {f: getattr(self, f) for f in FACETS if getattr(self, f)}
+
+
+# What a search asks: the query, the selected values of every facet of the registry (one
+# field each, a tuple of values ORed within the facet), the order and the page.
+SearchRequest = make_dataclass(
+    "SearchRequest",
+    [("q", str, field(default=""))]
+    + [(name, tuple, field(default=())) for name in FACETS]
+    + [
+        ("sort", str, field(default="relevance")),
+        ("page", int, field(default=1)),
+        ("size", int, field(default=10)),
+        ("expand", bool, field(default=True)),  # also search synonyms from data/synonyms.toml
+    ],
+    frozen=True,
+    namespace={"selected": _selected, "has_filters": property(_has_filters), "filters": property(_filters)},
+)
+SearchRequest.__module__ = __name__
 
 
 @dataclass
@@ -66,6 +79,11 @@ class Hit:
     text: str
     snippet: str  # HTML: escaped text, matches in <mark>
     is_heading: bool = False
+    city: str | None = None
+    province: str | None = None
+    about_year: int | None = None  # the year the passage's section is about
+    kind: str = "其他"
+    period: str = "其他"
 
 
 @dataclass
@@ -106,6 +124,7 @@ class PassageView:
     level: int
     marked: str = ""  # HTML with the query's matches marked
     matches: int = 0
+    about_year: int | None = None
 
 
 @dataclass
@@ -122,6 +141,14 @@ class DocumentView:
     published: str | None
     passages: list[PassageView]
     index_number: str | None = None
+    city: str | None = None
+    province: str | None = None
+    division_code: str | None = None
+    period: str = "其他"
+    script: str = "zh-Hans"  # zh-Hant: written in traditional characters
+    evidence: dict[str, str] = field(default_factory=dict)  # how each field was found
+    warnings: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -132,9 +159,9 @@ class CountBucket:
 
 @dataclass
 class Trends:
-    by_year: list[CountBucket]
-    by_township: list[CountBucket]
-    by_theme: list[CountBucket]
+    """Hit counts per value of every facet declared with ``trend`` (keyed by facet name)."""
+
+    by: dict[str, list[CountBucket]]
 
 
 @dataclass
@@ -151,6 +178,10 @@ class SimilarPassage:
 class SearchService(Protocol):
     def stats(self) -> tuple[int, int]:
         """(documents, passages) of the index in use; raises ServiceUnavailable."""
+
+    def status(self) -> dict:
+        """What /healthz reports about the index in use (generation, built, analysis); raises
+        ServiceUnavailable."""
 
     def search(self, request: SearchRequest) -> SearchResult: ...
 

@@ -142,7 +142,7 @@ def api_recall(client: Client, index_dir: Path, data: Corpus, mix: list[BenchQue
     the service's ``export`` in this process instead (the generator that route streams). For
     the empty query the count is compared (browsing returns every passage)."""
     from app.search.service import SearchRequest
-    from app.search.whoosh_service import WhooshSearchService
+    from app.search.engines import search_service
 
     index_of = {pid: i for i, pid in enumerate(data.ids)}
     service = None
@@ -167,7 +167,7 @@ def api_recall(client: Client, index_dir: Path, data: Corpus, mix: list[BenchQue
             http_rows += len(ids)
         else:
             if service is None:
-                service = WhooshSearchService(index_dir, timeout_seconds=600)
+                service = search_service(index_dir, timeout_seconds=600)
                 service.stats()  # open the generation before any query
             request = SearchRequest(q=q.q, **{facet: (value,) for facet, value in q.filters.items()})
             ids = [hit.passage_id for hit in service.export(request)]

@@ -1,0 +1,158 @@
+"""Query evaluation: which passages a parsed query matches, and how well.
+
+* An unquoted term matches the passages that contain it verbatim **or** all of its jieba words
+  (when it has several real words: 光伏 项目); a quoted term only the verbatim ones.
+* A verbatim match of one or two characters is the posting list of that n-gram; a longer
+  string is looked for among the passages holding its rarest bigrams, then confirmed on the
+  normalized text (the storage's ``contains``): "contains" means contains.
+* Ranking is computed afterwards, only for the passages in the answer: how many terms match
+  verbatim, then BM25 over the jieba words (the heading path boosted), plus the n-gram's BM25
+  for strings of one or two characters (茶, 强村: words jieba does not keep).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.search.core import docsets
+from app.search.core.deadline import Deadline
+from app.search.core.opened import OpenIndex
+from app.search.core.scoring import HEADING_BOOST
+from app.search.query import And, Node, Not, Or, Term
+from indexer import analysis
+from indexer.contract import HEADING_WORDS, WORDS
+
+RAREST_GRAMS = 3  # bigrams intersected before the verbatim check
+
+
+@dataclass
+class TermMatch:
+    docs: np.ndarray  # the passages the term matches
+    verbatim: np.ndarray  # those that contain it verbatim
+    scoring: list[tuple[str, str, float]]  # (field, term, weight) whose BM25 ranks it, in order
+
+    def nbytes(self) -> int:
+        return self.docs.nbytes + self.verbatim.nbytes + 200
+
+
+Synonyms = dict[str, tuple[str, ...]]
+
+
+def verbatim_docs(index: OpenIndex, text: str, deadline: Deadline) -> np.ndarray:
+    """Passages whose normalized text contains ``text`` (normalized)."""
+
+    def compute() -> np.ndarray:
+        field, grams = analysis.exact_lookup(text)
+        if len(grams) == 1:
+            return index.postings(field, grams[0])[0]
+        distinct = list(dict.fromkeys(grams))
+        frequency = {g: index.storage.doc_frequency(field, g) for g in distinct}
+        rarest = sorted(distinct, key=frequency.__getitem__)[:RAREST_GRAMS]
+        if not frequency[rarest[0]]:
+            return docsets.EMPTY
+        candidates = index.postings(field, rarest[0])[0]
+        for gram in rarest[1:]:
+            deadline.check()
+            candidates = docsets.intersect(candidates, index.postings(field, gram)[0], index.size)
+            if not len(candidates):
+                return docsets.EMPTY
+        deadline.check()
+        return candidates[index.storage.contains(candidates, text)]
+
+    return index.cached(("verbatim", text), compute)
+
+
+def term_match(index: OpenIndex, term: Term, deadline: Deadline) -> TermMatch:
+    def compute() -> TermMatch:
+        verbatim = verbatim_docs(index, term.text, deadline)
+        words = list(dict.fromkeys(analysis.query_words(term.text)))
+        scoring = [(field, word, weight) for word in words for field, weight in ((WORDS, 1.0), (HEADING_WORDS, HEADING_BOOST))]
+        field, grams = analysis.exact_lookup(term.text)
+        if len(grams) == 1:
+            scoring.append((field, grams[0], 1.0))
+        docs = verbatim
+        # Words found separately count as a match only for several real words (光伏 项目),
+        # not for fragments such as 1 + 3 + n or single characters.
+        if not term.exact and len(words) > 1 and all(len(w) >= 2 for w in words):
+            together = index.postings(WORDS, words[0])[0]
+            for word in words[1:]:
+                deadline.check()
+                together = docsets.intersect(together, index.postings(WORDS, word)[0], index.size)
+            docs = docsets.union([docs, together], index.size)
+        return TermMatch(docs, verbatim, scoring)
+
+    return index.cached(("term", term.text, term.exact), compute)
+
+
+def exact_only(node: Node) -> Node:
+    """The same node with every term made exact (exclusions remove verbatim occurrences)."""
+    if isinstance(node, Term):
+        return Term(node.text, exact=True, original=node.original)
+    if isinstance(node, Not):
+        return Not(exact_only(node.child))
+    if isinstance(node, And):
+        return And(tuple(exact_only(c) for c in node.children))
+    return Or(tuple(exact_only(c) for c in node.children))
+
+
+def _alternatives(node: Term, synonyms: Synonyms) -> list[Term]:
+    if node.exact or node.text not in synonyms:
+        return [node]
+    return [node] + [Term(s) for s in synonyms[node.text] if s != node.text]
+
+
+def evaluate(index: OpenIndex, node: Node, deadline: Deadline, synonyms: Synonyms) -> np.ndarray:
+    """The passages ``node`` matches (sorted document numbers, live ones only)."""
+    deadline.check()
+    if isinstance(node, Term):
+        docs = docsets.union([term_match(index, t, deadline).docs for t in _alternatives(node, synonyms)], index.size)
+        return docs
+    if isinstance(node, Not):
+        return docsets.difference(index.all_docs, evaluate(index, exact_only(node.child), deadline, {}), index.size)
+    if isinstance(node, Or):
+        return docsets.union([evaluate(index, c, deadline, synonyms) for c in node.children], index.size)
+    positives = [evaluate(index, c, deadline, synonyms) for c in node.children if not isinstance(c, Not)]
+    negatives = [c.child for c in node.children if isinstance(c, Not)]
+    if positives:
+        positives.sort(key=len)
+        docs = positives[0]
+        for other in positives[1:]:
+            docs = docsets.intersect(docs, other, index.size)
+    else:
+        docs = index.all_docs
+    for negative in negatives:
+        # Exclusion removes every passage containing the string, whatever the words.
+        docs = docsets.difference(docs, evaluate(index, exact_only(negative), deadline, {}), index.size)
+    return docs
+
+
+def relevance(index: OpenIndex, node: Node, docs: np.ndarray, deadline: Deadline, synonyms: Synonyms) -> tuple[np.ndarray, np.ndarray]:
+    """(BM25, verbatim-match count) of each of ``docs`` for ``node``.
+
+    Synonyms add their scores and count as verbatim once; OR adds scores and takes the best
+    verbatim count; AND adds both; an exclusion adds nothing."""
+    if isinstance(node, Term):
+        scores = np.zeros(len(docs))
+        verbatim = np.zeros(len(docs), dtype=np.int64)
+        for term in _alternatives(node, synonyms):
+            match = term_match(index, term, deadline)
+            term_scores = np.zeros(len(docs))
+            for field, word, weight in match.scoring:
+                term_scores += weight * index.bm25_at(field, word, docs)
+            scores += term_scores
+            verbatim = np.maximum(verbatim, docsets.member(docs, match.verbatim))
+            deadline.check()
+        return scores, verbatim
+    if isinstance(node, Not):
+        return np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64)
+    parts = [relevance(index, c, docs, deadline, synonyms) for c in node.children if not isinstance(c, Not)]
+    if not parts:
+        return np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64)
+    scores = np.zeros(len(docs))
+    for part_scores, _ in parts:
+        scores += part_scores
+    counts = [v for _, v in parts]
+    verbatim = np.maximum.reduce(counts) if isinstance(node, Or) else np.add.reduce(counts)
+    return scores, verbatim

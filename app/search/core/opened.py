@@ -1,0 +1,220 @@
+"""One index generation opened for searching: the storage port plus what the core derives from
+it once (collection order, facet columns, BM25 norms) and the caches every query shares."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.search.core import docsets, scoring
+from app.search.core.port import Storage
+from app.search.facets import FACETS, UNKNOWN, Facet
+from indexer.normalize import normalize
+from indexer.records import Document
+
+CACHE_BYTES = 96 * 1024 * 1024  # decoded postings, BM25 arrays and term matches held per generation
+ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
+
+
+@dataclass
+class FacetColumn:
+    """One facet's values per passage, integer-coded, with the values as shown."""
+
+    facet: Facet
+    values: list[str]  # by code; "" is a passage without a value
+    codes: np.ndarray | None = None  # single-valued: code per document number
+    offsets: np.ndarray | None = None  # multi-valued: codes[offsets[d]:offsets[d+1]] of document d
+    multi_codes: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.shown = [UNKNOWN if not v and self.facet.unknown else v for v in self.values]
+        self.by_value: dict[str, list[int]] = {}
+        for code, value in enumerate(self.shown):
+            if value:  # a filter in either script, either width, selects the same passages
+                self.by_value.setdefault(normalize(value), []).append(code)
+
+    def codes_of(self, values: tuple[str, ...]) -> np.ndarray:
+        found = [code for v in values for code in self.by_value.get(normalize(v.strip()), ())]
+        return np.asarray(sorted(set(found)), dtype=np.int32)
+
+    def counts(self, docs: np.ndarray) -> dict[str, int]:
+        """How many of ``docs`` carry each value (values without a name left out)."""
+        if self.codes is not None:
+            chosen = self.codes[docs]
+        else:
+            starts = self.offsets[docs]
+            lengths = self.offsets[docs + 1] - starts
+            total = int(lengths.sum())
+            if not total:
+                return {}
+            # every value of every chosen document, gathered without a loop
+            within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            chosen = self.multi_codes[np.repeat(starts, lengths) + within]
+        counted = np.bincount(chosen, minlength=len(self.values))
+        out: dict[str, int] = {}
+        for code in np.flatnonzero(counted).tolist():
+            if self.shown[code]:
+                out[self.shown[code]] = out.get(self.shown[code], 0) + int(counted[code])
+        return out
+
+    def matching(self, codes: np.ndarray, size: int) -> np.ndarray:
+        """Document numbers carrying any of ``codes``."""
+        if not len(codes):
+            return docsets.EMPTY
+        if self.codes is not None:
+            return docsets.from_mask(np.isin(self.codes, codes))
+        elements = np.flatnonzero(np.isin(self.multi_codes, codes))
+        owners = np.searchsorted(self.offsets, elements, side="right") - 1
+        return np.unique(owners).astype(np.int32)
+
+
+class OpenIndex:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+        self.generation = storage.generation
+        self.manifest = storage.manifest
+        self.size = storage.size
+        columns = storage.columns
+        self.documents: dict[str, Document] = {d.doc_id: d for d in storage.documents()}
+        order_of = {doc_id: d.order for doc_id, d in self.documents.items()}
+        doc_rank = np.asarray([order_of.get(doc_id, 1 << 30) for doc_id in columns.doc_ids], dtype=np.int64)
+        self.position = (doc_rank[columns.doc] << ORDINAL_BITS) | columns.ordinal.astype(np.int64)
+        self.alive = storage.alive
+        self.all_docs = docsets.from_mask(self.alive) if self.alive is not None else np.arange(self.size, dtype=np.int32)
+        self.count = len(self.all_docs)
+        # Live documents in collection order (report order, then passage order), and each one's rank in it.
+        self.order = self.all_docs[np.argsort(self.position[self.all_docs], kind="stable")]
+        self.rank = np.full(self.size, np.iinfo(np.int64).max, dtype=np.int64)
+        self.rank[self.order] = np.arange(len(self.order))
+        self.doc_of = columns.doc
+        self.doc_ids = columns.doc_ids
+        self.ordinal = columns.ordinal
+        self.is_heading = columns.is_heading
+        self._docnums: dict[str, np.ndarray] | None = None
+        self.facets: dict[str, FacetColumn] = {}
+        for facet in FACETS:
+            if facet.multi_valued:
+                offsets, codes, values = columns.multi[facet.column]
+                self.facets[facet.name] = FacetColumn(facet, values, offsets=offsets, multi_codes=codes)
+            else:
+                codes, values = columns.category[facet.column]
+                self.facets[facet.name] = FacetColumn(facet, values, codes=codes)
+        years = columns.category["year"]
+        table = np.asarray([int(v) if v.isdigit() else 0 for v in years[1]] or [0], dtype=np.int32)
+        self.year_number = table[years[0]] if len(years[0]) else np.zeros(0, np.int32)
+        self._lock = threading.Lock()
+        self._once: dict = {}
+        self._cache: OrderedDict = OrderedDict()
+        self._cached_bytes = 0
+
+    # -- derived once
+
+    def once(self, key, build):
+        """``build()`` computed once per generation, however many requests ask at the same moment."""
+        value = self._once.get(key)
+        if value is None:
+            with self._lock:
+                value = self._once.get(key)
+                if value is None:
+                    value = self._once[key] = build()
+        return value
+
+    def docnums(self, doc_id: str) -> np.ndarray:
+        """A report's passages in order."""
+
+        def build() -> dict[str, np.ndarray]:
+            docs = self.doc_of[self.order]
+            starts = np.flatnonzero(np.diff(docs, prepend=-1))
+            ends = np.append(starts[1:], len(docs))
+            return {self.doc_ids[docs[s]]: self.order[s:e] for s, e in zip(starts.tolist(), ends.tolist())}
+
+        return self.once("docnums", build).get(doc_id, docsets.EMPTY)
+
+    def docnum(self, passage_id: str) -> int | None:
+        doc_id, _, ordinal = passage_id.rpartition("-")
+        if not ordinal.isdigit():
+            return None
+        for docnum in self.docnums(doc_id).tolist():
+            if int(self.ordinal[docnum]) == int(ordinal):
+                return docnum
+        return None
+
+    def norms(self, field: str) -> np.ndarray:
+        def build() -> np.ndarray:
+            lengths = self.storage.lengths(field)
+            total = int(self.storage.columns.lengths[field][self.all_docs].sum())
+            average = total / (self.count or 1) or 1
+            return scoring.length_norm(lengths, average)
+
+        return self.once(("norms", field), build)
+
+    # -- cached per term
+
+    def cached(self, key, compute):
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        size = _nbytes(value)
+        if size <= CACHE_BYTES // 8:
+            with self._lock:
+                if key not in self._cache:
+                    self._cache[key] = value
+                    self._cached_bytes += size
+                while self._cached_bytes > CACHE_BYTES:
+                    _, dropped = self._cache.popitem(last=False)
+                    self._cached_bytes -= _nbytes(dropped)
+        return value
+
+    def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.cached(("postings", field, term), lambda: self.storage.postings(field, term))
+
+    def bm25(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers holding ``term`` in ``field`` and their BM25 score for it."""
+
+        def compute():
+            ids, frequencies = self.postings(field, term)
+            if not len(ids):
+                return ids, np.zeros(0)
+            return ids, scoring.bm25(frequencies, self.norms(field)[ids], scoring.idf(self.count, len(ids)))
+
+        return self.cached(("bm25", field, term), compute)
+
+    def bm25_at(self, field: str, term: str, docs: np.ndarray) -> np.ndarray:
+        """BM25 of ``term`` in ``field`` for each of ``docs`` (0 where absent)."""
+        ids, scores = self.bm25(field, term)
+        if not len(ids) or not len(docs):
+            return np.zeros(len(docs))
+        if len(docs) * 64 > self.size:
+            dense = np.zeros(self.size)
+            dense[ids] = scores
+            return dense[docs]
+        index = np.searchsorted(ids, docs)
+        index[index == len(ids)] = 0
+        return np.where(ids[index] == docs, scores[index], 0.0)
+
+    def filter_docs(self, facet: str, values: tuple[str, ...]) -> np.ndarray:
+        """Live passages carrying any of ``values`` of ``facet``."""
+        column = self.facets[facet]
+        key = ("filter", facet, tuple(sorted(values)))
+
+        def compute():
+            docs = column.matching(column.codes_of(values), self.size)
+            return docsets.intersect(docs, self.all_docs, self.size) if self.alive is not None else docs
+
+        return self.cached(key, compute)
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes + 100
+    if isinstance(value, tuple):
+        return sum(_nbytes(v) for v in value) + 100
+    if hasattr(value, "nbytes"):
+        return value.nbytes()
+    return 1000
+

@@ -1,0 +1,181 @@
+"""The search core's storage port over a generation written by :mod:`.writer`.
+
+Whoosh answers term lookups (its term tables) and stored records; posting lists are read here,
+a term at a time with one ``pread`` and a block at a time into numpy arrays, because Whoosh's
+matchers answer posting by posting. Columns and texts come from the contract's files.
+
+Thread-safe: Whoosh's readers seek and read shared file objects, so term lookups and stored
+records go through one lock (each takes microseconds); posting reads use ``os.pread``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import threading
+import zlib
+from pathlib import Path
+
+import numpy as np
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from indexer import contract, layout, records
+from indexer.records import Document, Passage
+from indexer.whoosh_store import DIRECTORY, ENGINE, engine_version
+from indexer.whoosh_store.schema import RECORD
+
+_HEADER = 4  # WHOOSH3_HEADER_MAGIC before a term's first block
+_EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+
+
+class EngineMismatch(layout.IndexMissing):
+    """The generation was written by another engine, or another version of it."""
+
+
+def _quantize(lengths: np.ndarray) -> np.ndarray:
+    """Field lengths as Whoosh stores them (one byte) and so scores them."""
+    table = np.array([byte_to_length(length_to_byte(n)) for n in range(1 << 12)], dtype=np.int32)
+    small = lengths < len(table)
+    out = np.where(small, table[np.where(small, lengths, 0)], 0).astype(np.int32)
+    for i in np.flatnonzero(~small):
+        out[i] = byte_to_length(length_to_byte(int(lengths[i])))
+    return out
+
+
+def _decode_blocks(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(documents, frequencies) of one term's posting blocks in a segment."""
+    ids, weights = [], []
+    stream = io.BytesIO(blob)
+    position = _HEADER
+    end_of_blob = len(blob)
+    while position < end_of_blob:
+        size = int.from_bytes(blob[position : position + 4], "big", signed=True)
+        last = size < 0
+        size = -size if last else size
+        stream.seek(position + 4)
+        count, _, _, compression, _, _ = pickle.load(stream)
+        data = blob[stream.tell() : position + 4 + size]
+        if compression:
+            data = zlib.decompress(data)
+        deltas, block_weights, _ = pickle.loads(data)
+        ids.append(np.cumsum(np.asarray(deltas), dtype=np.int64))
+        if block_weights is None:
+            weights.append(np.ones(count, np.float32))
+        elif isinstance(block_weights, float):
+            weights.append(np.full(count, block_weights, np.float32))
+        else:
+            weights.append(np.asarray(block_weights, dtype=np.float32))
+        position += 4 + size
+        if last:
+            break
+    return np.concatenate(ids).astype(np.int32), np.concatenate(weights)
+
+
+class WhooshStorage:
+    """One generation, opened for reading: implements ``app.search.core.port.Storage``."""
+
+    def __init__(self, generation: Path):
+        self.generation = generation
+        self.manifest = layout.read_manifest(generation)
+        written = (self.manifest.get("engine"), self.manifest.get("engine_version"))
+        if written != (ENGINE, engine_version()):
+            raise EngineMismatch(
+                f"index at {generation.parent} was written by {written[0] or 'an older version'} {written[1] or ''}".rstrip()
+                + f", this server reads {ENGINE} {engine_version()}; {layout.build_hint(generation.parent)}"
+            )
+        storage = FileStorage(str(generation / DIRECTORY), supports_mmap=False)
+        self._index = storage.open_index()
+        self._reader = self._index.reader()
+        self._lock = threading.Lock()
+        self._leaves = []
+        segments = []
+        alive = []
+        for leaf, offset in self._reader.leaf_readers():
+            segment = leaf.segment()
+            postings = os.open(str(generation / DIRECTORY / segment.make_filename(".pst")), os.O_RDONLY)
+            self._leaves.append((leaf, offset, postings))
+            columns = contract.read_columns(generation, segment.segment_id())
+            segments.append(columns)
+            deleted = list(segment.deleted_docs()) if segment.has_deletions() else []
+            mask = np.ones(columns.size, dtype=np.bool_)
+            mask[np.asarray(deleted, dtype=np.int64)] = False
+            alive.append(mask)
+        self.columns = contract.merge_columns(segments)
+        self.size = self.columns.size
+        mask = np.concatenate(alive) if alive else np.zeros(0, np.bool_)
+        self.alive = None if mask.all() else mask
+        self.texts = contract.Texts(segments)
+        self._lengths: dict[str, np.ndarray] = {}
+
+    # -- what the core asks
+
+    def documents(self) -> list[Document]:
+        return list(records.read_jsonl(self.generation / "documents.jsonl", Document))
+
+    def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers (ascending, live documents only) and term frequencies."""
+        parts = []
+        for leaf, offset, handle in self._leaves:
+            with self._lock:
+                try:
+                    info = leaf.term_info(field, term)
+                except TermNotFound:
+                    continue
+            start, length = info.extent()
+            if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length as unpack's tuple
+                length = length[0]
+            ids, weights = _decode_blocks(os.pread(handle, length, start))
+            parts.append((ids + offset if offset else ids, weights))
+        if not parts:
+            return _EMPTY
+        ids = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
+        weights = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
+        if self.alive is not None:
+            keep = self.alive[ids]
+            ids, weights = ids[keep], weights[keep]
+        return ids, weights
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        """Passages holding ``term`` (an upper bound when documents were deleted)."""
+        with self._lock:
+            return sum(leaf.doc_frequency(field, term) for leaf, _, _ in self._leaves)
+
+    def lengths(self, field: str) -> np.ndarray:
+        """Each passage's length of ``field`` as Whoosh scores it (quantized to a byte)."""
+        found = self._lengths.get(field)
+        if found is None:
+            found = self._lengths[field] = _quantize(self.columns.lengths[field])
+        return found
+
+    def stored(self, docnum: int) -> Passage:
+        with self._lock:
+            record = self._reader.stored_fields(int(docnum))[RECORD]
+        return contract.passage_from_record(record)
+
+    def contains(self, docnums: np.ndarray, text: str) -> np.ndarray:
+        return self.texts.contains(docnums, text)
+
+    def lexicon(self, field: str) -> tuple[list[str], np.ndarray]:
+        """Every term of ``field`` in order, with its document frequency (a reader of its own:
+        this takes seconds on a large index and must not hold the lock)."""
+        terms: list[str] = []
+        frequencies: list[int] = []
+        with self._index.reader() as reader:
+            for raw, info in reader.iter_field(field):
+                terms.append(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+                frequencies.append(info.doc_frequency())
+        return terms, np.asarray(frequencies, dtype=np.int32)
+
+    def close(self) -> None:
+        for _, _, handle in self._leaves:
+            os.close(handle)
+        self._leaves = []
+        self.texts.close()
+        self._reader.close()
+
+
+def open_storage(generation: Path) -> WhooshStorage:
+    return WhooshStorage(generation)
