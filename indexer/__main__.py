@@ -124,6 +124,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--procs", type=int, default=None, help="worker processes (default: all cores, at most 2)")
     build.add_argument("--max-mb", type=int, default=MAX_FILE_BYTES // 1048576, help="skip files larger than this")
     build.add_argument("--if-missing", action="store_true", help="do nothing when an index already exists")
+    build.add_argument("--full", action="store_true", help="rebuild everything (needed after a change of jieba, its user dictionary or the index format)")
     build.add_argument("--quiet", action="store_true", help="no progress output")
     build.set_defaults(run=command_build)
 

@@ -448,6 +448,17 @@ def _corrupt(index_dir: Path, how: str) -> None:
         (index_dir / layout.POINTER).write_text("")
     elif how == "garbage manifest":
         (source / "manifest.json").write_text("{not json")
+    elif how == "columns missing":
+        shutil.rmtree(source / "columns")
+    elif how in ("other jieba dictionary", "other Whoosh version", "older index format"):
+        manifest = json.loads((source / "manifest.json").read_text())
+        if how == "other jieba dictionary":
+            manifest["analysis"]["userdict"] = "0123456789abcdef"
+        elif how == "other Whoosh version":
+            manifest["engine_version"] = "2.7.4"
+        else:
+            manifest["analysis"]["format_version"] = "1"
+        (source / "manifest.json").write_text(json.dumps(manifest))
     elif how == "whoosh files truncated":
         for segment in (source / "whoosh").iterdir():
             segment.write_bytes(segment.read_bytes()[:7])
@@ -458,7 +469,8 @@ def _corrupt(index_dir: Path, how: str) -> None:
 
 
 CORRUPTIONS = ["no CURRENT", "CURRENT names nothing", "CURRENT escapes", "empty CURRENT", "garbage manifest",
-               "whoosh files truncated", "whoosh folder missing", "documents missing"]
+               "whoosh files truncated", "whoosh folder missing", "documents missing", "columns missing",
+               "other jieba dictionary", "other Whoosh version", "older index format"]
 
 
 @pytest.fixture
@@ -486,6 +498,14 @@ def test_corrupt_index_is_503_with_the_reason(index_copy, how):
         detail = response.json()["detail"]
         assert "python -m indexer build" in detail and "Traceback" not in detail
         assert client.get("/api/search", params={"q": "光伏"}).status_code == 503
+
+
+@pytest.mark.parametrize("how, named", [("other jieba dictionary", "userdict"), ("other Whoosh version", "2.7.4"), ("older index format", "format_version")])
+def test_an_index_built_with_another_analysis_says_what_differs(index_copy, how, named):
+    _corrupt(index_copy, how)
+    with _client_for(index_copy) as client:
+        detail = client.get("/healthz").json()["detail"]
+        assert named in detail and "python -m indexer build" in detail
 
 
 @pytest.mark.parametrize("how", [c for c in CORRUPTIONS if c not in ("no CURRENT", "CURRENT names nothing", "CURRENT escapes", "empty CURRENT")])
