@@ -312,3 +312,56 @@ def test_time_limit_is_a_clear_503_with_retry_after(index_dir):
         assert "时间限制" in response.json()["detail"]
         page = slow.get("/", params={"q": "乡村振兴"})
         assert page.status_code == 503 and "时间限制" in page.text
+
+
+# -- ranking and filters on real reports (issue: real reports as townships publish them)
+
+
+@pytest.mark.parametrize("q", ["乡村振兴", "党建", "产业"])
+def test_bare_headings_and_fragments_do_not_outrank_substantive_passages(client, passages, q):
+    headings = {p.passage_id for p in passages if p.is_heading}
+    assert any(normalize(q) in normalize(p.text) for p in passages if p.is_heading)  # there are headings to outrank
+    hits = search(client, q=q, size=3)["hits"]
+    assert len(hits) == 3
+    assert all(len(h["text"]) >= 30 and h["passage_id"] not in headings for h in hits), [h["text"][:30] for h in hits]
+
+
+@pytest.mark.parametrize("facet, written, other_script", [("township", "桂竹帽镇", "桂竹帽鎮"), ("county", "寻乌县", "尋烏縣"), ("theme", "产业发展", "產業發展")])
+def test_filters_accept_either_script(client, facet, written, other_script):
+    simplified = search(client, q="产业", **{facet: written})
+    traditional = search(client, q="产业", **{facet: other_script})
+    assert simplified["total"] > 0
+    assert [h["passage_id"] for h in traditional["hits"]] == [h["passage_id"] for h in simplified["hits"]]
+    assert traditional["total"] == simplified["total"]
+
+
+def test_unknown_values_are_a_selectable_value(client, passages):
+    body = search(client)
+    unknown = [p for p in passages if not p.township]
+    assert unknown  # the anonymized template names no township
+    assert {v["value"]: v["count"] for v in body["facets"]["township"]}["未识别"] == len(unknown)
+    selected = search(client, township="未识别", size=100)
+    assert selected["total"] == len(unknown) and {h["township"] for h in selected["hits"]} == {None}
+    assert {v["value"]: v["selected"] for v in selected["facets"]["township"]}["未识别"] is True
+    both = search(client, township=["未识别", "汤垟乡"])["total"]
+    assert both == len(unknown) + len([p for p in passages if p.township == "汤垟乡"])
+
+
+def test_county_and_kind_facets_filter_like_the_others(client, passages):
+    body = search(client, q="产业")
+    counties = {v["value"]: v["count"] for v in body["facets"]["county"]}
+    assert counties.get("寻乌县") and counties.get("溆浦县")
+    for county, count in counties.items():
+        assert search(client, q="产业", county=county)["total"] == count
+    for kind in body["facets"]["kind"]:
+        assert search(client, q="产业", kind=kind["value"])["total"] == kind["count"]
+    trends = client.get("/api/trends", params={"q": "产业", "county": "寻乌县"}).json()
+    assert [b["value"] for b in trends["by_county"]] == ["寻乌县"]
+    rows = client.get("/api/export", params={"q": "产业", "county": "寻乌县", "format": "jsonl"}).text.splitlines()
+    assert len(rows) == counties["寻乌县"]
+
+
+def test_year_filter_must_be_a_year_or_unknown(client):
+    assert client.get("/api/search", params={"year": "二〇二三"}).status_code == 422
+    assert client.get("/api/search", params={"about_year": "abcd"}).status_code == 422
+    assert client.get("/api/search", params={"year": "未识别"}).status_code == 200

@@ -35,11 +35,13 @@ def memory(pid: int) -> dict[str, float]:
     """Summed RSS and PSS (MB) of a process tree, and how many processes it has."""
     pids = tree(pid)
     rss = pss = 0
+    each = []
     for p in pids:
         r, s = _rollup(p)
         rss += r
         pss += s
-    return {"rss_mb": rss / 1048576, "pss_mb": pss / 1048576, "processes": len(pids)}
+        each.append(r / 1048576)
+    return {"rss_mb": rss / 1048576, "pss_mb": pss / 1048576, "processes": len(pids), "rss_each_mb": sorted(each, reverse=True)}
 
 
 class PeakSampler:

@@ -249,7 +249,7 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
 
 
 def summary_line(result: dict) -> str:
-    keys = ("reports", "passages", "index_chars_per_s", "index_mb", "api_p50_ms", "api_p95_ms", "api_p99_ms", "rps", "errors", "recall", "scan_p95_ms", "fts5_p95_ms", "server_rss_mb")
+    keys = ("reports", "passages", "index_chars_per_s", "index_mb", "api_p50_ms", "api_p95_ms", "api_p99_ms", "api_warm_p95_ms", "rps", "errors", "recall", "scan_p95_ms", "fts5_p95_ms", "server_rss_mb", "server_ready_s")
     return "SUMMARY " + " ".join(f"{k}={result[k]}" for k in keys)
 
 
@@ -348,6 +348,10 @@ def run(args) -> dict:
         "fts5_p95_ms": round(overall["fts5"]["p95"], 2) if overall["fts5"]["p95"] is not None else None,
         "fts5_recall": overall["fts5"]["recall"],
         "server_rss_mb": round(memory_after["rss_mb"], 1),
+        "server_ready_s": round(server.ready_s, 2),
+        # one figure per uvicorn worker (the largest processes of the tree; with --workers N
+        # uvicorn adds a small supervisor process)
+        "server_rss_mb_per_worker": [round(mb, 1) for mb in memory_after["rss_each_mb"][: args.workers]],
         "server": {
             "ready_s": round(server.ready_s, 2),
             "rss_ready_mb": round(memory_ready["rss_mb"], 1),

@@ -143,7 +143,7 @@ class CoreSearchService:
         value = None
         if parsed.root is not None and request.sort != "document":
             scores, verbatim = relevance(index, parsed.root, docs, deadline, synonyms)
-            value = ranking.relevance_value(scores, verbatim)
+            value = ranking.relevance_value(scores, verbatim, index.passage_weights[docs])
         return ranking.ordered(index, request.sort, docs, value, count)
 
     def search(self, request: SearchRequest) -> SearchResult:

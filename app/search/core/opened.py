@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.search.core import docsets, scoring
+from app.search.core import docsets, ranking, scoring
 from app.search.core.port import Storage
 from app.search.facets import FACETS, UNKNOWN, Facet
+from indexer.contract import UNIGRAM
 from indexer.normalize import normalize
 from indexer.records import Document
 
@@ -102,6 +103,7 @@ class OpenIndex:
             else:
                 codes, values = columns.category[facet.column]
                 self.facets[facet.name] = FacetColumn(facet, values, codes=codes)
+        self.passage_weights = ranking.passage_weights(columns.lengths[UNIGRAM], columns.is_heading)
         years = columns.category["year"]
         table = np.asarray([int(v) if v.isdigit() else 0 for v in years[1]] or [0], dtype=np.int32)
         self.year_number = table[years[0]] if len(years[0]) else np.zeros(0, np.int32)

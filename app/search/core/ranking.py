@@ -3,15 +3,30 @@ the order allows (a partition to the page's cut, then a sort of what reaches it)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from app.search.core.opened import OpenIndex
+if TYPE_CHECKING:
+    from app.search.core.opened import OpenIndex
 
 VERBATIM_WEIGHT = 1e6  # verbatim matches first: BM25 sums stay far below this
+SUBSTANTIAL_CHARS = 40  # a passage shorter than this ranks with its BM25 scaled down in proportion
+HEADING_FACTOR = 0.5  # a bare heading ranks below passages saying as much (it is context, and
+# its words already rank the passages under it through the heading path)
 
 
-def relevance_value(scores: np.ndarray, verbatim: np.ndarray) -> np.ndarray:
-    return verbatim * VERBATIM_WEIGHT + scores
+def passage_weights(characters: np.ndarray, is_heading: np.ndarray) -> np.ndarray:
+    """What each passage's BM25 counts for in ranking: 1 for a substantial passage, less for a
+    fragment of a few characters or a bare heading, which BM25's length normalisation would
+    otherwise put first merely for being short."""
+    weights = np.minimum(1.0, characters / SUBSTANTIAL_CHARS)
+    weights[is_heading] *= HEADING_FACTOR
+    return weights
+
+
+def relevance_value(scores: np.ndarray, verbatim: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    return verbatim * VERBATIM_WEIGHT + (scores if weights is None else scores * weights)
 
 
 def _keys(index: OpenIndex, sort: str, docs: np.ndarray, value: np.ndarray | None) -> list[np.ndarray]:
