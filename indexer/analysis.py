@@ -111,7 +111,7 @@ _ALNUM = re.compile(r"[^\W_]")
 
 
 def _is_token(token: str) -> bool:
-    return _ALNUM.search(token) is not None or any(is_word_char(c) for c in token)
+    return token.isalnum() or _ALNUM.search(token) is not None or any(is_word_char(c) for c in token)
 
 
 def unigram_counts(normalized: str) -> Counter:

@@ -24,7 +24,7 @@ import hashlib
 import json
 import mmap
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Iterable
@@ -61,14 +61,12 @@ def text_fields(passage: Passage) -> dict[str, str]:
 
 _PASSAGE_FIELDS = tuple(f.name for f in fields(Passage))
 _NOT_STORED = ("heading_text",)  # only ranks; never shown
+_STORED_FIELDS = tuple(name for name in _PASSAGE_FIELDS if name not in _NOT_STORED)
 
 
 def stored_record(passage: Passage) -> dict:
     """What the engine stores for a passage: the record, minus what is only indexed."""
-    record = asdict(passage)
-    for name in _NOT_STORED:
-        record.pop(name, None)
-    return record
+    return {name: getattr(passage, name) for name in _STORED_FIELDS}
 
 
 def passage_from_record(record: dict) -> Passage:

@@ -20,13 +20,14 @@ import zlib
 from array import array
 from itertools import repeat
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from whoosh import index
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_int, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from indexer import contract
@@ -36,10 +37,12 @@ from indexer.whoosh_store.schema import RECORD, schema, term_counts
 
 BLOCK_POSTINGS = 1024  # postings per block: fewer, larger blocks decode faster
 COMPRESSION = 1  # zlib level of the posting blocks
+COMPRESS_FROM = 32  # postings: smaller blocks are stored as they are (zlib would only add time)
 SEGMENT_POSTINGS = 30_000_000  # start a new segment after this many postings (bounds memory)
 PICKLE_PROTOCOL = 5
 
 _QUANTIZED = [byte_to_length(length_to_byte(n)) for n in range(1 << 16)]
+_TERMINFO = W3TermInfo._struct  # flags, weight, doc frequency, min/max length bytes, max weight, first/last id
 
 
 def quantized_length(length: int) -> int:
@@ -74,19 +77,61 @@ class _FieldPostings:
         self.docs.extend(repeat(docnum, len(counts)))
         return sum(counts.values())
 
-    def grouped(self):
-        """(term, documents, frequencies) for every term in byte order, documents ascending."""
-        terms = np.frombuffer(self.terms, dtype=np.int32)
-        order = np.argsort(terms, kind="stable")  # documents were added in ascending order
-        docs = np.frombuffer(self.docs, dtype=np.int32)[order]
-        freqs = np.frombuffer(self.freqs, dtype=np.int32)[order]
-        counts = np.bincount(terms, minlength=len(self.ids))
-        ends = np.cumsum(counts)
-        starts = ends - counts
+    def write(self, postings_file: "_PostingsFile", lengths: np.ndarray) -> Iterator[tuple[bytes, bytes]]:
+        """Write every term's posting blocks; yield (term bytes, term-table entry) in byte order.
+
+        Everything per posting and per block is computed for the whole field at once with numpy;
+        what is left per block is slicing bytes and pickling two small objects."""
         names = list(self.ids)
-        for number in sorted(range(len(names)), key=names.__getitem__):  # str order = UTF-8 byte order
-            start, end = starts[number], ends[number]
-            yield names[number], docs[start:end], freqs[start:end]
+        lexical = sorted(range(len(names)), key=names.__getitem__)  # str order = UTF-8 byte order
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[lexical] = np.arange(len(names))
+        term_rank = rank[np.frombuffer(self.terms, dtype=np.int32)]
+        order = np.argsort(term_rank, kind="stable")  # documents were added in ascending order
+        docs = np.frombuffer(self.docs, dtype=np.int32)[order].astype(np.int64)
+        freqs = np.frombuffer(self.freqs, dtype=np.int32)[order]
+        counts = np.bincount(term_rank, minlength=len(names))
+        term_starts = np.cumsum(counts) - counts
+        term_ends = term_starts + counts
+        # Blocks of BLOCK_POSTINGS postings within each term.
+        blocks_per_term = (counts + BLOCK_POSTINGS - 1) // BLOCK_POSTINGS
+        block_term = np.repeat(np.arange(len(names)), blocks_per_term)
+        within = np.arange(len(block_term)) - np.repeat(np.cumsum(blocks_per_term) - blocks_per_term, blocks_per_term)
+        block_starts = term_starts[block_term] + within * BLOCK_POSTINGS
+        block_ends = np.minimum(block_starts + BLOCK_POSTINGS, term_ends[block_term])
+        deltas = np.diff(docs, prepend=0)
+        deltas[block_starts] = docs[block_starts]  # each block's first id is absolute
+        posting_lengths = lengths[docs]
+        block_max_freq = np.maximum.reduceat(freqs, block_starts)
+        block_min_freq = np.minimum.reduceat(freqs, block_starts)
+        block_low = _length_bytes(np.minimum.reduceat(posting_lengths, block_starts))
+        block_high = _length_bytes(np.maximum.reduceat(posting_lengths, block_starts))
+        term_weight = np.add.reduceat(freqs, term_starts)
+        term_max_freq = np.maximum.reduceat(freqs, term_starts)
+        term_low = _length_bytes(np.minimum.reduceat(posting_lengths, term_starts))
+        term_high = _length_bytes(np.maximum.reduceat(posting_lengths, term_starts))
+        delta_bytes = memoryview(deltas.astype(np.uint32).tobytes())
+        weight_bytes = memoryview(freqs.astype(np.float32).tobytes())
+        value_bytes = freqs.astype(">u4").tobytes()  # Frequency's value: the frequency, big-endian
+        columns = (block_starts.tolist(), block_ends.tolist(), block_max_freq.tolist(), block_min_freq.tolist(), block_low.tolist(), block_high.tolist(), docs[block_ends - 1].tolist())
+        blocks = list(zip(*columns))
+        first_block = (np.cumsum(blocks_per_term) - blocks_per_term).tolist()
+        per_term = zip(
+            lexical, first_block, blocks_per_term.tolist(), counts.tolist(), term_weight.tolist(), term_max_freq.tolist(),
+            term_low.tolist(), term_high.tolist(), docs[term_starts].tolist(), docs[term_ends - 1].tolist(),
+        )
+        for number, first, nblocks, count, weight, max_freq, low, high, min_id, max_id in per_term:
+            offset, size = postings_file.write_blocks(blocks[first : first + nblocks], delta_bytes, weight_bytes, value_bytes)
+            info = _TERMINFO.pack(0, float(weight), count, low, high, float(max_freq), min_id, max_id) + pack_long(offset) + pack_int(size)
+            yield names[number].encode("utf-8"), info
+
+
+# The quantized lengths Whoosh stores, in order: a quantized length's byte is its index here.
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+
+
+def _length_bytes(quantized: np.ndarray) -> np.ndarray:
+    return np.searchsorted(_LENGTH_OF_BYTE, quantized)
 
 
 class _Memo:
@@ -159,8 +204,8 @@ class SegmentWriter:
             prefix = pack_ushort(writer._fieldid)
             add_term = writer._tindex.add
             lengths = np.frombuffer(self.lengths[name], dtype=np.int32)
-            for term, docs, freqs in postings.grouped():
-                add_term(prefix + term.encode("utf-8"), postfile.write_term(docs, freqs, lengths))
+            for term, info in postings.write(postfile, lengths):
+                add_term(prefix + term, info)
             writer.finish_field()
             self.fields[name] = _FieldPostings()
         writer.close()
@@ -177,38 +222,31 @@ class _PostingsFile:
         self.file = postfile
         self.offset = postfile.tell()
 
-    def write_term(self, docs: np.ndarray, freqs: np.ndarray, lengths: np.ndarray) -> bytes:
-        """Write one term's postings; return its term-table entry (``W3TermInfo`` bytes)."""
-        count = len(docs)
+    def write_blocks(self, blocks: list[tuple], deltas: memoryview, weights: memoryview, values: bytes) -> tuple[int, int]:
+        """Write one term's blocks (start, end, max and min frequency, length bytes, last id of
+        each, indexes into the field's posting arrays); return the term's (offset, size)."""
         pieces = [WHOOSH3_HEADER_MAGIC]
-        term_lengths = lengths[docs]
-        for start in range(0, count, BLOCK_POSTINGS):
-            end = min(start + BLOCK_POSTINGS, count)
-            block_docs = docs[start:end]
-            block_freqs = freqs[start:end]
-            block_lengths = term_lengths[start:end]
-            heaviest = float(block_freqs.max())
-            if block_freqs.min() == heaviest:
-                weights = None if heaviest == 1.0 else heaviest
+        last = len(blocks) - 1
+        for i, (start, end, max_freq, min_freq, low, high, last_id) in enumerate(blocks):
+            block_deltas = array("I")
+            block_deltas.frombytes(deltas[4 * start : 4 * end])
+            if max_freq == min_freq:
+                block_weights = None if max_freq == 1 else float(max_freq)
             else:
-                weights = array("f", block_freqs.astype(np.float32).tobytes())
-            deltas = np.diff(block_docs, prepend=0).astype(np.uint32)
-            values = block_freqs.astype(">u4").tobytes()  # Frequency's value: the frequency, big-endian
-            data = pickle.dumps((array("I", deltas.tobytes()), weights, values), PICKLE_PROTOCOL)
-            if COMPRESSION:
-                data = zlib.compress(data, COMPRESSION)
-            low, high = int(block_lengths.min()), int(block_lengths.max())
-            info = pickle.dumps((end - start, int(block_docs[-1]), heaviest, COMPRESSION, length_to_byte(low), length_to_byte(high)), 2)
+                block_weights = array("f")
+                block_weights.frombytes(weights[4 * start : 4 * end])
+            compression = COMPRESSION if end - start >= COMPRESS_FROM else 0
+            data = pickle.dumps((block_deltas, block_weights, values[4 * start : 4 * end]), PICKLE_PROTOCOL)
+            if compression:
+                data = zlib.compress(data, compression)
+            info = pickle.dumps((end - start, last_id, float(max_freq), compression, low, high), 2)
             size = len(info) + len(data)
-            pieces += (pack_int(-size if end == count else size), info, data)
+            pieces += (pack_int(-size if i == last else size), info, data)
         blob = b"".join(pieces)
         self.file.write(blob)
-        terminfo = W3TermInfo(
-            float(freqs.sum()), count, int(term_lengths.min()), int(term_lengths.max()), float(freqs.max()), int(docs[0]), int(docs[-1])
-        )
-        terminfo.set_extent(self.offset, len(blob))
+        offset = self.offset
         self.offset += len(blob)
-        return terminfo.to_bytes()
+        return offset, len(blob)
 
 
 class WhooshSink:
