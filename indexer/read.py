@@ -11,6 +11,7 @@ import codecs
 import hashlib
 import importlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -111,8 +112,25 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     return text, encoding, warnings
 
 
+# Tags that make a text file a web page saved under .txt (searching "span" must not find them).
+_MARKUP = re.compile(r"<\s*/?\s*(?:html|head|body|div|p|span|br|table|tr|td|li|ul|a|font|strong|b|h[1-6]|meta|script|style)\b[^>]*>", re.I)
+
+
+def holds_html(text: str) -> bool:
+    """True when a text file is really a page: it opens with a tag, or markup is a visible share of it."""
+    head = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    if head.startswith(("<!doctype html", "<html", "<head", "<body", "<meta")):
+        return True
+    tags = _MARKUP.findall(text[:50000])
+    return len(tags) >= 8 and sum(map(len, tags)) >= 0.05 * min(len(text), 50000)
+
+
 def read_text(path: Path) -> SourceText:
     text, encoding, warnings = decode(path.read_bytes())
+    if holds_html(text):
+        from indexer.readers.html import html_source
+
+        return html_source(text, encoding, warnings + ["a text file holding HTML markup: read as a web page"])
     return SourceText(text=text, encoding=encoding, warnings=warnings)
 
 

@@ -11,27 +11,55 @@ from indexer.structure import MAX_PASSAGE_CHARS, SECTIONS
 from tests.conftest import DATA_DIR, GUIZHUMAO, TANGYANG, TEMPLATE, ZHAITAN, ZUSHIDIAN
 
 
+# 汤垟乡 and 斋坛乡 name no county: the official list has one township of each name, so the
+# county comes from the gazetteer (and the evidence says so). 桂竹帽镇's text also names
+# 深圳市龙岗区 (a partner district): the gazetteer's 寻乌县 wins.
 @pytest.mark.parametrize(
-    "doc_id, township, county, year, inferred, kind",
+    "doc_id, township, county, city, province, year, inferred, kind, period",
     [
-        (TANGYANG, "汤垟乡", None, 2023, False, "年度"),
-        (ZUSHIDIAN, "祖师殿镇", "溆浦县", 2023, False, "半年"),
-        (ZHAITAN, "斋坛乡", None, 2024, False, "年度"),
-        (GUIZHUMAO, "桂竹帽镇", "寻乌县", 2023, False, "年度"),
-        (TEMPLATE, None, None, 2020, True, "年度"),
+        (TANGYANG, "汤垟乡", "青田县", "丽水市", "浙江省", 2023, False, "总结与计划", "年度"),
+        (ZUSHIDIAN, "祖师殿镇", "溆浦县", "怀化市", "湖南省", 2023, False, "总结与计划", "上半年"),
+        (ZHAITAN, "斋坛乡", "松阳县", "丽水市", "浙江省", 2024, False, "总结与计划", "年度"),
+        (GUIZHUMAO, "桂竹帽镇", "寻乌县", "赣州市", "江西省", 2023, False, "总结与计划", "年度"),
+        (TEMPLATE, None, None, None, None, 2020, True, "总结与计划", "年度"),
     ],
 )
-def test_document_metadata_from_the_text(processed, doc_id, township, county, year, inferred, kind):
+def test_document_metadata_from_the_text(processed, doc_id, township, county, city, province, year, inferred, kind, period):
     document = processed[doc_id].document
-    assert (document.township, document.county, document.year, document.year_inferred, document.kind) == (
-        township,
-        county,
-        year,
-        inferred,
-        kind,
-    )
+    assert (document.township, document.county, document.city, document.province) == (township, county, city, province)
+    assert (document.year, document.year_inferred, document.kind, document.period) == (year, inferred, kind, period)
     for passage in processed[doc_id].passages:
         assert (passage.township, passage.county, passage.year) == (township, county, year)
+        assert (passage.city, passage.province, passage.kind, passage.period) == (city, province, kind, period)
+    if township:
+        assert document.division_code and len(document.division_code) == 9
+        assert set(document.evidence) >= {"township", "county", "year", "kind", "period"}
+
+
+def test_evidence_says_how_each_field_was_found(processed):
+    assert "gazetteer (unambiguous township)" in processed[TANGYANG].document.evidence["county"]
+    assert "溆浦县祖师殿镇" in processed[ZUSHIDIAN].document.evidence["county"]
+    assert "title" in processed[ZHAITAN].document.evidence["township"]
+    assert "十三五" in processed[TEMPLATE].document.evidence["year"]
+
+
+def test_script_is_detected(processed):
+    assert processed[GUIZHUMAO].document.script == "zh-Hant"
+    assert {processed[d].document.script for d in (TANGYANG, ZUSHIDIAN, ZHAITAN, TEMPLATE)} == {"zh-Hans"}
+
+
+@pytest.mark.parametrize(
+    "doc_id, fragment, about_year",
+    [
+        (ZHAITAN, "以更快步伐实施经济动能提升工程", 2025),  # the 2025 plan inside a 2024 summary
+        (ZHAITAN, "仅用2周时间完成花田坌村", 2024),
+        (TANGYANG, "掀起大干项目新热潮", 2024),
+        (ZUSHIDIAN, "坚持民生优先", 2023),  # the second half of the same year
+        (TEMPLATE, "今后五年的发展指导思想", 2021),
+    ],
+)
+def test_passages_carry_the_year_their_section_is_about(processed, doc_id, fragment, about_year):
+    assert _passage(processed, doc_id, fragment).about_year == about_year
 
 
 def test_publisher_and_date_when_stated(processed):
@@ -59,10 +87,15 @@ def test_metadata_does_not_come_from_file_names(processed):
 
 def test_metadata_overrides_win_and_are_reported():
     source = SourceText((DATA_DIR / f"{TEMPLATE}.txt").read_text(encoding="utf-8"), "utf-8")
-    corrected = process_text(source, "t", overrides={"township": "大均乡", "year": 2021, "county": "景宁畲族自治县"})
+    corrected = process_text(source, "t", overrides={"township": "大均乡", "year": 2021, "county": "景宁畲族自治县", "city": "丽水市", "kind": "工作总结", "period": "下半年", "script": "zh-Hant"})
     document = corrected.document
     assert (document.township, document.year, document.year_inferred, document.county) == ("大均乡", 2021, False, "景宁畲族自治县")
+    assert (document.city, document.kind, document.period, document.script) == ("丽水市", "工作总结", "下半年", "zh-Hant")
     assert any("township" in c and "大均乡" in c for c in document.corrections)
+    assert document.evidence["township"] == "corrected in data/metadata.toml"
+    assert all(p.kind == "工作总结" and p.period == "下半年" for p in corrected.passages)
+    wrong = process_text(source, "t", overrides={"kind": "年度"}).document
+    assert wrong.kind == "总结与计划" and any("ignored kind" in c for c in wrong.corrections)
     assert all(p.township == "大均乡" and p.year == 2021 for p in corrected.passages)
 
 
