@@ -233,7 +233,15 @@ def _compilation(source: _Text, rules: domain.Rules) -> list[str]:
                 titled.add(match.name)
     spoken = {m.group(1) for m in re.finditer(r"代表([^\s,，。:：、]{2,12}?)(?:人民政府|政府)", source.text)}
     speakers = {n for s in spoken for n in _names_in(s, source, rules)}
-    return sorted(titled) if len(titled) >= 3 else sorted(speakers) if len(speakers) >= 2 else []
+    if len(titled) >= 3:
+        return sorted(titled)
+    if len(speakers) >= 2:
+        return sorted(speakers)
+    # 篇1 / 篇2, 【第二篇】: pieces of a collection; the townships they name decide nothing.
+    pieces = re.findall(rules.value("township", "compilation_piece", default="(?!)"), source.text, re.M)
+    if len(pieces) >= 2:
+        return sorted({m.name for m in source.townships}) or ["?"]
+    return []
 
 
 def _township_candidates(source: _Text, title: str, issuers: list[str], rules: domain.Rules) -> dict[str, _Candidate]:
@@ -295,8 +303,8 @@ def choose_township(source: _Text, title: str, issuers: list[str], rules: domain
             pass
         elif _needs_strong_cue(name, rules):
             continue
-        elif not (found.found_by_heuristic or (found.listed and self_reference and found.mentions >= 2)):
-            continue
+        elif found.mentions < 2 or not (found.found_by_heuristic or (found.listed and self_reference)):
+            continue  # without a cue, a name must recur and be the kind of unit the report speaks as
         cue_names = list(dict.fromkeys(found.cues))
         score = 8 * len(cue_names) + 3 * min(found.authority, 3) + 2 * self_reference + min(found.mentions, 6) + found.listed
         why = cue_names + ([f"{name}人民政府/党委 ×{found.authority}"] if found.authority else [])
@@ -477,7 +485,7 @@ def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     ordered += [d for d in drafts if id(d) not in seen]
     if kind == "政府工作报告":
         for draft in ordered:
-            for pattern in _REVIEW[:3]:
+            for pattern in _REVIEW[:5]:
                 for match in pattern.finditer(texts[id(draft)]):
                     if (year := valid(match.group(1))) and valid(year + 1):
                         return year + 1, True, f"inferred from {match.group(0)!r} (a 政府工作报告 reviews the year before)"
@@ -534,38 +542,41 @@ def _opening(drafts: list[PassageDraft], title: str | None) -> str:
 
 
 def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None) -> tuple[str, str]:
+    """The title decides; without one, the level-one headings (a review part and a plan part:
+    总结与计划); without those, the opening paragraphs."""
     opening = _opening(drafts, title)
-    folded_title = normalize(title or "")
     if any(cue in opening for cue in rules.list("kind", "government_report")):
         return "政府工作报告", "政府工作报告 cue in the title or opening"
     summary_cues, plan_cues = rules.list("kind", "summary"), rules.list("kind", "plan")
-    for source, label in ((folded_title, "title"), (opening, "opening")):
+
+    def named(source: str) -> str | None:
         summary = any(c in source for c in summary_cues)
         plan = any(c in source for c in plan_cues)
-        if summary and plan:
-            return "总结与计划", f"{label} names both"
-        if summary:
-            return "工作总结", f"{label}"
-        if plan:
-            return "工作计划", f"{label}"
-    sections = {d.section for d in drafts if d.is_heading and d.level == 1}
-    if "总结" in sections and "计划" in sections:
-        return "总结与计划", "headings: a review part and a plan part"
-    if "总结" in sections:
+        return "总结与计划" if summary and plan else "工作总结" if summary else "工作计划" if plan else None
+
+    if kind := named(normalize(title or "")):
+        return kind, "title"
+    parts = [d.section for d in drafts if d.is_heading and d.level == 1]
+    if "计划" in parts:
+        before = parts[: parts.index("计划")]
+        if any(part in ("总结", "其他") for part in before):
+            return "总结与计划", "headings: a review part, then a plan part"
+        return "工作计划", "headings: a plan"
+    if "总结" in parts:
         return "工作总结", "headings: a review part"
-    if "计划" in sections:
-        return "工作计划", "headings: a plan part"
+    if kind := named(opening):
+        return kind, "opening paragraphs"
     return "其他", "no cue"
 
 
 def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str | None, kind: str) -> tuple[str, str]:
     opening = _opening(drafts, title) + "\n" + "\n".join(normalize(d.text) for d in drafts if d.is_heading and d.level == 1)
-    first_half = rules.list("period", "first_half")
-    second_half = rules.list("period", "second_half")
-    if any(c in opening for c in first_half):
+    if any(c in opening for c in rules.list("period", "first_half")):
         return "上半年", "上半年 cue in the title or opening"
-    if any(c in opening for c in second_half):
+    if any(c in opening for c in rules.list("period", "second_half")):
         return "下半年", "下半年 cue in the title or opening"
+    if any(c in opening for c in rules.list("period", "half")):
+        return "上半年", "半年 cue in the title or opening"
     if kind == "政府工作报告" or any(c in opening for c in rules.list("period", "annual")):
         return "年度", "annual cue in the title or opening" if kind != "政府工作报告" else "a 政府工作报告 covers a year"
     if kind in ("工作总结", "工作计划", "总结与计划") and re.search(r"\d{4}年度?[^\d\n]{0,8}?(?:工作)?(?:总结|计划|回顾|要点|思路|打算)", year_text(opening)):
@@ -581,6 +592,18 @@ def extract_script(lines: list[str]) -> str:
         return "zh-Hans"
     traditional = sum(1 for c in ideographs if normalize(c) != c)
     return "zh-Hant" if traditional / len(ideographs) >= 0.04 else "zh-Hans"
+
+
+def settle_sections(drafts: list[PassageDraft], kind: str) -> None:
+    """Parts under headings that name no section take their meaning from the report's kind: in
+    a summary (or the review of a 政府工作报告) they are review until the plan begins; in a
+    plan they are plan."""
+    planning = kind == "工作计划"
+    for draft in drafts:
+        if draft.section == "计划" and not draft.unclassified:
+            planning = True
+        if draft.unclassified and kind in ("工作总结", "总结与计划", "政府工作报告", "工作计划"):
+            draft.section = "计划" if planning else "总结"
 
 
 def about_year(draft: PassageDraft, meta: ReportMetadata) -> int | None:
@@ -644,6 +667,7 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
     if meta.county is None:
         meta.evidence["county"] = location.evidence.get("county", "no county stated in the text")
     meta.kind, meta.evidence["kind"] = extract_kind(drafts, rules, meta.title)
+    settle_sections(drafts, meta.kind)
     dates = [d for d in (signed_on, format_metadata.get("published")) if d]
     meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates)
     meta.period, meta.evidence["period"] = extract_period(drafts, rules, meta.title, meta.kind)

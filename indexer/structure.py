@@ -51,6 +51,9 @@ class PassageDraft:
     is_heading: bool = False
     level: int = 0
     heading_year: int | None = None  # the year the nearest heading naming one is about
+    # Under headings that name no section (一、经济发展稳中向好): "其他" until the report's
+    # kind says what such parts are (the review of a summary, the tasks of a plan).
+    unclassified: bool = False
 
 
 @dataclass
@@ -218,8 +221,10 @@ def structure(lines: list[str]) -> list[PassageDraft]:
         else:
             path = path_lines
             section = paragraph_section(line.folded, rules) if line.kind == "paragraph" else None
+            unclassified = False
             if section is None:
                 section = section_for(path, rules) if seen_heading else "其他"
+                unclassified = section is None and bool(path)
             section = section or "其他"
         heading_path = [p.label for p in path if p.label]
         heading_text = " ".join(p.heading for p in path if p.heading)
@@ -236,6 +241,7 @@ def structure(lines: list[str]) -> list[PassageDraft]:
                     is_heading=is_heading,
                     level=line.level if is_heading else 0,
                     heading_year=years[-1] if years else None,
+                    unclassified=line.kind not in ("title", "signature") and unclassified,
                 )
             )
     return drafts

@@ -231,3 +231,100 @@ def test_a_township_always_named_after_its_county_stays_a_township():
 def test_review_year_with_words_between(heading, year):
     report = _extract(f"{heading}\n全镇各项工作稳步推进。\n二、{year + 1}年工作计划\n继续推进。")
     assert report.year == year and not report.year_inferred
+
+
+# ---------------------------------------------------------------------------- issue 11: real reports
+
+
+@pytest.mark.parametrize(
+    "text, township, county",
+    [
+        # a name mentioned once, in the title only
+        ("孝桥镇2023年工作总结\n一、工作开展情况\n全镇完成项目12个。", "孝桥镇", "临川区"),
+        # names whose stem is a common word, found by their cues
+        ("一、2022年工作总结\n全镇完成项目。\n太平镇人民政府", "太平镇", None),
+        ("中共通江县胜利乡委员会\n一、2022年工作总结\n全乡完成项目。", "胜利乡", "通江县"),
+        # names containing 乡 or 镇
+        ("东乡镇2022年工作总结\n一、工作开展情况\n全镇完成项目。", "东乡镇", "武宣县"),
+        ("新镇乡2024年工作总结\n一、工作开展情况\n全乡完成项目。", "新镇乡", "友谊县"),
+        # an ambiguous name narrowed by the city the text names
+        ("百色市太平镇2022年工作总结\n一、工作开展情况\n全镇完成项目。", "太平镇", "平果市"),
+        # 我代表…人民政府 is the only cue
+        ("各位代表：\n现在，我代表大金店镇人民政府向大会报告工作，请予审议。\n一、2022年工作回顾\n全镇完成项目。", "大金店镇", "登封市"),
+        # an older name the official list lacks: from the text, with its county
+        ("大方县石桥铺乡2014年工作总结\n一、工作开展情况\n全乡完成项目。\n大方县石桥铺乡人民政府", "石桥铺乡", "大方县"),
+    ],
+)
+def test_township_and_county_from_cues(text, township, county):
+    report = _extract(text)
+    assert (report.township, report.county) == (township, county)
+
+
+def test_an_ambiguous_township_leaves_the_county_empty_and_says_why():
+    report = _extract("太平镇2022年工作总结\n一、工作开展情况\n全镇完成项目。")
+    assert report.township == "太平镇" and report.county is None and report.division_code is None
+    assert "50 townships named 太平镇" in report.evidence["county"]
+
+
+@pytest.mark.parametrize("slogan", ["产业兴镇", "生态立乡", "文旅富镇", "工业强镇", "实干兴乡"])
+def test_slogans_are_never_names(slogan):
+    text = f"一、2023年工作总结\n全镇坚持“{slogan}”，{slogan}成效明显。\n坚持{slogan}，{slogan}战略深入人心。\n全镇完成项目12个。"
+    assert _extract(text).township is None
+    assert metadata.is_slogan(slogan, domain.load_rules())
+
+
+def test_compilations_decide_no_township():
+    toc = "乡镇工作总结汇编\n1.孝桥镇2023年工作总结\n2.球溪镇2023年工作总结\n3.湖滨镇2023年工作总结\n孝桥镇2023年工作总结\n全镇完成项目。\n孝桥镇人民政府"
+    report = _extract(toc)
+    assert report.township is None and "compilation" in report.evidence["township"]
+    pieces = "乡镇工作总结 篇1\n十屋镇党委、政府带领全镇。\n乡镇工作总结 篇2\n锁簧镇人民政府完成任务。\n锁簧镇党委全镇上下。"
+    assert _extract(pieces).township is None
+
+
+@pytest.mark.parametrize(
+    "text, year",
+    [
+        ("2021年，全镇完成项目12个。\n一、产业发展\n全镇新建基地。", 2021),
+        ("一、2022 年工作总结\n全镇完成项目。", 2022),
+        ("薛关镇2023年度乡村振兴工作计划\n一、总体目标\n全镇完成项目。", 2023),
+        ("回顧總結2021年工作，全鎮完成項目。\n一、產業發展\n全鎮新建基地。", 2021),
+        ("2022年镇政府工作报告\n各位代表：\n现在，我代表兵营镇人民政府向大会报告工作。\n一、2021年工作回顾\n全镇完成项目。", 2022),
+        ("一、2024年主要工作开展情况\n全乡完成项目。\n二、2025年工作思路\n继续推进。", 2024),
+        ("各位代表：\n现在，我代表十屋镇人民政府向大会报告工作。\n一、2019年工作和“十三五”时期回顾\n全镇完成项目。", 2020),
+        ("新九镇二〇二二年工作总结\n一、主要工作\n全镇完成项目。", 2022),
+        ("莼湖街道2023年工作总结\n2018年投用的市场运行良好。\n一、重点工作\n全街道完成项目。", 2023),
+        ("xx乡xxxx年工作总结\n一、主要工作\n全乡完成项目。", None),
+    ],
+)
+def test_year_phrasings(text, year):
+    assert _extract(text).year == year
+
+
+@pytest.mark.parametrize(
+    "title, kind, period",
+    [
+        ("白沙镇2023年工作总结", "工作总结", "年度"),
+        ("白沙镇2024年工作计划", "工作计划", "年度"),
+        ("白沙镇2023年工作总结和2024年工作计划", "总结与计划", "年度"),
+        ("白沙镇2023年上半年工作总结及下半年工作打算", "总结与计划", "上半年"),
+        ("白沙镇2023年下半年工作计划", "工作计划", "下半年"),
+        ("2024年白沙镇政府工作报告", "政府工作报告", "年度"),
+    ],
+)
+def test_kind_and_period(title, kind, period):
+    report = _extract(f"{title}\n一、主要工作\n全镇完成项目12个。")
+    assert (report.kind, report.period) == (kind, period)
+
+
+def test_a_title_naming_both_does_not_make_everything_a_plan():
+    report = process_text(SourceText("首页 > 工作总结\n豫灵镇2023年工作总结和2024年工作计划\n一、2023年工作推进情况\n完成果园改造。\n二、2024年工作打算\n加快项目建设。", "utf-8"), "t")
+    sections = {p.text: p.section for p in report.passages}
+    assert sections["完成果园改造。"] == "总结" and sections["加快项目建设。"] == "计划"
+    assert not any(">" in p.text for p in report.passages)
+
+
+def test_a_headings_theme_is_not_copied_onto_fragments_under_it():
+    report = process_text(SourceText("一、2023年工作总结\n(一)党建引领，党员教育全覆盖\n完成道路硬化12公里。\n党员冬训覆盖全体党员。", "utf-8"), "t")
+    themes = {p.text: p.themes for p in report.passages}
+    assert "党的建设" not in themes["完成道路硬化12公里。"]
+    assert "党的建设" in themes["党员冬训覆盖全体党员。"]
