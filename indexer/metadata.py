@@ -390,6 +390,10 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
             _fill_from(matching[0], location, f"the text names {matching[0].county}; gazetteer")
             location.evidence["county"] = f"text ({matching[0].county}" + (f"{township})" if matching[0].county in adjacent else ")")
             return location
+        # Only a city or province the report gives as its own address narrows the choice (in the
+        # title or signature, or right before the township): a partner's 四川省 elsewhere does not.
+        cities = Counter({c: n for c, n in cities.items() if c in head or c + township in text})
+        provinces = Counter({p: n for p, n in provinces.items() if p in head or p + township in text or any(p + c in text for c in cities)})
         narrowed = [p for p in places if (not cities or p.city in cities) and (not provinces or p.province in provinces)]
         if (cities or provinces) and len(narrowed) == 1:
             _fill_from(narrowed[0], location, f"gazetteer: the only {township} in {narrowed[0].city or narrowed[0].province} (named in the text)")
