@@ -105,7 +105,7 @@ def _alternation(patterns: tuple[str, ...] | list[str]) -> re.Pattern | None:
 
 
 def chrome_rules(rules: domain.Rules) -> Chrome:
-    cached = getattr(rules, "_chrome", None)
+    cached = rules.cache.get("chrome")
     if cached is None:
         cached = Chrome(
             prefixes=rules.list("web", "drop_line_prefixes") + ("发布机构", "发布时间", "发布日期", "成文日期", "发文机关"),
@@ -115,14 +115,14 @@ def chrome_rules(rules: domain.Rules) -> Chrome:
             lines=_alternation(rules.value("chrome", "line_patterns", default=[])),
             inline=_alternation(rules.value("chrome", "inline_patterns", default=[])),
         )
-        object.__setattr__(rules, "_chrome", cached)
+        rules.cache["chrome"] = cached
     return cached
 
 
 # ---------------------------------------------------------------------------- hard wraps
 
 # A line that ends a sentence (or a clause introducing a list), possibly inside quotes.
-_SENTENCE_END = re.compile(r"[。！？；!?;：:…][”’」』)）]*$")
+_SENTENCE_END = re.compile(r"[。！？；!?;：:…．][”’」』)）\"'\s]*$")
 # A line that starts a heading or list item: never the continuation of the line before.
 _ITEM_START = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十\d]+[章节条部分篇]"
@@ -133,7 +133,8 @@ _TITLE_END = ("报告", "总结", "计划", "回顾", "汇报", "打算", "要�
 
 
 def _width(line: str) -> int:
-    return sum(2 if is_cjk(c) or "\u3000" <= c <= "\uffef" else 1 for c in line)
+    """Columns on screen: two for an ideograph or full-width mark (three UTF-8 bytes), one for ASCII."""
+    return len(line) + (len(line.encode("utf-8", "surrogatepass")) - len(line)) // 2
 
 
 def wrap_style(lines: list[str]) -> tuple[str | None, int]:
@@ -142,16 +143,14 @@ def wrap_style(lines: list[str]) -> tuple[str | None, int]:
     texts = [line.strip() for line in lines if line.strip()]
     if len(texts) < 8:
         return None, 0
-    folded = [normalize(t) for t in texts]
-    broken = [f for f in folded if not _SENTENCE_END.search(f)]
-    short = [f for f in broken if len(f) <= 8]
+    short = [t for t in texts if len(t) <= 8 and not _SENTENCE_END.search(t)]
     if len(short) >= 10 and len(short) >= 0.35 * len(texts):
         return "fragments", 0
     widths = Counter(_width(t) for t in texts if len(t) >= 10)
-    if not widths:
-        return None, 0
+    if not widths or max(widths.values()) < 3:
+        return None, 0  # a paragraph a line: hardly two lines have the same width
     mode = max(widths, key=lambda w: (sum(widths[v] for v in range(w - 3, w + 2)), w))
-    full = [f for t, f in zip(texts, folded) if mode - 3 <= _width(t) <= mode + 1]
+    full = [t for t in texts if mode - 3 <= _width(t) <= mode + 1]
     if mode >= 24 and len(full) >= 6 and len(full) >= 0.4 * len(texts) and sum(1 for f in full if not _SENTENCE_END.search(f)) >= 0.6 * len(full):
         return "width", mode
     return None, 0

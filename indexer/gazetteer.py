@@ -12,6 +12,7 @@ Names are matched on normalized text (simplified script), so 桂竹帽鎮 finds 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -49,7 +50,9 @@ class Gazetteer:
             grouped[place.level].setdefault(place.name, []).append(place)
         for level, names in grouped.items():
             self.by_level[level] = {name: tuple(found) for name, found in names.items()}
-        self.longest = {level: max((len(n) for n in names), default=0) for level, names in self.by_level.items()}
+        # Name lengths of each level, longest first: the lengths a scan needs to try.
+        self.lengths = {level: sorted({len(n) for n in names}, reverse=True) for level, names in self.by_level.items()}
+        self.ends = {level: re.compile(f"[{ends}]") for level, ends in ((4, TOWNSHIP_ENDS), (3, COUNTY_ENDS), (2, CITY_ENDS), (1, PROVINCE_ENDS))}
 
     def places(self, name: str, level: int) -> tuple[Place, ...]:
         return self.by_level[level].get(name, ())
@@ -57,15 +60,12 @@ class Gazetteer:
     def find(self, text: str, level: int) -> list[Match]:
         """Every name of ``level`` in ``text``, the longest one ending at each position."""
         names = self.by_level[level]
-        ends = {4: TOWNSHIP_ENDS, 3: COUNTY_ENDS, 2: CITY_ENDS, 1: PROVINCE_ENDS}[level]
-        longest = self.longest[level]
+        lengths = self.lengths[level]
         found: list[Match] = []
-        for end, char in enumerate(text, 1):
-            if char not in ends:
-                continue
-            for length in range(min(longest, end), 1, -1):
-                name = text[end - length : end]
-                if name in names:
+        for suffix in self.ends[level].finditer(text):
+            end = suffix.end()
+            for length in lengths:
+                if length <= end and (name := text[end - length : end]) in names:
                     found.append(Match(end - length, end, name))
                     break
         return found

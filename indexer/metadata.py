@@ -21,7 +21,7 @@ from functools import lru_cache
 from indexer import domain, gazetteer
 from indexer.analysis import tokenizer
 from indexer.clean import iso_date
-from indexer.normalize import is_cjk, normalize
+from indexer.normalize import is_cjk, normalize, translation_table
 from indexer.structure import PassageDraft, year_text
 
 FIELDS = (
@@ -176,7 +176,8 @@ class _Text:
         self.text = text
         self.rules = rules
         self.gazetteer = gazetteer.load()
-        self.division_ends = {m.end: m for level in (1, 2, 3) for m in self.gazetteer.find(text, level)}
+        self.matches = {level: self.gazetteer.find(text, level) for level in (1, 2, 3)}
+        self.division_ends = {m.end: m for level in (1, 2, 3) for m in self.matches[level]}
         self.townships = [m for m in self.gazetteer.find(text, 4) if self.at_boundary(m.start)]
 
     def at_boundary(self, start: int) -> bool:
@@ -327,7 +328,7 @@ def _stated_divisions(source: _Text, rules: domain.Rules) -> dict[int, Counter]:
     stated: dict[int, Counter] = {1: Counter(), 2: Counter(), 3: Counter()}
     township_starts = {m.start for m in source.townships}
     for level in (1, 2, 3):
-        for match in source.gazetteer.find(source.text, level):
+        for match in source.matches[level]:
             if match.name in not_names:
                 continue
             # 和县, 南县, 城区: two characters only count right before a township or after a city.
@@ -588,14 +589,23 @@ def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str |
     return "其他", "no cue"
 
 
+_IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _without_traditional() -> dict[int, None]:
+    """A translation table deleting the ideographs normalization folds to another: traditional forms."""
+    return {code: None for code in translation_table() if is_cjk(chr(code))}
+
+
 def extract_script(lines: list[str]) -> str:
     """zh-Hant when the report is written in traditional characters."""
-    sample = "".join(lines)[:20000]
-    ideographs = [c for c in sample if is_cjk(c)]
+    sample = "".join(lines)[:8000]
+    ideographs = len(_IDEOGRAPH.findall(sample))
     if not ideographs:
         return "zh-Hans"
-    traditional = sum(1 for c in ideographs if normalize(c) != c)
-    return "zh-Hant" if traditional / len(ideographs) >= 0.04 else "zh-Hans"
+    traditional = len(sample) - len(sample.translate(_without_traditional()))
+    return "zh-Hant" if traditional / ideographs >= 0.04 else "zh-Hans"
 
 
 def settle_sections(drafts: list[PassageDraft], kind: str) -> None:
