@@ -92,12 +92,20 @@ class Chrome:
             return True
         if len(folded) <= self.max_line and any(m in folded for m in self.markers):
             return True
-        if len(folded) <= 80 and len(_BREADCRUMB.findall(folded)) >= 2:
-            return True  # 首页 > 政务公开 > 工作总结
+        if is_breadcrumb(folded):
+            return True
         return bool(self.lines and len(folded) <= 120 and self.lines.search(folded))
 
 
-_BREADCRUMB = re.compile(r"\s*[>›»]\s*")
+_BREADCRUMB = re.compile(r"\s*(?:>>|[>›»])\s*")
+
+
+def is_breadcrumb(folded: str) -> bool:
+    """首页 > 政务公开 > 工作总结: three or more short parts between > › » (never markup)."""
+    if len(folded) > 80 or "<" in folded:
+        return False
+    parts = _BREADCRUMB.split(folded)
+    return len(parts) >= 3 and all(0 < len(p.strip()) <= 24 for p in parts)
 
 
 def _alternation(patterns: tuple[str, ...] | list[str]) -> re.Pattern | None:

@@ -181,24 +181,30 @@ class _Text:
         self.townships = [m for m in self.gazetteer.find(text, 4) if self.at_boundary(m.start)]
 
     def at_boundary(self, start: int) -> bool:
-        """A name starts here: after punctuation, a county or year (县|年), a function word, or
-        代表/中共/关于."""
-        if start == 0 or not is_cjk(self.text[start - 1]):
-            return True
-        stops = self.rules.value("township", "boundary_after", default="") + self.rules.value("township", "function_chars", default="")
-        if self.text[start - 1] in stops:
-            return True
-        return self.text[max(0, start - 2) : start] in self.rules.list("township", "before_name") or start in self.division_ends
+        return _starts_name(self.text, start, self.rules, self.division_ends)
+
+
+def _starts_name(text: str, start: int, rules: domain.Rules, division_ends) -> bool:
+    """A name can start here: after punctuation, a county or year (县|年), a function word,
+    代表/中共/关于, or a division name (湖南省|溆浦县|)."""
+    if start == 0 or not is_cjk(text[start - 1]):
+        return True
+    stops = rules.value("township", "boundary_after", default="") + rules.value("township", "function_chars", default="")
+    if text[start - 1] in stops:
+        return True
+    return text[max(0, start - 2) : start] in rules.list("township", "before_name") or start in division_ends
 
 
 def _names_in(line: str, source: _Text, rules: domain.Rules) -> list[str]:
     """Township names in one line the text names its issuer or title with: a gazetteer name,
     else the ideographs between a boundary (county, year, 中共, 关于…) and 乡/镇/街道/苏木."""
     names: list[str] = []
-    local = _Text.__new__(_Text)
-    local.text, local.rules, local.gazetteer = line, rules, source.gazetteer
-    local.division_ends = {m.end: m for level in (1, 2, 3) for m in source.gazetteer.find(line, level)}
-    listed = [m for m in source.gazetteer.find(line, 4) if local.at_boundary(m.start)]
+    division_ends = {m.end for level in (1, 2, 3) for m in source.gazetteer.find(line, level)}
+
+    def at_boundary(start: int) -> bool:
+        return _starts_name(line, start, rules, division_ends)
+
+    listed = [m for m in source.gazetteer.find(line, 4) if at_boundary(m.start)]
     names += [m.name for m in listed]
     covered = {m.end for m in listed}
     not_names = rules.list("township", "not_names_ending")
@@ -208,13 +214,13 @@ def _names_in(line: str, source: _Text, rules: domain.Rules) -> list[str]:
             if end in covered or (len(suffix) == 1 and _is_dictionary_word(line[match.start() : match.start() + 2]) and line[end : end + 1] not in ("人", "政", "党", "委", "第")):
                 continue
             start = match.start()
-            while start > 0 and is_cjk(line[start - 1]) and match.start() - start < 6 and not local.at_boundary(start):
+            while start > 0 and is_cjk(line[start - 1]) and match.start() - start < 6 and not at_boundary(start):
                 start -= 1
             stem = line[start : match.start()]
             name = stem + suffix
             if (
                 2 <= len(stem) <= 4
-                and local.at_boundary(start)
+                and at_boundary(start)
                 and not any(c in stem for c in "乡镇")
                 and not name.endswith(not_names)
                 and not _ends_with_common_word(stem, rules)

@@ -112,17 +112,20 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     return text, encoding, warnings
 
 
-# Tags that make a text file a web page saved under .txt (searching "span" must not find them).
-_MARKUP = re.compile(r"<\s*/?\s*(?:html|head|body|div|p|span|br|table|tr|td|li|ul|a|font|strong|b|h[1-6]|meta|script|style)\b[^>]*>", re.I)
+# Block and inline tags a page saved as text is made of (not <script> or <a>: a report may
+# quote those, and it stays text; searching "span" must not find a saved page's markup).
+_MARKUP = re.compile(r"<\s*/?\s*(?:div|p|span|br|table|tbody|tr|td|li|ul|ol|font|strong|b|h[1-6]|section|article)\b[^>]*>", re.I)
 
 
 def holds_html(text: str) -> bool:
-    """True when a text file is really a page: it opens with a tag, or markup is a visible share of it."""
+    """True when a text file is really a page: it opens like one, or most of its lines carry markup."""
     head = text.lstrip("\ufeff \t\r\n")[:200].lower()
     if head.startswith(("<!doctype html", "<html", "<head", "<body", "<meta")):
         return True
-    tags = _MARKUP.findall(text[:50000])
-    return len(tags) >= 8 and sum(map(len, tags)) >= 0.05 * min(len(text), 50000)
+    sample = text[:50000]
+    lines = [line for line in sample.splitlines() if line.strip()]
+    tagged = sum(1 for line in lines if _MARKUP.search(line))
+    return len(_MARKUP.findall(sample)) >= 8 and tagged >= 0.3 * len(lines)
 
 
 def read_text(path: Path) -> SourceText:

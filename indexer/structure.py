@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from indexer import domain
+from indexer.clean import is_breadcrumb
 from indexer.normalize import normalize
 
 MAX_PASSAGE_CHARS = 400
@@ -72,7 +73,6 @@ _HAN_DIGITS = {"〇": "0", "○": "0", "零": "0", "0": "0", "o": "0", "一": "1
 _HAN_YEAR = re.compile(r"[一二][〇○零0o一二三四五六七八九]{3}(?=年)")
 _SPACED_YEAR = re.compile(r"(?<!\d)(\d{4})\s+(?=年)")
 _HEADING_YEAR = re.compile(r"(?<![\d.\-/])(\d{4})年(?!\d{1,2}月)")
-_BREADCRUMB = re.compile(r"[>›»]")
 
 
 def year_text(text: str) -> str:
@@ -138,7 +138,7 @@ def classify(lines: list[str]) -> list[Line]:
             line.year = heading_year(line.heading or "", rules) if line.kind == "heading" or line.level < 5 else None
             continue
         # A breadcrumb (首页 > 政务公开 > 工作总结) is never a heading, even naming 工作总结.
-        short = len(line.folded) <= max_len and _sentence_free(line.folded) and len(_BREADCRUMB.findall(line.folded)) < 2
+        short = len(line.folded) <= max_len and _sentence_free(line.folded) and not is_breadcrumb(line.folded)
         if index == 0 and short and any(c in line.folded for c in title_cues) and len(result) > 1:
             line.kind, line.level, line.heading, line.label = "title", 0, line.text, line.text
         elif short and any(c in line.folded for c in standalone):
