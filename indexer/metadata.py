@@ -471,6 +471,8 @@ def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     """The year the report is for: a summary's year, a plan's year, a 政府工作报告's title year."""
     earliest = int(rules.value("year", "earliest", default=1990))
     latest = int(rules.value("year", "latest", default=2035))
+    if dates:  # a report is never for a year after the one following its signing or publication
+        latest = min(latest, max(int(d[:4]) for d in dates) + 1)
     plans = rules.value("year", "five_year_plans", default={})
 
     def valid(year: str | int) -> int | None:

@@ -328,3 +328,8 @@ def test_a_headings_theme_is_not_copied_onto_fragments_under_it():
     themes = {p.text: p.themes for p in report.passages}
     assert "党的建设" not in themes["完成道路硬化12公里。"]
     assert "党的建设" in themes["党员冬训覆盖全体党员。"]
+
+
+def test_no_year_after_the_one_following_its_signing():
+    report = _extract("一、主要工作\n到2035年基本建成现代化强镇的工作思路已经明确。\n全镇完成项目12个。\n白沙镇人民政府\n2021年1月5日")
+    assert report.year == 2020 and report.year_inferred  # from the date, not from 2035
