@@ -33,11 +33,11 @@ def _summary(report) -> str:
         f"in {report.seconds:.1f} s ({report.chars_per_second:,.0f} characters/s)",
         f"index: {report.generation}",
         "",
-        _pad("document", 30) + _pad("township", 12) + _pad("county", 10) + _pad("year", 7) + _pad("kind", 6) + "passages",
+        _pad("document", 30) + _pad("township", 12) + _pad("county", 10) + _pad("year", 7) + _pad("kind", 13) + _pad("period", 8) + "passages",
     ]
     for doc in report.documents:
         year = f"{doc.year}{'*' if doc.year_inferred else ''}" if doc.year else "?"
-        cells = (doc.source[:28], 30), (doc.township or "?", 12), (doc.county or "?", 10), (year, 7), (doc.kind, 6)
+        cells = (doc.source[:28], 30), (doc.township or "?", 12), (doc.county or "?", 10), (year, 7), (doc.kind, 13), (doc.period, 8)
         lines.append("".join(_pad(text, width) for text, width in cells) + str(doc.passages))
         for correction in doc.corrections:
             lines.append(f"    corrected by metadata file: {correction}")

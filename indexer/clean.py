@@ -1,18 +1,22 @@
 """Stage 2, clean: from decoded text to the lines a reader should see.
 
-Removes what is not report text (pinyin glued into words, web-page navigation, stray
-symbols) while keeping the script as written. Metadata found in web-page lines
-(发布机构, 发布时间) is kept before those lines go.
+Removes what is not report text (pinyin glued into words, web-page and document-site chrome
+wherever it stands, stray symbols) while keeping the script as written, and rejoins text that
+was hard-wrapped (copied out of a PDF viewer: a line break every few characters, or at a fixed
+width) into paragraphs, so a word split by a break is one word again. Metadata found in
+web-page lines (发布机构, 发布时间) is kept before those lines go. The chrome vocabulary lives in
+``data/rules.toml`` (``[web]`` and ``[chrome]``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
 from indexer import domain
-from indexer.normalize import normalize
+from indexer.normalize import is_cjk, normalize
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # A pinyin gloss right after an ideograph: 鎮(zhèn), 規（guī）. At least one tone mark, so
@@ -72,23 +76,180 @@ def web_metadata(line: str) -> dict[str, str]:
     return found
 
 
+@dataclass(frozen=True)
+class Chrome:
+    """What ``data/rules.toml`` says page furniture looks like, compiled once."""
+
+    prefixes: tuple[str, ...]
+    exact: frozenset[str]
+    markers: tuple[str, ...]
+    max_line: int
+    lines: re.Pattern | None
+    inline: re.Pattern | None
+
+    def is_chrome(self, folded: str) -> bool:
+        if folded.startswith(self.prefixes) or folded in self.exact:
+            return True
+        if len(folded) <= self.max_line and any(m in folded for m in self.markers):
+            return True
+        if is_breadcrumb(folded):
+            return True
+        return bool(self.lines and len(folded) <= 120 and self.lines.search(folded))
+
+
+_BREADCRUMB = re.compile(r"\s*(?:>>|[>›»])\s*")
+
+
+def is_breadcrumb(folded: str) -> bool:
+    """首页 > 政务公开 > 工作总结: three or more short parts between > › » (never markup)."""
+    if len(folded) > 80 or "<" in folded:
+        return False
+    parts = _BREADCRUMB.split(folded)
+    return len(parts) >= 3 and all(0 < len(p.strip()) <= 24 for p in parts)
+
+
+def _alternation(patterns: tuple[str, ...] | list[str]) -> re.Pattern | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def chrome_rules(rules: domain.Rules) -> Chrome:
+    cached = rules.cache.get("chrome")
+    if cached is None:
+        cached = Chrome(
+            prefixes=rules.list("web", "drop_line_prefixes") + ("发布机构", "发布时间", "发布日期", "成文日期", "发文机关"),
+            exact=frozenset(rules.list("web", "drop_lines")),
+            markers=rules.list("chrome", "markers"),
+            max_line=int(rules.value("chrome", "max_line", default=200)),
+            lines=_alternation(rules.value("chrome", "line_patterns", default=[])),
+            inline=_alternation(rules.value("chrome", "inline_patterns", default=[])),
+        )
+        rules.cache["chrome"] = cached
+    return cached
+
+
+# ---------------------------------------------------------------------------- hard wraps
+
+# A line that ends a sentence (or a clause introducing a list), possibly inside quotes.
+_SENTENCE_END = re.compile(r"[。！？；!?;：:…．][”’」』)）\"'\s]*$")
+# A line that starts a heading or list item: never the continuation of the line before.
+_ITEM_START = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十\d]+[章节条部分篇]"
+    r"|[一二三四五六七八九十]是|[●■◆▲★※·•◎√]|附件|各位代表)"
+)
+_ONLY_MARKER = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])$")
+_TITLE_END = ("报告", "总结", "计划", "回顾", "汇报", "打算", "要点", "安排", "思路")
+
+
+def _width(line: str) -> int:
+    """Columns on screen: two for an ideograph or full-width mark (three UTF-8 bytes), one for ASCII."""
+    return len(line) + (len(line.encode("utf-8", "surrogatepass")) - len(line)) // 2
+
+
+def wrap_style(lines: list[str]) -> tuple[str | None, int]:
+    """``("fragments", 0)`` when most lines are a few characters cut anywhere, ``("width", W)``
+    when lines were cut at a fixed width W, else ``(None, 0)``: text with one paragraph a line."""
+    texts = [line.strip() for line in lines if line.strip()]
+    if len(texts) < 8:
+        return None, 0
+    short = [t for t in texts if len(t) <= 8 and not _SENTENCE_END.search(t)]
+    if len(short) >= 10 and len(short) >= 0.35 * len(texts):
+        return "fragments", 0
+    widths = Counter(_width(t) for t in texts if len(t) >= 10)
+    if not widths or max(widths.values()) < 3:
+        return None, 0  # a paragraph a line: hardly two lines have the same width
+    mode = max(widths, key=lambda w: (sum(widths[v] for v in range(w - 3, w + 2)), w))
+    full = [t for t in texts if mode - 3 <= _width(t) <= mode + 1]
+    if mode >= 24 and len(full) >= 6 and len(full) >= 0.4 * len(texts) and sum(1 for f in full if not _SENTENCE_END.search(f)) >= 0.6 * len(full):
+        return "width", mode
+    return None, 0
+
+
+def rejoin(lines: list[str]) -> tuple[list[str], str | None]:
+    """Paragraphs back from hard-wrapped lines; real short lines (headings, list items, a title,
+    a signature) stay lines. Returns the lines and a note when anything was joined."""
+    style, width = wrap_style(lines)
+    if style is None:
+        return lines, None
+    from indexer.readers.common import join_pieces
+
+    result: list[str] = []
+    pieces = 0  # raw lines in the paragraph being built
+    for raw in lines:
+        line = raw.strip().strip("\u3000").strip()
+        if not line:
+            if style == "width":
+                pieces = 0  # a blank line ends a paragraph of fixed-width text
+            continue
+        folded = normalize(line)
+        indented = raw[:1] in (" ", "\u3000", "\t") and style == "width"
+        if result and pieces and not indented and not _ITEM_START.match(folded):
+            last = normalize(result[-1])
+            if style == "width":
+                joins = _width(result[-1].rsplit("\n", 1)[-1]) >= width - 4 and not _SENTENCE_END.search(last)
+            else:
+                single_heading = pieces == 1 and _ITEM_START.match(last) and not _ONLY_MARKER.match(last) and len(last) <= 40
+                title_done = len(last) <= 40 and last.endswith(_TITLE_END)
+                joins = not _SENTENCE_END.search(last) and not single_heading and not title_done
+                joins = joins or bool(_ONLY_MARKER.match(last))
+            if joins:
+                if style == "width":
+                    result[-1] = result[-1] + "\n" + line  # the width test looks at the last piece
+                else:
+                    result[-1] = join_pieces(result[-1], line)
+                pieces += 1
+                continue
+        result.append(line)
+        pieces = 1
+    if style == "width":
+        result = [_join_width(paragraph, join_pieces) for paragraph in result]
+    return result, f"hard-wrapped text ({'a break every few characters' if style == 'fragments' else f'lines cut at {width} columns'}) rejoined into paragraphs"
+
+
+def _join_width(paragraph: str, join_pieces) -> str:
+    parts = paragraph.split("\n")
+    text = parts[0]
+    for part in parts[1:]:
+        text = join_pieces(text, part)
+    return text
+
+
 def clean(text: str) -> CleanText:
     rules = domain.load_rules()
-    drop_prefixes = rules.list("web", "drop_line_prefixes") + ("发布机构", "发布时间", "发布日期", "成文日期", "发文机关")
-    drop_lines = set(rules.list("web", "drop_lines"))
+    chrome = chrome_rules(rules)
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = remove_stray(remove_pinyin(text))
     result = CleanText(lines=[])
+    kept: list[str] = []
     for raw in text.split("\n"):
         line = raw.strip().strip("\u3000").strip()
         if not line:
+            kept.append("")
             continue
         folded = normalize(line)
-        if folded.startswith(drop_prefixes) or folded in drop_lines:
+        if chrome.is_chrome(folded):
             for key, value in web_metadata(line).items():
                 result.metadata.setdefault(key, value)
             continue
-        result.lines.append(line)
+        if chrome.inline and chrome.inline.search(folded):
+            line = _remove_spans(line, chrome.inline)
+            if not line.strip():
+                continue
+        kept.append(raw if raw.strip() == line else line)
+    lines, note = rejoin(kept)
+    if note:
+        result.warnings.append(note)
+    result.lines = [line.strip().strip("\u3000").strip() for line in lines if line.strip().strip("\u3000").strip()]
     if not result.lines:
         result.warnings.append("no report text left after cleaning")
     return result
+
+
+def _remove_spans(line: str, pattern: re.Pattern) -> str:
+    """Remove what ``pattern`` matches in the normalized line from the line as written."""
+    folded = normalize(line)
+    kept, last = [], 0
+    for match in pattern.finditer(folded):
+        kept.append(line[last : match.start()])
+        last = match.end()
+    kept.append(line[last:])
+    return "".join(kept).strip()

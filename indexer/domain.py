@@ -49,12 +49,16 @@ class Rules:
     """Extraction cues from ``data/rules.toml``, normalized."""
 
     raw: dict = field(repr=False)
+    # Normalized lists by path, filled on first use (the stages ask for them per line).
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def list(self, *path: str) -> tuple[str, ...]:
-        node = self.raw
-        for key in path:
-            node = node.get(key, {})
-        return _norm_list(node or ())
+        if path not in self.cache:
+            node = self.raw
+            for key in path:
+                node = node.get(key, {})
+            self.cache[path] = _norm_list(node or ())
+        return self.cache[path]
 
     def value(self, *path: str, default=None):
         node = self.raw
@@ -65,8 +69,11 @@ class Rules:
         return node
 
     def section_cues(self, kind: str) -> dict[str, tuple[str, ...]]:
-        cues = self.raw.get("section", {}).get(kind, {})
-        return {name: _norm_list(words) for name, words in cues.items()}
+        key = ("section_cues", kind)
+        if key not in self.cache:
+            cues = self.raw.get("section", {}).get(kind, {})
+            self.cache[key] = {name: _norm_list(words) for name, words in cues.items()}
+        return self.cache[key]
 
 
 def _read_toml(path: Path) -> dict:

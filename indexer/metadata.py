@@ -1,9 +1,14 @@
-"""Stage 5, metadata: township, county, year, report kind, publisher, from the text alone.
+"""Stage 5, metadata: township, county, city, province, year, kind, period, script, publisher.
 
-File names are never consulted. Everything is read from the normalized text, so names come
-out in simplified script (桂竹帽鎮 → 桂竹帽镇). Placeholders of anonymized templates (``xx镇``,
-``xxxx年``) contain no ideographs or digits where a name or year must be, so they never
-produce a value.
+Everything comes from the report's text (never from its file name), read in normalized form
+so names come out in simplified script (桂竹帽鎮 → 桂竹帽镇). Placeholders of anonymized
+templates (``xx镇``, ``xxxx年``) hold no ideographs or digits where a name or year must be,
+so they never produce a value. An empty field is always better than a wrong one: a name
+the text does not clearly claim as its own, a county the text does not state and the
+gazetteer cannot deduce, a year without a cue, all stay empty.
+
+Every extracted field says how it was found in ``evidence`` (title, signature, 我代表…,
+self-reference, gazetteer …).
 """
 
 from __future__ import annotations
@@ -13,13 +18,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from indexer import domain
+from indexer import domain, gazetteer
 from indexer.analysis import tokenizer
 from indexer.clean import iso_date
-from indexer.normalize import is_cjk, normalize
-from indexer.structure import PassageDraft
+from indexer.normalize import is_cjk, normalize, translation_table
+from indexer.structure import PassageDraft, year_text
 
-FIELDS = ("title", "township", "county", "year", "kind", "publisher", "published", "index_number")
+FIELDS = (
+    "title", "township", "county", "city", "province", "division_code", "year", "kind", "period", "script",
+    "publisher", "published", "index_number",
+)
+KINDS = ("工作总结", "工作计划", "总结与计划", "政府工作报告", "其他")
+PERIODS = ("年度", "上半年", "下半年", "其他")
 
 
 @dataclass
@@ -27,16 +37,21 @@ class ReportMetadata:
     title: str | None = None
     township: str | None = None
     county: str | None = None
+    city: str | None = None
+    province: str | None = None
+    division_code: str | None = None
     year: int | None = None
     year_inferred: bool = False
     kind: str = "其他"
+    period: str = "其他"
+    script: str = "zh-Hans"
     publisher: str | None = None
     published: str | None = None
     index_number: str | None = None  # 索引号 of a government web page
     evidence: dict[str, str] = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------------------- township
+# ---------------------------------------------------------------------------- words
 
 
 def _is_dictionary_word(word: str) -> bool:
@@ -59,17 +74,47 @@ def _ends_with_common_word(prefix: str, rules: domain.Rules) -> bool:
     return common and _word_tags().get(last, "n") not in ("ns", "nr", "nz", "nt", "j")
 
 
+def _suffix_of(name: str, rules: domain.Rules) -> str:
+    return next((s for s in rules.list("township", "suffixes") if name.endswith(s)), name[-1])
+
+
+def _stem(name: str, rules: domain.Rules) -> str:
+    return name[: -len(_suffix_of(name, rules))]
+
+
+def is_slogan(name: str, rules: domain.Rules) -> bool:
+    """产业兴镇, 生态立乡, 文旅富镇: two characters of a noun, a verb of the slogan list, 乡/镇."""
+    stem = _stem(name, rules)
+    verbs = rules.value("township", "slogan_verbs", default="")
+    return len(stem) == 3 and stem[-1] in verbs and all(is_cjk(c) for c in stem)
+
+
+def _needs_strong_cue(name: str, rules: domain.Rules) -> bool:
+    """Names a sentence can produce by accident: slogans, one-character stems, common words
+    (和平镇, 太平镇, 胜利乡, 中心镇, 建设镇). They count only where the text names them as
+    the authority (title, signature, 我代表…, …人民政府)."""
+    stem = _stem(name, rules)
+    if len(stem) <= 1 or is_slogan(name, rules):
+        return True
+    return tokenizer().FREQ.get(stem, 0) >= 150 and _word_tags().get(stem, "n") not in ("ns", "nr", "nz", "nt")
+
+
+# ---------------------------------------------------------------------------- township
+
+
 def township_candidates(text: str, rules: domain.Rules) -> Counter:
-    """Names ending in 乡/镇/街道 with how strongly the text supports each."""
+    """Names ending in 乡/镇/街道 found without the gazetteer (older names, names missing from
+    the official list), with how strongly the text supports each."""
     suffixes = rules.list("township", "suffixes")
     not_names = rules.list("township", "not_names_ending")
     strong_after = rules.list("township", "strong_after")
+    stops = rules.value("township", "function_chars", default="") + rules.value("township", "boundary_after", default="")
     counts: Counter = Counter()
     names: set[str] = set()
     for suffix in suffixes:
         for match in re.finditer(re.escape(suffix), text):
             i = match.start()
-            if suffix != "街道" and _is_dictionary_word(text[i : i + 2]) and text[i + 1 : i + 2] not in ("人", "政", "党", "委"):
+            if len(suffix) == 1 and _is_dictionary_word(text[i : i + 2]) and text[i + 1 : i + 2] not in ("人", "政", "党", "委"):
                 continue  # 乡村, 乡镇, 镇村, 乡贤…: the suffix character starts another word
             if not all(is_cjk(c) for c in text[max(0, i - 2) : i]) or i < 2:
                 continue
@@ -78,14 +123,15 @@ def township_candidates(text: str, rules: domain.Rules) -> Counter:
             # 师殿镇 → 祖师殿镇, but not 汤垟乡 → 年汤垟乡.
             start = i - 2
             # Never across a function word or the county before the name (溆浦县|祖师殿镇).
-            stops = rules.value("township", "function_chars", default="") + rules.value("township", "boundary_after", default="")
             while start > 0 and start > i - 4 and is_cjk(text[start - 1]) and text[start - 1] not in stops:
                 longer = text[start - 1 : i] + suffix
                 if text.count(longer) != text.count(name) or _is_dictionary_word(text[start - 2 : start]):
                     break
                 name, start = longer, start - 1
-            if any(c in name[:-len(suffix)] for c in "乡镇") or name.endswith(not_names) or _is_dictionary_word(text[start - 1 : start + 1]) or _ends_with_common_word(name[: -len(suffix)], rules):
+            if any(c in name[: -len(suffix)] for c in "乡镇") or name.endswith(not_names) or _is_dictionary_word(text[start - 1 : start + 1]) or _ends_with_common_word(name[: -len(suffix)], rules):
                 continue  # a common noun, or its first character ends the word before (政府和镇党委)
+            if is_slogan(name, rules):
+                continue
             names.add(name)
     self_refs = Counter()
     for suffix in suffixes:
@@ -101,85 +147,378 @@ def township_candidates(text: str, rules: domain.Rules) -> Counter:
                 at_boundary += 1
                 strong += text.startswith(strong_after, match.end())
         # A name is believed when it once stands on its own (after punctuation, a county or a
-        # year) or recurs often; "和镇党委" or "实现乡…" never do.
-        # It must also be the kind of unit the report speaks as (全镇, 我乡) or be named as an
-        # authority (…镇人民政府); "一镇三乡" is neither.
+        # year) or recurs often; "和镇党委" or "实现乡…" never do. It must also be the kind of
+        # unit the report speaks as (全镇, 我乡) or be named as an authority (…镇人民政府).
         own = bool(own_suffix and name.endswith(own_suffix))
         if (at_boundary or occurrences >= 3) and (strong or own):
             counts[name] = occurrences + at_boundary + 3 * strong + 2 * own
     return counts
 
 
-def extract_township(text: str, title: str | None, publisher: str | None, rules: domain.Rules) -> tuple[str | None, str]:
-    candidates = township_candidates(text, rules)
-    for source in (publisher, title):
-        for name in list(candidates):
-            if source and name in normalize(source):
-                candidates[name] += 5
-    if not candidates:
-        return None, "no 乡/镇/街道 name stated in the text"
-    name, score = max(candidates.items(), key=lambda item: (item[1], len(item[0])))
-    return name, f"{name} (score {score}; {text.count(name)} mentions)"
+@dataclass
+class _Candidate:
+    name: str
+    listed: bool = False  # in the gazetteer
+    found_by_heuristic: int = 0
+    mentions: int = 0
+    authority: int = 0  # …人民政府, …党委 right after the name
+    cues: list[str] = field(default_factory=list)
+
+    @property
+    def strong(self) -> bool:
+        return bool(self.cues) or self.authority > 0
 
 
-# ---------------------------------------------------------------------------- county
+class _Text:
+    """The normalized report text with the places the gazetteer finds in it."""
+
+    def __init__(self, text: str, rules: domain.Rules):
+        self.text = text
+        self.rules = rules
+        self.gazetteer = gazetteer.load()
+        self.matches = {level: self.gazetteer.find(text, level) for level in (1, 2, 3)}
+        self.division_ends = {m.end: m for level in (1, 2, 3) for m in self.matches[level]}
+        self.townships = [m for m in self.gazetteer.find(text, 4) if self.at_boundary(m.start)]
+
+    def at_boundary(self, start: int) -> bool:
+        return _starts_name(self.text, start, self.rules, self.division_ends)
 
 
-def extract_county(text: str, township: str | None, rules: domain.Rules) -> tuple[str | None, str]:
-    """A county the text names in full, known to jieba's dictionary (溆浦县, 寻乌县)."""
+def _starts_name(text: str, start: int, rules: domain.Rules, division_ends) -> bool:
+    """A name can start here: after punctuation, a county or year (县|年), a function word,
+    代表/中共/关于, or a division name (湖南省|溆浦县|)."""
+    if start == 0 or not is_cjk(text[start - 1]):
+        return True
+    stops = rules.value("township", "boundary_after", default="") + rules.value("township", "function_chars", default="")
+    if text[start - 1] in stops:
+        return True
+    return text[max(0, start - 2) : start] in rules.list("township", "before_name") or start in division_ends
+
+
+def _names_in(line: str, source: _Text, rules: domain.Rules) -> list[str]:
+    """Township names in one line the text names its issuer or title with: a gazetteer name,
+    else the ideographs between a boundary (county, year, 中共, 关于…) and 乡/镇/街道/苏木."""
+    names: list[str] = []
+    division_ends = {m.end for level in (1, 2, 3) for m in source.gazetteer.find(line, level)}
+
+    def at_boundary(start: int) -> bool:
+        return _starts_name(line, start, rules, division_ends)
+
+    listed = [m for m in source.gazetteer.find(line, 4) if at_boundary(m.start)]
+    names += [m.name for m in listed]
+    covered = {m.end for m in listed}
+    not_names = rules.list("township", "not_names_ending")
+    for suffix in rules.list("township", "suffixes"):
+        for match in re.finditer(re.escape(suffix), line):
+            end = match.end()
+            if end in covered or (len(suffix) == 1 and _is_dictionary_word(line[match.start() : match.start() + 2]) and line[end : end + 1] not in ("人", "政", "党", "委", "第")):
+                continue
+            start = match.start()
+            while start > 0 and is_cjk(line[start - 1]) and match.start() - start < 6 and not at_boundary(start):
+                start -= 1
+            stem = line[start : match.start()]
+            name = stem + suffix
+            if (
+                2 <= len(stem) <= 4
+                and at_boundary(start)
+                and not any(c in stem for c in "乡镇")
+                and not name.endswith(not_names)
+                and not _ends_with_common_word(stem, rules)
+                and not is_slogan(name, rules)
+            ):
+                names.append(name)
+    return names
+
+
+def _compilation(source: _Text, rules: domain.Rules) -> list[str]:
+    """Names of several reports in one file (a compilation, or its table of contents)."""
+    kinds = rules.list("kind", "title_words")
+    titled: set[str] = set()
+    for line in source.text.split("\n"):
+        if len(line) <= 60 and any(k in line for k in kinds):
+            for match in source.gazetteer.find(line, 4):
+                titled.add(match.name)
+    spoken = {m.group(1) for m in re.finditer(r"代表([^\s,，。:：、]{2,12}?)(?:人民政府|政府)", source.text)}
+    speakers = {n for s in spoken for n in _names_in(s, source, rules)}
+    if len(titled) >= 3:
+        return sorted(titled)
+    if len(speakers) >= 2:
+        return sorted(speakers)
+    # 篇1 / 篇2, 【第二篇】: pieces of a collection; the townships they name decide nothing.
+    pieces = re.findall(rules.value("township", "compilation_piece", default="(?!)"), source.text, re.M)
+    if len(pieces) >= 2:
+        return sorted({m.name for m in source.townships}) or ["?"]
+    return []
+
+
+def _township_candidates(source: _Text, title: str, issuers: list[str], rules: domain.Rules) -> dict[str, _Candidate]:
+    text = source.text
+    candidates: dict[str, _Candidate] = {}
+
+    def candidate(name: str) -> _Candidate:
+        if name not in candidates:
+            candidates[name] = _Candidate(name, listed=bool(source.gazetteer.places(name, 4)))
+        return candidates[name]
+
+    for match in source.townships:
+        if not match.name.endswith(rules.list("township", "not_names_ending")):
+            candidate(match.name)
+    for name, score in township_candidates(text, rules).items():
+        candidate(name).found_by_heuristic = score
+    for name in _names_in(title, source, rules):
+        candidate(name).cues.append("title")
+    for line in issuers:
+        for name in _names_in(line, source, rules):
+            candidate(name).cues.append("signature")
+    for match in re.finditer(r"代表([^\s,，。:：、]{2,16}?)(?:人民政府|政府)", text):
+        for name in _names_in(match.group(1), source, rules):
+            candidate(name).cues.append("我代表…人民政府")
+    for match in re.finditer(r"([^\s,，。:：、]{2,14}?)第[^\s,，。]{1,4}届人民代表大会", text):
+        for name in _names_in(match.group(1), source, rules):
+            candidate(name).cues.append("人民代表大会")
+    for match in re.finditer(r"中共([^\s,，。:：、]{2,16}?)(?:委员会|党委)", text):
+        for name in _names_in(match.group(1), source, rules):
+            candidate(name).cues.append("issuer")
+    strong_after = rules.list("township", "strong_after")
+    for name, found in candidates.items():
+        for match in re.finditer(re.escape(name), text):
+            if found.listed and not source.at_boundary(match.start()):
+                continue  # 上塘镇 is not 塘镇
+            found.mentions += 1
+            found.authority += text.startswith(strong_after, match.end())
+    return candidates
+
+
+def _own_suffix(text: str, rules: domain.Rules) -> str | None:
+    """The kind of unit the report speaks as: 全镇/我镇 → 镇, 全乡 → 乡, 全街道 → 街道."""
+    refs = Counter({s: sum(text.count(p + s) for p in ("全", "我", "本")) for s in rules.list("township", "suffixes")})
+    best = refs.most_common(1)
+    return best[0][0] if best and best[0][1] else None
+
+
+def choose_township(source: _Text, title: str, issuers: list[str], rules: domain.Rules) -> tuple[str | None, str]:
+    compiled = _compilation(source, rules)
+    if compiled:
+        return None, f"not decided: a compilation naming {len(compiled)} townships ({'、'.join(compiled[:4])}…)"
+    own = _own_suffix(source.text, rules)
+    scored: list[tuple[float, str, str]] = []
+    for name, found in _township_candidates(source, title, issuers, rules).items():
+        if found.mentions == 0 and not found.cues:
+            continue
+        self_reference = bool(own and name.endswith(own))
+        if found.strong:
+            pass
+        elif _needs_strong_cue(name, rules):
+            continue
+        elif found.mentions < 2 or not (found.found_by_heuristic or (found.listed and self_reference)):
+            continue  # without a cue, a name must recur and be the kind of unit the report speaks as
+        cue_names = list(dict.fromkeys(found.cues))
+        score = 8 * len(cue_names) + 3 * min(found.authority, 3) + 2 * self_reference + min(found.mentions, 6) + found.listed
+        why = cue_names + ([f"{name}人民政府/党委 ×{found.authority}"] if found.authority else [])
+        why += ["self-reference (全/我/本" + (own or "") + ")"] if self_reference else []
+        why += [f"{found.mentions} mentions"] + (["in the gazetteer"] if found.listed else ["not in the gazetteer (lower confidence)"])
+        scored.append((score, name, "; ".join(why)))
+    if not scored:
+        return None, "no 乡/镇/街道/苏木 name the text claims as its own"
+    scored.sort(key=lambda item: (-item[0], -len(item[1])))
+    score, name, why = scored[0]
+    return name, why
+
+
+# ---------------------------------------------------------------------------- county, city, province
+
+
+def _stated_divisions(source: _Text, rules: domain.Rules) -> dict[int, Counter]:
+    """County-, city- and province-level names the text states (after a boundary)."""
+    not_names = set(rules.list("county", "not_names"))
+    stated: dict[int, Counter] = {1: Counter(), 2: Counter(), 3: Counter()}
+    township_starts = {m.start for m in source.townships}
+    for level in (1, 2, 3):
+        for match in source.matches[level]:
+            if match.name in not_names:
+                continue
+            # 和县, 南县, 城区: two characters only count right before a township or after a city.
+            if len(match.name) <= 2 and match.start not in source.division_ends and match.end not in township_starts:
+                continue
+            if source.at_boundary(match.start):
+                stated[level][match.name] += 1
+    return stated
+
+
+def _legacy_counties(source: _Text, rules: domain.Rules) -> Counter:
+    """Counties jieba knows that the official list lacks (renamed or merged since)."""
     not_names = set(rules.list("county", "not_names"))
     counts: Counter = Counter()
-    for match in re.finditer("县", text):
+    for match in re.finditer("县", source.text):
         i = match.start()
         for k in range(7, 1, -1):
-            word = text[max(0, i - k) : i + 1]
+            word = source.text[max(0, i - k) : i + 1]
             if len(word) == k + 1 and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names:
-                counts[word] += 1
+                if not source.gazetteer.places(word, 3):
+                    counts[word] += 1
                 break
+    return counts
+
+
+@dataclass
+class _Location:
+    county: str | None = None
+    city: str | None = None
+    province: str | None = None
+    code: str | None = None
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+def _fill_from(place: gazetteer.Place, location: _Location, why: str) -> None:
+    location.county = location.county or place.county
+    location.city, location.province = place.city, place.province
+    if place.level == 4:
+        location.code = place.code
+    for key in ("county", "city", "province"):
+        location.evidence.setdefault(key, why)
+
+
+def locate(source: _Text, township: str | None, title: str, issuers: list[str], rules: domain.Rules) -> _Location:
+    stated = _stated_divisions(source, rules)
+    counties, cities, provinces = stated[3], stated[2], stated[1]
+    location = _Location()
+    text = source.text
+    adjacent = [c for c in counties if township and c + township in text]
+    head = "\n".join([title] + issuers)
+    # A county the report states as its own: right before its township, in its title or
+    # signature, or named more than once; never one mentioned in passing.
+    own_counties = adjacent or [c for c in counties if c in head] or [c for c, n in counties.most_common() if n >= 2]
+    places = source.gazetteer.places(township, 4) if township else ()
+    if places:
+        # The official list decides; a county the text names elsewhere (a partner district,
+        # a study trip) never overrides it.
+        matching = sorted((p for p in places if p.county in counties), key=lambda p: (p.county not in own_counties, -counties[p.county]))
+        if matching:
+            _fill_from(matching[0], location, f"the text names {matching[0].county}; gazetteer")
+            location.evidence["county"] = f"text ({matching[0].county}" + (f"{township})" if matching[0].county in adjacent else ")")
+            return location
+        # Only a city or province the report gives as its own address narrows the choice (in the
+        # title or signature, or right before the township): a partner's 四川省 elsewhere does not.
+        cities = Counter({c: n for c, n in cities.items() if c in head or c + township in text})
+        provinces = Counter({p: n for p, n in provinces.items() if p in head or p + township in text or any(p + c in text for c in cities)})
+        narrowed = [p for p in places if (not cities or p.city in cities) and (not provinces or p.province in provinces)]
+        if (cities or provinces) and len(narrowed) == 1:
+            _fill_from(narrowed[0], location, f"gazetteer: the only {township} in {narrowed[0].city or narrowed[0].province} (named in the text)")
+            return location
+        if len(places) == 1 and not adjacent:
+            _fill_from(places[0], location, "gazetteer (unambiguous township)")
+            return location
+        pool = narrowed or list(places)
+        if len({p.province for p in pool}) == 1:
+            location.province = pool[0].province
+            location.evidence["province"] = f"gazetteer: every {township} it lists{' there' if narrowed else ''} is in {pool[0].province}"
+        if len({p.city for p in pool}) == 1:
+            location.city = pool[0].city
+            location.evidence["city"] = f"gazetteer: every {township} it lists{' there' if narrowed else ''} is in {pool[0].city}"
+        if not adjacent:
+            location.evidence["county"] = f"left empty: {len(places)} townships named {township} and the text names none of their counties"
+            return location
+        own_counties = adjacent  # a county the official list does not pair with it: as the text says
+    if own_counties:
+        county = own_counties[0] if len(own_counties) == 1 or adjacent else counties.most_common(1)[0][0]
+        matches = source.gazetteer.places(county, 3)
+        location.county = county
+        how = "before the township" if county in adjacent else "in the title or signature" if county in head else f"named {counties[county]} times"
+        location.evidence["county"] = f"text ({county}, {how})"
+        within = [p for p in matches if (not cities or p.city in cities) and (not provinces or p.province in provinces)] or list(matches)
+        if len(within) == 1:
+            location.city, location.province = within[0].city, within[0].province
+            location.evidence["city"] = location.evidence["province"] = f"gazetteer: {county} is in {within[0].city or ''}{within[0].province}"
+        return location
+    legacy = _legacy_counties(source, rules)
     if township:
-        for county in counts:
-            counts[county] += 3 * text.count(county + township)
-    if not counts:
-        return None, "no county named in the text"
-    county, n = counts.most_common(1)[0]
-    return county, f"{county} ({n})"
+        for county in list(legacy):
+            legacy[county] += 3 * text.count(county + township)
+    legacy_own = [c for c, n in legacy.most_common() if n >= 2 or c in head]
+    if legacy_own:
+        location.county = legacy_own[0]
+        location.evidence["county"] = f"text ({legacy_own[0]}; not in the 2025 official list: an older name?)"
+    if len(cities) == 1 or (cities and cities.most_common(1)[0][0] in head):
+        location.city = cities.most_common(1)[0][0]
+        location.evidence["city"] = f"text ({location.city})"
+    if len(provinces) == 1 or (provinces and provinces.most_common(1)[0][0] in head):
+        location.province = provinces.most_common(1)[0][0]
+        location.evidence["province"] = f"text ({location.province})"
+    return location
 
 
 # ---------------------------------------------------------------------------- year
 
+_WORDS = r"[^\d\s,.;:!?，。；：！？、()（）“”\"]"
 _REVIEW = (
-    # 2023年工作总结, 2025年主要工作总结, 2023年上半年工作回顾: a few words between, no digits
-    # or punctuation (so "2024年工作计划和2023年…" never pairs the wrong year).
-    re.compile(r"(\d{4})年度?[^\d\s,.;:!?，。；：！？、]{0,8}?(?:总结|回顾)"),
-    re.compile(r"(\d{4})年?[^\d\s,.;:!?，。；：！？、]{0,6}?开展情况"),
-    re.compile(r"(\d{4})年以来"),
-    re.compile(r"(\d{4})年?上半年"),
+    # 2023年工作总结, 2025年主要工作总结, 回顾总结2021年工作, 2023年上半年工作回顾: a few words
+    # between, no digits or punctuation (so "2024年工作计划和2023年…" never pairs the wrong year).
+    re.compile(rf"(?<!\d)(\d{{4}})年?度?{_WORDS}{{0,10}}?(?:总结|回顾|汇报|述职)"),
+    re.compile(r"(?:回顾|总结)(?:一下)?(\d{4})年"),
+    re.compile(rf"(?<!\d)(\d{{4}})年度?{_WORDS}{{0,10}}?(?:开展情况|推进情况|完成情况|工作情况|进展情况|落实情况)"),
+    re.compile(r"(?<!\d)(\d{4})年(?:工作)?和[“\"]?十[一二三四五]五[”\"]?时期"),
+    re.compile(r"现将(\d{4})年度?"),
+    re.compile(r"(?<!\d)(\d{4})年以来"),
+    re.compile(r"(?<!\d)(\d{4})年度?(?:上|下)半年"),
 )
-_PLAN = re.compile(r"(\d{4})年度?(?:工作)?(?:计划|安排|打算|要点)")
+_PLAN = re.compile(rf"(?<!\d)(\d{{4}})年?度?{_WORDS}{{0,10}}?(?:工作计划|计划|安排|打算|要点|思路)")
+_GOVERNMENT_TITLE = re.compile(r"(?<!\d)(\d{4})年?度?[^\d\n]{0,12}?政府工作报告")
+_OPENING_YEAR = re.compile(r"^(\d{4})年(?:度)?(?:[,，是]|以来|,|全)")
 _PLAN_ERA = re.compile(r"[“\"]?(十[一二三四五]五)[”\"]?(?:规划)?(?:的|时期的)?(收官之年|最后一年|开局之年|起步之年|第一年)")
 
 
-def extract_year(drafts: list[PassageDraft], rules: domain.Rules) -> tuple[int | None, bool, str]:
+def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None, kind: str = "其他", dates: list[str] | None = None) -> tuple[int | None, bool, str]:
+    """The year the report is for: a summary's year, a plan's year, a 政府工作报告's title year."""
     earliest = int(rules.value("year", "earliest", default=1990))
     latest = int(rules.value("year", "latest", default=2035))
+    if dates:  # a report is never for a year after the one following its signing or publication
+        latest = min(latest, max(int(d[:4]) for d in dates) + 1)
     plans = rules.value("year", "five_year_plans", default={})
 
     def valid(year: str | int) -> int | None:
         value = int(year)
         return value if earliest <= value <= latest else None
 
-    # Title and headings first, then the opening, then everything.
+    folded_title = year_text(normalize(title or ""))
+    # The title first; for a 政府工作报告 its year is the answer (it reviews the year before).
+    if kind == "政府工作报告":
+        for pattern in (_GOVERNMENT_TITLE, re.compile(r"(?<!\d)(\d{4})年")):
+            if (match := pattern.search(folded_title)) and (year := valid(match.group(1))):
+                return year, False, f"title {match.group(0)!r}"
+    for pattern in _REVIEW[:4]:
+        if (match := pattern.search(folded_title)) and (year := valid(match.group(1))):
+            return year, False, f"title {match.group(0)!r}"
+    if kind == "工作计划" and (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"title {match.group(0)!r} (a plan)"
+
+    # Headings first, then the opening, then everything.
+    texts = {id(d): year_text(normalize(d.text)) for d in drafts}
     ordered = [d for d in drafts if d.is_heading] + [d for d in drafts if d.section == "其他" and not d.is_heading]
-    ordered += [d for d in drafts if d not in ordered]
-    for pattern in _REVIEW:
+    seen = {id(d) for d in ordered}
+    ordered += [d for d in drafts if id(d) not in seen]
+    if kind == "政府工作报告":
         for draft in ordered:
-            for match in pattern.finditer(normalize(draft.text)):
-                if year := valid(match.group(1)):
-                    return year, False, f"{match.group(0)!r}"
+            for pattern in _REVIEW[:5]:
+                for match in pattern.finditer(texts[id(draft)]):
+                    if (year := valid(match.group(1))) and valid(year + 1):
+                        return year + 1, True, f"inferred from {match.group(0)!r} (a 政府工作报告 reviews the year before)"
+    if kind != "工作计划":
+        for pattern in _REVIEW:
+            for draft in ordered:
+                for match in pattern.finditer(texts[id(draft)]):
+                    if year := valid(match.group(1)):
+                        return year, False, f"{match.group(0)!r}"
+    if (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"title {match.group(0)!r} (a plan)"
     for draft in ordered:
-        for match in _PLAN.finditer(normalize(draft.text)):
+        for match in _PLAN.finditer(texts[id(draft)]):
             if year := valid(match.group(1)):
                 return year, False, f"{match.group(0)!r} (a plan only)"
+    # A paragraph of the opening or of the review that starts with its year ("2021年，…").
+    for draft in drafts:
+        if draft.section in ("其他", "总结") and not draft.is_heading:
+            if (match := _OPENING_YEAR.match(texts[id(draft)])) and (year := valid(match.group(1))):
+                return year, False, f"paragraph opening {match.group(0)!r}"
     # "“十三五”规划的收官之年" names a year without digits; prefer what the review part says.
     review_first = sorted(drafts, key=lambda d: d.section not in ("总结", "其他"))
     for draft in review_first:
@@ -193,19 +532,115 @@ def extract_year(drafts: list[PassageDraft], rules: domain.Rules) -> tuple[int |
                 year -= 1  # a plan for the first year of a period reviews the year before it
             if valid(year):
                 return year, True, f"inferred from {match.group(0)!r}"
+    # The date it was signed or published: a summary written early in a year is about the year before.
+    for date in dates or ():
+        year, month = int(date[:4]), int(date[5:7])
+        if kind == "工作计划":
+            guess = year + 1 if month >= 11 else year
+        elif kind == "政府工作报告":
+            guess = year
+        else:
+            guess = year - 1 if month <= 3 else year
+        if valid(guess):
+            return guess, True, f"inferred from the date {date}"
     return None, False, "no year stated or inferable"
 
 
-# ---------------------------------------------------------------------------- kind, publisher
+# ---------------------------------------------------------------------------- kind, period, script
 
 
-def extract_kind(drafts: list[PassageDraft], rules: domain.Rules) -> str:
-    opening = " ".join(normalize(d.text) for d in drafts if d.is_heading or d.section == "其他")
-    if any(cue in opening for cue in rules.list("kind", "half_year")):
-        return "半年"
-    if any(cue in opening for cue in rules.list("kind", "annual")):
-        return "年度"
-    return "其他"
+def _opening(drafts: list[PassageDraft], title: str | None) -> str:
+    head = [normalize(title or "")] + [normalize(d.text) for d in drafts[:6] if d.section == "其他"]
+    return "\n".join(head)
+
+
+def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None) -> tuple[str, str]:
+    """The title decides; without one, the level-one headings (a review part and a plan part:
+    总结与计划); without those, the opening paragraphs."""
+    opening = _opening(drafts, title)
+    if any(cue in opening for cue in rules.list("kind", "government_report")):
+        return "政府工作报告", "政府工作报告 cue in the title or opening"
+    summary_cues, plan_cues = rules.list("kind", "summary"), rules.list("kind", "plan")
+
+    def named(source: str) -> str | None:
+        summary = any(c in source for c in summary_cues)
+        plan = any(c in source for c in plan_cues)
+        return "总结与计划" if summary and plan else "工作总结" if summary else "工作计划" if plan else None
+
+    if kind := named(normalize(title or "")):
+        return kind, "title"
+    parts = [d.section for d in drafts if d.is_heading and d.level == 1]
+    if "计划" in parts:
+        before = parts[: parts.index("计划")]
+        if any(part in ("总结", "其他") for part in before):
+            return "总结与计划", "headings: a review part, then a plan part"
+        return "工作计划", "headings: a plan"
+    if "总结" in parts:
+        return "工作总结", "headings: a review part"
+    if kind := named(opening):
+        return kind, "opening paragraphs"
+    return "其他", "no cue"
+
+
+def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str | None, kind: str) -> tuple[str, str]:
+    opening = _opening(drafts, title) + "\n" + "\n".join(normalize(d.text) for d in drafts if d.is_heading and d.level == 1)
+    if any(c in opening for c in rules.list("period", "first_half")):
+        return "上半年", "上半年 cue in the title or opening"
+    if any(c in opening for c in rules.list("period", "second_half")):
+        return "下半年", "下半年 cue in the title or opening"
+    if any(c in opening for c in rules.list("period", "half")):
+        return "上半年", "半年 cue in the title or opening"
+    if kind == "政府工作报告" or any(c in opening for c in rules.list("period", "annual")):
+        return "年度", "annual cue in the title or opening" if kind != "政府工作报告" else "a 政府工作报告 covers a year"
+    if kind in ("工作总结", "工作计划", "总结与计划") and re.search(r"\d{4}年度?[^\d\n]{0,8}?(?:工作)?(?:总结|计划|回顾|要点|思路|打算)", year_text(opening)):
+        return "年度", "the title or a heading names a year's work"
+    return "其他", "no cue"
+
+
+_IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _without_traditional() -> dict[int, None]:
+    """A translation table deleting the ideographs normalization folds to another: traditional forms."""
+    return {code: None for code in translation_table() if is_cjk(chr(code))}
+
+
+def extract_script(lines: list[str]) -> str:
+    """zh-Hant when the report is written in traditional characters."""
+    sample = "".join(lines)[:8000]
+    ideographs = len(_IDEOGRAPH.findall(sample))
+    if not ideographs:
+        return "zh-Hans"
+    traditional = len(sample) - len(sample.translate(_without_traditional()))
+    return "zh-Hant" if traditional / ideographs >= 0.04 else "zh-Hans"
+
+
+def settle_sections(drafts: list[PassageDraft], kind: str) -> None:
+    """Parts under headings that name no section take their meaning from the report's kind: in
+    a summary (or the review of a 政府工作报告) they are review until the plan begins; in a
+    plan they are plan."""
+    planning = kind == "工作计划"
+    for draft in drafts:
+        if draft.section == "计划" and not draft.unclassified:
+            planning = True
+        if draft.unclassified and kind in ("工作总结", "总结与计划", "政府工作报告", "工作计划"):
+            draft.section = "计划" if planning else "总结"
+
+
+def about_year(draft: PassageDraft, meta: ReportMetadata) -> int | None:
+    """The year a passage's section is about: the nearest heading naming a year, else what its
+    section means for this kind of report (the review part of a 政府工作报告 is the year
+    before; the plan part of an annual summary is the year after), else the report's year."""
+    if draft.heading_year:
+        return draft.heading_year
+    if meta.year is None or draft.is_heading and draft.level == 0:
+        return meta.year
+    if meta.kind == "政府工作报告" and draft.section == "总结":
+        return meta.year - 1
+    if meta.kind == "总结与计划" and meta.period == "年度" and draft.section == "计划":
+        return meta.year + 1
+    return meta.year
 
 
 def extract_signature(lines: list[str], rules: domain.Rules) -> tuple[str | None, str | None]:
@@ -223,8 +658,19 @@ def extract_signature(lines: list[str], rules: domain.Rules) -> tuple[str | None
     return publisher, date
 
 
+def _issuer_lines(lines: list[str], publisher: str | None) -> list[str]:
+    """The short lines that sign the report (last lines) or head it as issuer (中共…委员会)."""
+    issuers = [normalize(publisher)] if publisher else []
+    for line in lines[-4:] + lines[:3]:
+        folded = normalize(line)
+        if len(folded) <= 30 and (folded.endswith(("委员会", "人民政府", "政府", "党委", "办事处")) or folded.startswith("中共")):
+            issuers.append(folded)
+    return issuers
+
+
 def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[str, str]) -> ReportMetadata:
     rules = domain.load_rules()
+    gazetteer.load()  # always, so the build loads it before forking its workers
     text = "\n".join(normalize(line) for line in lines)
     meta = ReportMetadata()
     titles = [d.text for d in drafts if d.is_heading and d.level == 0]
@@ -233,11 +679,29 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
     meta.publisher = format_metadata.get("publisher") or signed_by
     meta.published = format_metadata.get("published") or signed_on
     meta.index_number = format_metadata.get("index_number")
-    meta.township, meta.evidence["township"] = extract_township(text, meta.title, meta.publisher, rules)
-    meta.county, meta.evidence["county"] = extract_county(text, meta.township, rules)
-    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules)
-    meta.kind = extract_kind(drafts, rules)
+    title = normalize(meta.title or "")
+    issuers = _issuer_lines(lines, meta.publisher)
+    source = _Text(text, rules)
+    meta.township, meta.evidence["township"] = choose_township(source, title, issuers, rules)
+    location = locate(source, meta.township, title, issuers, rules)
+    meta.county, meta.city, meta.province, meta.division_code = location.county, location.city, location.province, location.code
+    meta.evidence.update({k: v for k, v in location.evidence.items() if getattr(meta, k)})
+    if meta.county is None:
+        meta.evidence["county"] = location.evidence.get("county", "no county stated in the text")
+    meta.kind, meta.evidence["kind"] = extract_kind(drafts, rules, meta.title)
+    settle_sections(drafts, meta.kind)
+    dates = [d for d in (signed_on, format_metadata.get("published")) if d]
+    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates)
+    meta.period, meta.evidence["period"] = extract_period(drafts, rules, meta.title, meta.kind)
+    meta.script = extract_script(lines)
     return meta
+
+
+def extract_township(text: str, title: str | None, publisher: str | None, rules: domain.Rules) -> tuple[str | None, str]:
+    """The township of a report given as one text (what the benchmark's generator checks)."""
+    lines = text.split("\n")
+    source = _Text(normalize(text), rules)
+    return choose_township(source, normalize(title or ""), _issuer_lines(lines, publisher), rules)
 
 
 def apply_overrides(meta: ReportMetadata, overrides: dict) -> list[str]:
@@ -250,10 +714,17 @@ def apply_overrides(meta: ReportMetadata, overrides: dict) -> list[str]:
         if key == "year":
             value = int(value) if str(value).strip() else None
             meta.year_inferred = False
+        elif key == "kind" and value not in KINDS:
+            changes.append(f"ignored kind {value!r} (one of {', '.join(KINDS)})")
+            continue
+        elif key == "period" and value not in PERIODS:
+            changes.append(f"ignored period {value!r} (one of {', '.join(PERIODS)})")
+            continue
         else:
             value = str(value) or None
         old = getattr(meta, key)
         if old != value:
             setattr(meta, key, value)
+            meta.evidence[key] = "corrected in data/metadata.toml"
             changes.append(f"{key}: {old!r} → {value!r}")
     return changes

@@ -15,6 +15,7 @@ from indexer.records import Document, Passage
 from indexer.structure import structure
 
 _UNSAFE_ID = re.compile(r"[^\w\-]+")
+EVIDENCE_FIELDS = ("township", "county", "city", "province", "year", "kind", "period")
 
 
 def doc_id_for(relative: str) -> str:
@@ -61,12 +62,17 @@ def process_text(
             township=meta.township,
             county=meta.county,
             year=meta.year,
+            about_year=metadata.about_year(draft, meta),
+            city=meta.city,
+            province=meta.province,
+            kind=meta.kind,
+            period=meta.period,
         )
         for ordinal, draft in enumerate(drafts)
     ]
     warnings = list(source.warnings) + cleaned.warnings
     if meta.township is None:
-        warnings.append("township unknown (no 乡/镇/街道 name in the text)")
+        warnings.append(f"township unknown ({meta.evidence.get('township', 'no 乡/镇/街道 name in the text')})")
     if meta.year is None:
         warnings.append("year unknown (no year stated or inferable)")
     document = Document(
@@ -88,6 +94,12 @@ def process_text(
         index_number=meta.index_number,
         warnings=warnings,
         corrections=corrections,
+        city=meta.city,
+        province=meta.province,
+        division_code=meta.division_code,
+        period=meta.period,
+        script=meta.script,
+        evidence={k: v for k, v in meta.evidence.items() if k in EVIDENCE_FIELDS},
     )
     return ProcessedReport(document=document, passages=passages)
 

@@ -11,6 +11,7 @@ import codecs
 import hashlib
 import importlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -111,8 +112,28 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     return text, encoding, warnings
 
 
+# Block and inline tags a page saved as text is made of (not <script> or <a>: a report may
+# quote those, and it stays text; searching "span" must not find a saved page's markup).
+_MARKUP = re.compile(r"<\s*/?\s*(?:div|p|span|br|table|tbody|tr|td|li|ul|ol|font|strong|b|h[1-6]|section|article)\b[^>]*>", re.I)
+
+
+def holds_html(text: str) -> bool:
+    """True when a text file is really a page: it opens like one, or most of its lines carry markup."""
+    head = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    if head.startswith(("<!doctype html", "<html", "<head", "<body", "<meta")):
+        return True
+    sample = text[:50000]
+    lines = [line for line in sample.splitlines() if line.strip()]
+    tagged = sum(1 for line in lines if _MARKUP.search(line))
+    return len(_MARKUP.findall(sample)) >= 8 and tagged >= 0.3 * len(lines)
+
+
 def read_text(path: Path) -> SourceText:
     text, encoding, warnings = decode(path.read_bytes())
+    if holds_html(text):
+        from indexer.readers.html import html_source
+
+        return html_source(text, encoding, warnings + ["a text file holding HTML markup: read as a web page"])
     return SourceText(text=text, encoding=encoding, warnings=warnings)
 
 

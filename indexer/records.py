@@ -1,7 +1,8 @@
 """Engine-independent records: what the pipeline produces and every sink consumes.
 
-A :class:`Passage` is self-contained (it repeats its document's township, county and year),
-so it can be written as one JSON line, one Whoosh document or one OpenSearch document.
+A :class:`Passage` is self-contained (it repeats its document's township, county, city,
+province, year, kind and period), so it can be written as one JSON line, one Whoosh document or
+one OpenSearch document. Fields added later have defaults, so older records still load.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class Document:
     county: str | None
     year: int | None
     year_inferred: bool
-    kind: str
+    kind: str  # 工作总结 | 工作计划 | 总结与计划 | 政府工作报告 | 其他
     publisher: str | None
     published: str | None
     encoding: str
@@ -34,6 +35,13 @@ class Document:
     index_number: str | None = None  # 索引号 of a government web page
     warnings: list[str] = field(default_factory=list)
     corrections: list[str] = field(default_factory=list)
+    city: str | None = None  # prefecture level (丽水市); a municipality for its districts
+    province: str | None = None
+    division_code: str | None = None  # official code of the township when the gazetteer knows it
+    period: str = "其他"  # 年度 | 上半年 | 下半年 | 其他
+    script: str = "zh-Hans"  # zh-Hant when written in traditional characters
+    # How each of township, county, city, province, year, kind, period was found.
+    evidence: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +60,11 @@ class Passage:
     township: str | None
     county: str | None
     year: int | None
+    about_year: int | None = None  # the year its section is about (the plan inside a summary: the next)
+    city: str | None = None
+    province: str | None = None
+    kind: str = "其他"
+    period: str = "其他"
 
     @property
     def heading(self) -> str:

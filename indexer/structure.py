@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from indexer import domain
+from indexer.clean import is_breadcrumb
 from indexer.normalize import normalize
 
 MAX_PASSAGE_CHARS = 400
@@ -50,6 +51,10 @@ class PassageDraft:
     section: str
     is_heading: bool = False
     level: int = 0
+    heading_year: int | None = None  # the year the nearest heading naming one is about
+    # Under headings that name no section (一、经济发展稳中向好): "其他" until the report's
+    # kind says what such parts are (the review of a summary, the tasks of a plan).
+    unclassified: bool = False
 
 
 @dataclass
@@ -60,7 +65,29 @@ class Line:
     level: int = 0
     label: str | None = None  # short heading shown in paths
     heading: str | None = None  # full heading sentence
+    year: int | None = None  # a year the heading names (一、2023年工作总结)
     extra: dict = field(default_factory=dict)
+
+
+_HAN_DIGITS = {"〇": "0", "○": "0", "零": "0", "0": "0", "o": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_HAN_YEAR = re.compile(r"[一二][〇○零0o一二三四五六七八九]{3}(?=年)")
+_SPACED_YEAR = re.compile(r"(?<!\d)(\d{4})\s+(?=年)")
+_HEADING_YEAR = re.compile(r"(?<![\d.\-/])(\d{4})年(?!\d{1,2}月)")
+
+
+def year_text(text: str) -> str:
+    """Years as digits right before 年: 二〇二三年 → 2023年, 2022 年 → 2022年 (for matching only)."""
+    text = _HAN_YEAR.sub(lambda m: "".join(_HAN_DIGITS[c] for c in m.group(0)), text)
+    return _SPACED_YEAR.sub(r"\1", text)
+
+
+def heading_year(folded: str, rules: domain.Rules) -> int | None:
+    earliest = int(rules.value("year", "earliest", default=1990))
+    latest = int(rules.value("year", "latest", default=2035))
+    for match in _HEADING_YEAR.finditer(year_text(folded)):
+        if earliest <= int(match.group(1)) <= latest:
+            return int(match.group(1))
+    return None
 
 
 def label_for(heading: str) -> str:
@@ -108,13 +135,17 @@ def classify(lines: list[str]) -> list[Line]:
     for index, line in enumerate(result):
         _numbered(line)
         if line.level:
+            line.year = heading_year(line.heading or "", rules) if line.kind == "heading" or line.level < 5 else None
             continue
-        short = len(line.folded) <= max_len and _sentence_free(line.folded)
+        # A breadcrumb (首页 > 政务公开 > 工作总结) is never a heading, even naming 工作总结.
+        short = len(line.folded) <= max_len and _sentence_free(line.folded) and not is_breadcrumb(line.folded)
         if index == 0 and short and any(c in line.folded for c in title_cues) and len(result) > 1:
             line.kind, line.level, line.heading, line.label = "title", 0, line.text, line.text
         elif short and any(c in line.folded for c in standalone):
             line.kind, line.level, line.heading = "heading", 1, line.text
             line.label = label_for(line.text)
+        if line.kind in ("title", "heading"):
+            line.year = heading_year(line.folded, rules)
     # Signatures: the short unpunctuated lines that close the report (organisations, dates).
     for line in reversed(result):
         folded = line.folded
@@ -152,9 +183,11 @@ def section_for(path: list[Line], rules: domain.Rules) -> str | None:
     order = rules.value("section", "order", default=["建议", "问题", "计划", "总结"])
     for line in path:  # the level-one heading first; lower ones only when it says nothing
         folded = normalize(line.heading or "")
-        for name in order:
-            if any(cue in folded for cue in cues.get(name, ())):
-                return name
+        hits = [name for name in order if any(cue in folded for cue in cues.get(name, ()))]
+        if "总结" in hits and "计划" in hits and len(hits) == 2:
+            continue  # "2023年工作总结和2024年工作计划" names both: it decides nothing below it
+        if hits:
+            return hits[0]
     return None
 
 
@@ -188,11 +221,14 @@ def structure(lines: list[str]) -> list[PassageDraft]:
         else:
             path = path_lines
             section = paragraph_section(line.folded, rules) if line.kind == "paragraph" else None
+            unclassified = False
             if section is None:
                 section = section_for(path, rules) if seen_heading else "其他"
+                unclassified = section is None and bool(path)
             section = section or "其他"
         heading_path = [p.label for p in path if p.label]
         heading_text = " ".join(p.heading for p in path if p.heading)
+        years = [p.year for p in path if p.year and p.kind != "title"]
         is_heading = line.kind in ("title", "heading")
         for piece in split_sentences(line.text, line.folded):
             drafts.append(
@@ -204,6 +240,8 @@ def structure(lines: list[str]) -> list[PassageDraft]:
                     section=section,
                     is_heading=is_heading,
                     level=line.level if is_heading else 0,
+                    heading_year=years[-1] if years else None,
+                    unclassified=line.kind not in ("title", "signature") and unclassified,
                 )
             )
     return drafts

@@ -7,13 +7,14 @@ from indexer.normalize import normalize
 
 
 def score_themes(text: str, heading: str, rules: domain.ThemeRules) -> dict[str, float]:
-    """Keyword hits per theme; a hit in the heading path counts double."""
+    """Keyword hits per theme; a hit in the heading path counts double, but only for a theme the
+    passage itself shows: a heading's theme is not copied onto every fragment under it."""
     body, head = normalize(text), normalize(heading)
     scores: dict[str, float] = {}
     for theme in rules.themes:
-        score = sum(body.count(k) + 2 * head.count(k) for k in theme.keywords)
-        if score:
-            scores[theme.name] = score
+        in_body = sum(body.count(k) for k in theme.keywords)
+        if in_body:
+            scores[theme.name] = in_body + 2 * sum(head.count(k) for k in theme.keywords)
     return scores
 
 

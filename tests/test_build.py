@@ -45,7 +45,7 @@ def test_cli_builds_and_summarizes(messy_data, tmp_path):
     out = result.stdout
     assert "Traceback" not in out + result.stderr
     assert "indexed 7 documents" in out
-    for expected in ("汤垟乡", "祖师殿镇", "斋坛乡", "桂竹帽镇", "龙潭镇", "思蒙镇", "溆浦县", "寻乌县", "半年", "2020*"):
+    for expected in ("汤垟乡", "祖师殿镇", "斋坛乡", "桂竹帽镇", "龙潭镇", "思蒙镇", "溆浦县", "寻乌县", "上半年", "总结与计划", "2020*"):
         assert expected in out
     assert "skipped empty.txt: empty file" in out
     assert "skipped binary.txt: binary file" in out

@@ -309,7 +309,7 @@ def test_pdf_without_indents_breaks_paragraphs_at_sentence_ends_and_short_lines(
     path = printed_pdf(ZUSHIDIAN, tmp_path / f"{ZUSHIDIAN}.pdf", indent=False)
     report = process(path)
     reference = processed[ZUSHIDIAN]
-    assert (report.document.township, report.document.year, report.document.kind) == ("祖师殿镇", 2023, "半年")
+    assert (report.document.township, report.document.year, report.document.period) == ("祖师殿镇", 2023, "上半年")
     assert [p.heading_path for p in report.passages if p.is_heading] == [p.heading_path for p in reference.passages if p.is_heading]
     assert "".join(p.text for p in report.passages) == "".join(p.text for p in reference.passages)
 

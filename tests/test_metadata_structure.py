@@ -11,27 +11,55 @@ from indexer.structure import MAX_PASSAGE_CHARS, SECTIONS
 from tests.conftest import DATA_DIR, GUIZHUMAO, TANGYANG, TEMPLATE, ZHAITAN, ZUSHIDIAN
 
 
+# 汤垟乡 and 斋坛乡 name no county: the official list has one township of each name, so the
+# county comes from the gazetteer (and the evidence says so). 桂竹帽镇's text also names
+# 深圳市龙岗区 (a partner district): the gazetteer's 寻乌县 wins.
 @pytest.mark.parametrize(
-    "doc_id, township, county, year, inferred, kind",
+    "doc_id, township, county, city, province, year, inferred, kind, period",
     [
-        (TANGYANG, "汤垟乡", None, 2023, False, "年度"),
-        (ZUSHIDIAN, "祖师殿镇", "溆浦县", 2023, False, "半年"),
-        (ZHAITAN, "斋坛乡", None, 2024, False, "年度"),
-        (GUIZHUMAO, "桂竹帽镇", "寻乌县", 2023, False, "年度"),
-        (TEMPLATE, None, None, 2020, True, "年度"),
+        (TANGYANG, "汤垟乡", "青田县", "丽水市", "浙江省", 2023, False, "总结与计划", "年度"),
+        (ZUSHIDIAN, "祖师殿镇", "溆浦县", "怀化市", "湖南省", 2023, False, "总结与计划", "上半年"),
+        (ZHAITAN, "斋坛乡", "松阳县", "丽水市", "浙江省", 2024, False, "总结与计划", "年度"),
+        (GUIZHUMAO, "桂竹帽镇", "寻乌县", "赣州市", "江西省", 2023, False, "总结与计划", "年度"),
+        (TEMPLATE, None, None, None, None, 2020, True, "总结与计划", "年度"),
     ],
 )
-def test_document_metadata_from_the_text(processed, doc_id, township, county, year, inferred, kind):
+def test_document_metadata_from_the_text(processed, doc_id, township, county, city, province, year, inferred, kind, period):
     document = processed[doc_id].document
-    assert (document.township, document.county, document.year, document.year_inferred, document.kind) == (
-        township,
-        county,
-        year,
-        inferred,
-        kind,
-    )
+    assert (document.township, document.county, document.city, document.province) == (township, county, city, province)
+    assert (document.year, document.year_inferred, document.kind, document.period) == (year, inferred, kind, period)
     for passage in processed[doc_id].passages:
         assert (passage.township, passage.county, passage.year) == (township, county, year)
+        assert (passage.city, passage.province, passage.kind, passage.period) == (city, province, kind, period)
+    if township:
+        assert document.division_code and len(document.division_code) == 9
+        assert set(document.evidence) >= {"township", "county", "year", "kind", "period"}
+
+
+def test_evidence_says_how_each_field_was_found(processed):
+    assert "gazetteer (unambiguous township)" in processed[TANGYANG].document.evidence["county"]
+    assert "溆浦县祖师殿镇" in processed[ZUSHIDIAN].document.evidence["county"]
+    assert "title" in processed[ZHAITAN].document.evidence["township"]
+    assert "十三五" in processed[TEMPLATE].document.evidence["year"]
+
+
+def test_script_is_detected(processed):
+    assert processed[GUIZHUMAO].document.script == "zh-Hant"
+    assert {processed[d].document.script for d in (TANGYANG, ZUSHIDIAN, ZHAITAN, TEMPLATE)} == {"zh-Hans"}
+
+
+@pytest.mark.parametrize(
+    "doc_id, fragment, about_year",
+    [
+        (ZHAITAN, "以更快步伐实施经济动能提升工程", 2025),  # the 2025 plan inside a 2024 summary
+        (ZHAITAN, "仅用2周时间完成花田坌村", 2024),
+        (TANGYANG, "掀起大干项目新热潮", 2024),
+        (ZUSHIDIAN, "坚持民生优先", 2023),  # the second half of the same year
+        (TEMPLATE, "今后五年的发展指导思想", 2021),
+    ],
+)
+def test_passages_carry_the_year_their_section_is_about(processed, doc_id, fragment, about_year):
+    assert _passage(processed, doc_id, fragment).about_year == about_year
 
 
 def test_publisher_and_date_when_stated(processed):
@@ -59,10 +87,15 @@ def test_metadata_does_not_come_from_file_names(processed):
 
 def test_metadata_overrides_win_and_are_reported():
     source = SourceText((DATA_DIR / f"{TEMPLATE}.txt").read_text(encoding="utf-8"), "utf-8")
-    corrected = process_text(source, "t", overrides={"township": "大均乡", "year": 2021, "county": "景宁畲族自治县"})
+    corrected = process_text(source, "t", overrides={"township": "大均乡", "year": 2021, "county": "景宁畲族自治县", "city": "丽水市", "kind": "工作总结", "period": "下半年", "script": "zh-Hant"})
     document = corrected.document
     assert (document.township, document.year, document.year_inferred, document.county) == ("大均乡", 2021, False, "景宁畲族自治县")
+    assert (document.city, document.kind, document.period, document.script) == ("丽水市", "工作总结", "下半年", "zh-Hant")
     assert any("township" in c and "大均乡" in c for c in document.corrections)
+    assert document.evidence["township"] == "corrected in data/metadata.toml"
+    assert all(p.kind == "工作总结" and p.period == "下半年" for p in corrected.passages)
+    wrong = process_text(source, "t", overrides={"kind": "年度"}).document
+    assert wrong.kind == "总结与计划" and any("ignored kind" in c for c in wrong.corrections)
     assert all(p.township == "大均乡" and p.year == 2021 for p in corrected.passages)
 
 
@@ -198,3 +231,105 @@ def test_a_township_always_named_after_its_county_stays_a_township():
 def test_review_year_with_words_between(heading, year):
     report = _extract(f"{heading}\n全镇各项工作稳步推进。\n二、{year + 1}年工作计划\n继续推进。")
     assert report.year == year and not report.year_inferred
+
+
+# ---------------------------------------------------------------------------- issue 11: real reports
+
+
+@pytest.mark.parametrize(
+    "text, township, county",
+    [
+        # a name mentioned once, in the title only
+        ("孝桥镇2023年工作总结\n一、工作开展情况\n全镇完成项目12个。", "孝桥镇", "临川区"),
+        # names whose stem is a common word, found by their cues
+        ("一、2022年工作总结\n全镇完成项目。\n太平镇人民政府", "太平镇", None),
+        ("中共通江县胜利乡委员会\n一、2022年工作总结\n全乡完成项目。", "胜利乡", "通江县"),
+        # names containing 乡 or 镇
+        ("东乡镇2022年工作总结\n一、工作开展情况\n全镇完成项目。", "东乡镇", "武宣县"),
+        ("新镇乡2024年工作总结\n一、工作开展情况\n全乡完成项目。", "新镇乡", "友谊县"),
+        # an ambiguous name narrowed by the city the text names
+        ("百色市太平镇2022年工作总结\n一、工作开展情况\n全镇完成项目。", "太平镇", "平果市"),
+        # 我代表…人民政府 is the only cue
+        ("各位代表：\n现在，我代表大金店镇人民政府向大会报告工作，请予审议。\n一、2022年工作回顾\n全镇完成项目。", "大金店镇", "登封市"),
+        # an older name the official list lacks: from the text, with its county
+        ("大方县石桥铺乡2014年工作总结\n一、工作开展情况\n全乡完成项目。\n大方县石桥铺乡人民政府", "石桥铺乡", "大方县"),
+    ],
+)
+def test_township_and_county_from_cues(text, township, county):
+    report = _extract(text)
+    assert (report.township, report.county) == (township, county)
+
+
+def test_an_ambiguous_township_leaves_the_county_empty_and_says_why():
+    report = _extract("太平镇2022年工作总结\n一、工作开展情况\n全镇完成项目。")
+    assert report.township == "太平镇" and report.county is None and report.division_code is None
+    assert "50 townships named 太平镇" in report.evidence["county"]
+
+
+@pytest.mark.parametrize("slogan", ["产业兴镇", "生态立乡", "文旅富镇", "工业强镇", "实干兴乡"])
+def test_slogans_are_never_names(slogan):
+    text = f"一、2023年工作总结\n全镇坚持“{slogan}”，{slogan}成效明显。\n坚持{slogan}，{slogan}战略深入人心。\n全镇完成项目12个。"
+    assert _extract(text).township is None
+    assert metadata.is_slogan(slogan, domain.load_rules())
+
+
+def test_compilations_decide_no_township():
+    toc = "乡镇工作总结汇编\n1.孝桥镇2023年工作总结\n2.球溪镇2023年工作总结\n3.湖滨镇2023年工作总结\n孝桥镇2023年工作总结\n全镇完成项目。\n孝桥镇人民政府"
+    report = _extract(toc)
+    assert report.township is None and "compilation" in report.evidence["township"]
+    pieces = "乡镇工作总结 篇1\n十屋镇党委、政府带领全镇。\n乡镇工作总结 篇2\n锁簧镇人民政府完成任务。\n锁簧镇党委全镇上下。"
+    assert _extract(pieces).township is None
+
+
+@pytest.mark.parametrize(
+    "text, year",
+    [
+        ("2021年，全镇完成项目12个。\n一、产业发展\n全镇新建基地。", 2021),
+        ("一、2022 年工作总结\n全镇完成项目。", 2022),
+        ("薛关镇2023年度乡村振兴工作计划\n一、总体目标\n全镇完成项目。", 2023),
+        ("回顧總結2021年工作，全鎮完成項目。\n一、產業發展\n全鎮新建基地。", 2021),
+        ("2022年镇政府工作报告\n各位代表：\n现在，我代表兵营镇人民政府向大会报告工作。\n一、2021年工作回顾\n全镇完成项目。", 2022),
+        ("一、2024年主要工作开展情况\n全乡完成项目。\n二、2025年工作思路\n继续推进。", 2024),
+        ("各位代表：\n现在，我代表十屋镇人民政府向大会报告工作。\n一、2019年工作和“十三五”时期回顾\n全镇完成项目。", 2020),
+        ("新九镇二〇二二年工作总结\n一、主要工作\n全镇完成项目。", 2022),
+        ("莼湖街道2023年工作总结\n2018年投用的市场运行良好。\n一、重点工作\n全街道完成项目。", 2023),
+        ("xx乡xxxx年工作总结\n一、主要工作\n全乡完成项目。", None),
+    ],
+)
+def test_year_phrasings(text, year):
+    assert _extract(text).year == year
+
+
+@pytest.mark.parametrize(
+    "title, kind, period",
+    [
+        ("白沙镇2023年工作总结", "工作总结", "年度"),
+        ("白沙镇2024年工作计划", "工作计划", "年度"),
+        ("白沙镇2023年工作总结和2024年工作计划", "总结与计划", "年度"),
+        ("白沙镇2023年上半年工作总结及下半年工作打算", "总结与计划", "上半年"),
+        ("白沙镇2023年下半年工作计划", "工作计划", "下半年"),
+        ("2024年白沙镇政府工作报告", "政府工作报告", "年度"),
+    ],
+)
+def test_kind_and_period(title, kind, period):
+    report = _extract(f"{title}\n一、主要工作\n全镇完成项目12个。")
+    assert (report.kind, report.period) == (kind, period)
+
+
+def test_a_title_naming_both_does_not_make_everything_a_plan():
+    report = process_text(SourceText("首页 > 工作总结\n豫灵镇2023年工作总结和2024年工作计划\n一、2023年工作推进情况\n完成果园改造。\n二、2024年工作打算\n加快项目建设。", "utf-8"), "t")
+    sections = {p.text: p.section for p in report.passages}
+    assert sections["完成果园改造。"] == "总结" and sections["加快项目建设。"] == "计划"
+    assert not any(">" in p.text for p in report.passages)
+
+
+def test_a_headings_theme_is_not_copied_onto_fragments_under_it():
+    report = process_text(SourceText("一、2023年工作总结\n(一)党建引领，党员教育全覆盖\n完成道路硬化12公里。\n党员冬训覆盖全体党员。", "utf-8"), "t")
+    themes = {p.text: p.themes for p in report.passages}
+    assert "党的建设" not in themes["完成道路硬化12公里。"]
+    assert "党的建设" in themes["党员冬训覆盖全体党员。"]
+
+
+def test_no_year_after_the_one_following_its_signing():
+    report = _extract("一、主要工作\n到2035年基本建成现代化强镇的工作思路已经明确。\n全镇完成项目12个。\n白沙镇人民政府\n2021年1月5日")
+    assert report.year == 2020 and report.year_inferred  # from the date, not from 2035

@@ -110,3 +110,91 @@ def test_discovery_reports_duplicates_symlinks_and_unsupported(tmp_path):
     assert "duplicate" in reasons["inner-link.txt"]
     assert "unsupported" in reasons["notes.xyz"]
     assert "metadata.toml" not in reasons
+
+
+# ---------------------------------------------------------------------------- issue 11: chrome, hard wraps, HTML in .txt
+
+from indexer.clean import rejoin, wrap_style  # noqa: E402
+from indexer.read import holds_html, read_text  # noqa: E402
+
+
+def test_chrome_is_dropped_wherever_it_stands():
+    text = "\n".join([
+        "首页 > 政务公开 > 工作总结",
+        "白沙镇2023年工作总结",
+        "发布时间：2024-01-05 浏览次数：88 字体大小：大 中 小",
+        "一、2023年工作总结",
+        "全镇完成项目12个。",
+        "扫一扫在手机阅读",
+        "下面是小编为大家整理的工作总结，供大家参考。",
+        "二、2024年工作计划",
+        "继续推进项目建设。",
+        "- 25.50 KB",
+        "上一篇：白沙镇召开安全生产会议",
+    ])
+    lines = clean(text).lines
+    assert lines == ["白沙镇2023年工作总结", "一、2023年工作总结", "全镇完成项目12个。", "二、2024年工作计划", "继续推进项目建设。"]
+
+
+def test_report_sentences_that_look_like_chrome_stay():
+    text = "全年共接待来访群众120人次，处理群众举报线索8条，阅读推广活动覆盖全镇。\n当前，全镇共有网格员86名。"
+    assert clean(text).lines == text.split("\n")
+
+
+FRAGMENTS = ["湖滨", "镇", "2023", "年政府工作报告", "各位代表:", "现在,我代表", "湖滨", "镇人民政府向大会报告工作,请", "予审",
+             "议。", "一、2023年工作回顾", "今年以来,", "全镇", "完成投资", "3.8", "亿", "元,增长", "5%", "。", "(一)经济运行稳中有升",
+             "1.", "特色农业提", "质扩量", "。", "围绕蓝", "莓", "产业,种植面积达", "1860", "亩。"]
+
+
+def test_fragmented_text_is_rejoined_but_headings_stay_lines():
+    assert wrap_style(FRAGMENTS)[0] == "fragments"
+    lines, note = rejoin(FRAGMENTS)
+    assert note and "rejoined" in note
+    assert "湖滨镇2023年政府工作报告" in lines
+    assert "现在,我代表湖滨镇人民政府向大会报告工作,请予审议。" in lines
+    assert "一、2023年工作回顾" in lines and "(一)经济运行稳中有升" in lines
+    assert "1.特色农业提质扩量。" in lines
+    assert "围绕蓝莓产业,种植面积达1860亩。" in lines
+
+
+def test_fixed_width_text_is_rejoined_and_short_lines_kept():
+    wrapped = [
+        "大单镇2025年工作总结",
+        "2025年，大单镇在县委、县政府的坚强领导下，紧扣全",
+        "镇重点任务，统筹推进经济发展、乡村振兴、社会治理",
+        "等各项工作，全镇经济社会保持平稳健康发展。",
+        "一、经济发展稳中有进",
+        "全年完成地区生产总值21.4亿元，同比增长5.6%；规上",
+        "工业企业发展到23家，新增高新技术企业3家，围绕管",
+        "道装备产业引进配套项目4个，总投资6.2亿元。",
+        "二、乡村振兴扎实推进",
+        "新建高标准农田8000亩，建成小麦良种繁育基地1个，",
+        "培育家庭农场15家，全镇42个村集体经济收入全部达",
+        "到10万元以上。",
+        "大单镇人民政府",
+    ]
+    style, width = wrap_style(wrapped)
+    assert style == "width" and width >= 40
+    lines, _ = rejoin(wrapped)
+    assert lines[0] == "大单镇2025年工作总结" and lines[-1] == "大单镇人民政府"
+    assert "一、经济发展稳中有进" in lines and "二、乡村振兴扎实推进" in lines
+    assert any("紧扣全镇重点任务" in line and "平稳健康发展。" in line for line in lines)
+    assert any("规上工业企业" in line and "围绕管道装备" in line for line in lines)
+
+
+def test_text_with_a_paragraph_a_line_is_left_alone():
+    for doc in (GUIZHUMAO, ZHAITAN, ZUSHIDIAN):
+        text = (DATA_DIR / f"{doc}.txt").read_text(encoding="utf-8")
+        assert wrap_style(text.split("\n")) == (None, 0)
+
+
+def test_a_txt_holding_html_is_read_as_a_web_page(tmp_path):
+    page = "<div><p><span style='font-size:16px'>白沙镇2023年工作总结</span></p>" + "".join(
+        f"<p><span>第{i}段，全镇完成项目{i}个。</span></p>" for i in range(1, 8)) + "</div>"
+    path = tmp_path / "saved.txt"
+    path.write_text(page, encoding="utf-8")
+    assert holds_html(page)
+    source = read_text(path)
+    assert "span" not in source.text and "<p" not in source.text
+    assert "白沙镇2023年工作总结" in source.text and any("HTML" in w for w in source.warnings)
+    assert not holds_html("全镇投入资金3<5万元的项目有2个，>10万元的有1个。")

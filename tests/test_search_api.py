@@ -80,7 +80,7 @@ def test_hit_url_points_to_the_passage_for_this_query(client):
 
 def test_document_endpoint(client, processed):
     body = client.get(f"/api/documents/{ZHAITAN}").json()
-    assert (body["township"], body["year"], body["kind"], body["publisher"], body["published"]) == ("斋坛乡", 2024, "年度", "斋坛乡人民政府", "2025-05-21")
+    assert (body["township"], body["year"], body["kind"], body["publisher"], body["published"]) == ("斋坛乡", 2024, "总结与计划", "斋坛乡人民政府", "2025-05-21")
     assert body["index_number"] == "00266476_7/2025-20117"
     assert [p["passage_id"] for p in body["passages"]] == [p.passage_id for p in processed[ZHAITAN].passages]
     assert set(body["passages"][5]) >= {"passage_id", "heading", "section", "themes", "text"}

@@ -266,6 +266,11 @@ def parse(text: str) -> etree._Element:
 
 def read_html(path: Path) -> SourceText:
     text, encoding, warnings = decode_page(path.read_bytes())
+    return html_source(text, encoding, warnings)
+
+
+def html_source(text: str, encoding: str, warnings: list[str]) -> SourceText:
+    """The article of a decoded page (also a ``.txt`` file that holds HTML markup)."""
     tree = parse(text)
     metadata = page_metadata(tree)
     lines = article_lines(tree)

@@ -1,0 +1,50 @@
+"""Thresholds on the fixture evaluation (``python -m tests.quality`` prints the figures)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.quality import FIXTURES, evaluate
+
+HELD_OUT = FIXTURES.parent / "heldout"  # written after the rules were frozen
+
+
+@pytest.fixture(scope="module", params=[FIXTURES, HELD_OUT], ids=["fixtures", "held-out"])
+def results(request):
+    return evaluate(request.param)
+
+
+def test_there_are_enough_fixtures():
+    assert evaluate(FIXTURES).fixtures >= 40 and evaluate(HELD_OUT).fixtures >= 20
+
+
+def test_township_right_and_never_invented(results):
+    township = results.fields["township"]
+    assert township.total >= 15
+    assert township.share >= 0.90, results.misses
+    assert township.invented == 0, results.misses
+
+
+def test_county_right_whenever_stated_and_never_invented(results):
+    stated = results.fields["county (stated)"]
+    assert stated.total >= 5 and stated.share == 1.0, results.misses
+    assert results.fields["county"].invented == 0, results.misses
+
+
+def test_year_and_kind(results):
+    assert results.fields["year"].share >= 0.85, results.misses
+    assert results.fields["kind"].share >= 0.85, results.misses
+
+
+def test_sections_and_about_year(results):
+    assert results.fields["section"].share >= 0.85, results.misses
+    assert results.fields["about_year"].share >= 0.80, results.misses
+
+
+def test_no_chrome_line_is_a_passage(results):
+    assert results.chrome_passages == []
+
+
+def test_words_split_by_hard_wraps_are_whole_again(results):
+    searchable = results.fields["searchable"]
+    assert searchable.total >= 8 and searchable.share == 1.0, results.misses
