@@ -21,6 +21,7 @@ from functools import lru_cache
 from indexer import domain, gazetteer
 from indexer.analysis import tokenizer
 from indexer.clean import iso_date
+from indexer.contract import KINDS, PERIODS
 from indexer.normalize import is_cjk, normalize, translation_table
 from indexer.structure import PassageDraft, year_text
 
@@ -28,9 +29,6 @@ FIELDS = (
     "title", "township", "county", "city", "province", "division_code", "year", "kind", "period", "script",
     "publisher", "published", "index_number",
 )
-KINDS = ("工作总结", "工作计划", "总结与计划", "政府工作报告", "其他")
-PERIODS = ("年度", "上半年", "下半年", "其他")
-
 
 @dataclass
 class ReportMetadata:

@@ -22,12 +22,12 @@ import re
 from dataclasses import dataclass, field
 
 from indexer import domain
+from indexer.contract import SECTIONS  # noqa: F401  (the section values, re-exported)
 from indexer.clean import is_breadcrumb
 from indexer.normalize import normalize
 
 MAX_PASSAGE_CHARS = 400
 HEADING_LABEL_CHARS = 20
-SECTIONS = ("总结", "问题", "计划", "建议", "其他")
 
 _NUM = "一二三四五六七八九十百零〇"
 _MARKERS = (
