@@ -122,6 +122,7 @@ class DocumentView:
     published: str | None
     passages: list[PassageView]
     index_number: str | None = None
+    script: str = "zh-Hans"  # of the report text: zh-Hans or zh-Hant (the page sets lang from it)
 
 
 @dataclass
