@@ -199,6 +199,11 @@ class Bar:
     height: float
     url: str
     selected: bool = False
+    full_label: str = ""  # the label untruncated, for the bar's name and the data table
+
+    @property
+    def name(self) -> str:
+        return self.full_label or self.label
 
 
 @dataclass
@@ -212,10 +217,8 @@ class Chart:
     bars: list[Bar]
     label_width: int = 0
     note: str = ""
-
-    @property
-    def description(self) -> str:
-        return f"{self.title}: " + "，".join(f"{b.label} {b.count} 条" for b in self.bars)
+    category: str = ""  # what the bars are, heading the data table: 年份, 乡镇
+    unit: str = ""  # appended to a bar's label in its name: "2023" + "年"
 
 
 def year_chart(state: SearchRequest, buckets: list[CountBucket]) -> Chart | None:
@@ -236,7 +239,7 @@ def year_chart(state: SearchRequest, buckets: list[CountBucket]) -> Chart | None
             Bar(value, count, i * slot + (slot - bar_width) / 2, top + plot - height, bar_width, height,
                 search_url(toggle(state, "year", value)), value in state.year)
         )
-    return Chart("columns", "按年份", len(years) * slot, top + plot + bottom, bars)
+    return Chart("columns", "按年份", len(years) * slot, top + plot + bottom, bars, category="年份", unit="年")
 
 
 def township_chart(state: SearchRequest, buckets: list[CountBucket], limit: int = 10) -> Chart | None:
@@ -250,11 +253,11 @@ def township_chart(state: SearchRequest, buckets: list[CountBucket], limit: int 
     bars = [
         Bar(b.value if len(b.value) <= 8 else b.value[:7] + "…", b.count, label_width, i * row + 4,
             max(2.0, round(bar_area * b.count / peak, 1)), row - 8,
-            search_url(toggle(state, "township", b.value)), b.value in state.township)
+            search_url(toggle(state, "township", b.value)), b.value in state.township, b.value)
         for i, b in enumerate(shown)
     ]
     note = f"另有 {len(buckets) - limit} 个乡镇未画出" if len(buckets) > limit else ""
-    return Chart("rows", "按乡镇", label_width + bar_area + count_width, len(shown) * row, bars, label_width, note)
+    return Chart("rows", "按乡镇", label_width + bar_area + count_width, len(shown) * row, bars, label_width, note, "乡镇")
 
 
 # ------------------------------------------------------------------------------ search page
@@ -292,6 +295,11 @@ def collection(documents: list[DocumentView]) -> Collection:
     )
 
 
+def scripts(documents: list[DocumentView]) -> dict[str, str]:
+    """doc_id → script of its text (zh-Hans / zh-Hant), for the lang of passages shown out of it."""
+    return {d.doc_id: d.script for d in documents}
+
+
 @router.get("/")
 def search_page(request: Request, state: State, service: Service):
     documents = service.documents()
@@ -311,6 +319,7 @@ def search_page(request: Request, state: State, service: Service):
         "next_url": search_url(state, page=state.page + 1) if state.page < result.pages else "",
         "first_page_url": search_url(state, page=1),
         "hits": [(hit, passage_url(hit.doc_id, hit.passage_id, state.q, state.expand)) for hit in result.hits],
+        "scripts": scripts(documents),
         "alternatives": [(a, search_url(state, q=a.q)) for a in result.alternatives],
         "expand_off_url": search_url(state, expand=False),
         "expand_on_url": search_url(state, expand=True),
@@ -401,6 +410,7 @@ def document_page(request: Request, doc_id: str, state: State, service: Service,
         "missing_passage": passage if passage and target is None else "",
         "matches": sum(p.matches for p in document.passages),
         "similar": similar,
+        "scripts": scripts(service.documents()) if similar else {},
         "back_url": search_url(state),
         "form_params": [("expand", "false")] if not state.expand else [],
         "township_url": search_url(DEFAULT, township=(document.township,)) if document.township else "",

@@ -145,7 +145,7 @@ class DocumentView:
     province: str | None = None
     division_code: str | None = None
     period: str = "其他"
-    script: str = "zh-Hans"  # zh-Hant: written in traditional characters
+    script: str = "zh-Hans"  # of the report text: zh-Hans or zh-Hant (the page sets lang from it)
     evidence: dict[str, str] = field(default_factory=dict)  # how each field was found
     warnings: list[str] = field(default_factory=list)
     corrections: list[str] = field(default_factory=list)

@@ -83,15 +83,22 @@ class Pages:
         self.contexts = []
         self.errors: list[str] = []
 
-    def new(self, width: int = 1280, height: int = 900, javascript: bool = True):
+    def new(self, width: int = 1280, height: int = 900, javascript: bool = True, color_scheme: str = "light",
+            app_script: bool = True):
+        """A page in a fresh context. ``app_script=False`` keeps JavaScript on for the test (axe
+        needs it) but serves the app's only script empty: the page as a browser without
+        JavaScript builds it (the pages have no <noscript> and no inline script)."""
         context = self.browser.new_context(
             base_url=self.base_url,
             viewport={"width": width, "height": height},
             java_script_enabled=javascript,
             locale="zh-CN",
+            color_scheme=color_scheme,
         )
         self.contexts.append(context)
         page = context.new_page()
+        if not app_script:
+            page.route("**/static/app.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
         page.set_default_timeout(10_000)
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
