@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
+from app.memory import limit_allocator_arenas
 from app.routes import api, health, pages
 from app.search.engines import search_service
 from app.search.service import ServiceUnavailable
@@ -28,6 +29,9 @@ Query language: space-separated terms are ANDed; `"…"` is an exact string; `-t
 `OR` between terms; parentheses group. Traditional and simplified script, full-width and
 half-width, upper and lower case all match each other.
 """
+
+
+limit_allocator_arenas()  # before uvicorn's thread pool exists
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

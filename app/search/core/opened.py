@@ -16,7 +16,7 @@ from indexer.contract import UNIGRAM
 from indexer.normalize import normalize
 from indexer.records import Document
 
-CACHE_BYTES = 96 * 1024 * 1024  # decoded postings, BM25 arrays and term matches held per generation
+CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays and term matches held per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
 
 
