@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request
 
 from app.search.facets import FACETS, Facet
 from app.search.service import SORTS, SearchRequest, SearchService
-from app.settings import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
+from app.settings import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, MAX_FACET_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
 
 
 class InvalidParameter(ValueError):
@@ -38,7 +38,7 @@ def facet_values(facet: Facet, values: list[str], settings: Settings) -> tuple[s
     return cleaned
 
 
-def _search_request(settings: Settings, q: str, sort: str, page: int, size: int, expand: str | None, **selected: list[str]) -> SearchRequest:
+def _search_request(settings: Settings, q: str, sort: str, page: int, size: int, expand: str | None, facet_size: int, **selected: list[str]) -> SearchRequest:
     if len(q) > settings.max_query_chars:
         raise InvalidParameter(f"q 过长: 最多 {settings.max_query_chars} 个字符 (query longer than {settings.max_query_chars} characters: {len(q)})")
     if sort not in SORTS:
@@ -50,6 +50,7 @@ def _search_request(settings: Settings, q: str, sort: str, page: int, size: int,
         page=page,
         size=size,
         expand=(expand or "true").strip().lower() not in ("false", "0", "no", "off"),
+        facet_size=facet_size,
     )
 
 
@@ -70,6 +71,11 @@ def _signature() -> inspect.Signature:
         _parameter("page", Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码, 从 1 开始")], 1),
         _parameter("size", Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="每页条数 1–100, 默认 10")], DEFAULT_PAGE_SIZE),
         _parameter("expand", Annotated[str | None, Query(description="同义词扩展, 默认 true; false 关闭")], None),
+        _parameter(
+            "facet_size",
+            Annotated[int, Query(ge=1, le=MAX_FACET_SIZE, description=f"每个筛选面列出的值的个数 (按段落数), 1–{MAX_FACET_SIZE}, 默认 {DEFAULT_FACET_SIZE}; 已选的值总会列出")],
+            DEFAULT_FACET_SIZE,
+        ),
     ]
     return inspect.Signature(parameters, return_annotation=SearchRequest)
 

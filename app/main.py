@@ -38,8 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # Open the index (and load jieba) before the first request; a missing index is not
-        # fatal: /healthz and every page then explain how to build it.
+        # Load the query analysis (jieba) and open the index before the first request; a
+        # missing index is not fatal: /healthz and every page then explain how to build it, and
+        # the index a build publishes later opens without waiting for jieba.
+        app.state.service.warm()
         try:
             app.state.service.stats()
         except ServiceUnavailable:

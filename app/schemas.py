@@ -57,6 +57,7 @@ class SearchOut(BaseModel):
     pages: int
     expanded: list[str] = Field(description="synonyms searched as well (同时搜索了); expand=false turns them off")
     alternatives: list[AlternativeOut] = Field(description="when nothing matches: the parts of the query that match alone")
+    facets_omitted: dict[str, int] = Field(description="for a facet listing only its facet_size most frequent values: how many other values have hits (ask a larger facet_size to see them)")
 
 
 class PassageOut(BaseModel):

@@ -351,3 +351,11 @@ def test_traditional_report_text_is_marked_zh_hant(client, service):
         assert '<article class="report" aria-label="报告全文">' in other
     finally:
         client.app.dependency_overrides.pop(get_service, None)
+
+
+def test_facets_listing_only_some_values_say_how_many_more(client):
+    html = client.get("/", params={"q": "产业", "facet_size": 2}).text
+    assert "另有" in html and "项未列出" in html and "facet_size=20" in html
+    # unticking a value selected in the other script removes it
+    html = client.get("/", params={"q": "产业", "township": "桂竹帽鎮"}).text
+    assert 'value="桂竹帽镇" data-toggle="/?q=%E4%BA%A7%E4%B8%9A"' in html

@@ -62,6 +62,7 @@ def search_json(result: SearchResult) -> dict:
         "pages": result.pages,
         "expanded": result.expanded,
         "alternatives": [vars(a) for a in result.alternatives],
+        "facets_omitted": result.facets_omitted,
     }
 
 

@@ -28,7 +28,9 @@ from app.search.service import (
     SearchResult,
     SearchService,
 )
+from app.settings import MAX_FACET_SIZE
 from app.templating import templates
+from indexer.normalize import normalize
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,6 +63,8 @@ def state_params(state: SearchRequest, paging: bool = True) -> list[tuple[str, s
         params.append(("sort", state.sort))
     if not state.expand:
         params.append(("expand", "false"))
+    if state.facet_size != DEFAULT.facet_size:
+        params.append(("facet_size", str(state.facet_size)))
     if paging and state.size != DEFAULT.size:
         params.append(("size", str(state.size)))
     if paging and state.page != 1:
@@ -81,8 +85,10 @@ def export_url(state: SearchRequest, fmt: str) -> str:
 
 
 def toggle(state: SearchRequest, facet: str, value: str) -> SearchRequest:
+    """The state with ``value`` of ``facet`` ticked, or unticked when it is (in either script)."""
     selected = state.selected(facet)
-    values = tuple(v for v in selected if v != value) if value in selected else (*selected, value)
+    same = [v for v in selected if normalize(v) == normalize(value)]
+    values = tuple(v for v in selected if v not in same) if same else (*selected, value)
     return replace(state, page=1, **{facet: values})
 
 
@@ -115,6 +121,8 @@ class FacetGroup:
     shown: list[FacetOption]  # selected values and the most frequent ones
     more: list[FacetOption]  # the other values with hits (behind "更多")
     empty: list[FacetOption]  # values of the collection without a hit here (behind "无匹配")
+    omitted: int = 0  # values with hits not listed at all (beyond facet_size)
+    more_url: str = ""  # the same search listing more values of every facet
 
     @property
     def selected_count(self) -> int:
@@ -148,7 +156,9 @@ def facet_groups(state: SearchRequest, result: SearchResult, universe: dict[str,
         first = {o.value for o in [o for o in ordered if not o.selected][:room]}
         visible = [o.selected or o.value in first for o in ordered]
         known = {o.value for o in ordered}
-        empty = [_option(state, facet, FacetValue(v, 0, False)) for v in universe.get(facet, []) if v not in known]
+        omitted = result.facets_omitted.get(facet, 0)
+        # When values with hits were left out, which of the others have none is unknown.
+        empty = [] if omitted else [_option(state, facet, FacetValue(v, 0, False)) for v in universe.get(facet, []) if v not in known]
         groups.append(
             FacetGroup(
                 facet,
@@ -156,6 +166,8 @@ def facet_groups(state: SearchRequest, result: SearchResult, universe: dict[str,
                 shown=[o for o, v in zip(ordered, visible) if v],
                 more=[o for o, v in zip(ordered, visible) if not v],
                 empty=empty,
+                omitted=omitted,
+                more_url=search_url(state, facet_size=min(MAX_FACET_SIZE, state.facet_size * 10)) if omitted else "",
             )
         )
     return groups
@@ -277,14 +289,22 @@ class Collection:
     years: list[tuple[int | None, str]]  # (year, URL browsing that year)
     rows: list[CollectionRow]
     documents: list[DocumentView]
+    townships: int = 0  # townships in the collection (rows may show only some)
 
 
-def collection(documents: list[DocumentView]) -> Collection:
+COLLECTION_ROWS = 60  # townships shown on the home page; a large collection is browsed by facet
+
+
+def collection(documents: list[DocumentView], limit: int = COLLECTION_ROWS) -> Collection:
     grouped: dict[tuple[str | None, int | None], list[DocumentView]] = {}
+    reports: dict[str | None, int] = {}
     for document in documents:
         grouped.setdefault((document.township, document.year), []).append(document)
-    years = sorted({y for _, y in grouped if y}, reverse=True) + ([None] if any(y is None for _, y in grouped) else [])
-    townships = sorted({t for t, _ in grouped if t}) + ([None] if any(t is None for t, _ in grouped) else [])
+        reports[document.township] = reports.get(document.township, 0) + 1
+    named = sorted((t for t in reports if t), key=lambda t: (-reports[t], t) if len(reports) > limit else (0, t))[:limit]
+    townships = sorted(named) + ([None] if None in reports else [])
+    years = sorted({y for t, y in grouped if y and t in townships}, reverse=True)
+    years += [None] if any(y is None for t, y in grouped if t in townships) else []
     return Collection(
         years=[(y, search_url(DEFAULT, year=(str(y) if y else UNKNOWN,))) for y in years],
         rows=[
@@ -292,6 +312,7 @@ def collection(documents: list[DocumentView]) -> Collection:
             for t in townships
         ],
         documents=documents,
+        townships=len([t for t in reports if t]),
     )
 
 

@@ -51,6 +51,7 @@ SearchRequest = make_dataclass(
         ("page", int, field(default=1)),
         ("size", int, field(default=10)),
         ("expand", bool, field(default=True)),  # also search synonyms from data/synonyms.toml
+        ("facet_size", int, field(default=100)),  # values listed per facet (selected ones always)
     ],
     frozen=True,
     namespace={"selected": _selected, "has_filters": property(_has_filters), "filters": property(_filters)},
@@ -104,6 +105,7 @@ class SearchResult:
     highlight_terms: list[str]  # normalized strings marked in results
     expanded: list[str] = field(default_factory=list)  # synonyms searched as well
     alternatives: list[Alternative] = field(default_factory=list)
+    facets_omitted: dict[str, int] = field(default_factory=dict)  # values with hits left out of a facet's list
 
     @property
     def pages(self) -> int:
@@ -176,6 +178,9 @@ class SimilarPassage:
 
 
 class SearchService(Protocol):
+    def warm(self) -> None:
+        """Load what every query needs, before the first request (the index may not exist yet)."""
+
     def stats(self) -> tuple[int, int]:
         """(documents, passages) of the index in use; raises ServiceUnavailable."""
 

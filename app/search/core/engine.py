@@ -74,7 +74,7 @@ class CoreSearchService:
                 f"query words would not match its words; rebuild it with: python -m indexer build --full --index-dir {self.index_dir}"
             )
         index = OpenIndex(self.open_storage(generation))
-        analysis.tokenizer()  # load jieba now rather than in the first search (a second or two)
+        self.warm()  # when not done yet: rather now than in the first search
         return index
 
     def _current(self) -> OpenIndex:
@@ -96,6 +96,11 @@ class CoreSearchService:
             if self._index is None:
                 raise ServiceUnavailable(self._error or f"no index at {self.index_dir}")
             return self._index
+
+    def warm(self) -> None:
+        """Load what every query needs whatever the index (jieba's dictionary: a second or two)."""
+        analysis.tokenizer()
+        _analysis_fingerprint()
 
     def stats(self) -> tuple[int, int]:
         index = self._current()
@@ -151,7 +156,7 @@ class CoreSearchService:
         index = self._current()  # may open a new generation: not part of the query's time
         deadline = Deadline(self.timeout_seconds)
         parsed, synonyms, expanded, base, sets, docs = self._answer(index, request, deadline)
-        facets = facet_counts.disjunctive(index, request.filters, base, sets)
+        facets, omitted = facet_counts.disjunctive(index, request.filters, base, sets, request.facet_size)
         deadline.check()
         first = (request.page - 1) * request.size
         page = self._ordered(index, request, parsed, synonyms, docs, deadline, first + request.size)[first:] if first < len(docs) else []
@@ -172,6 +177,7 @@ class CoreSearchService:
             highlight_terms=needles,
             expanded=expanded,
             alternatives=alternatives,
+            facets_omitted=omitted,
         )
 
     def _highlight_terms(self, parsed: ParsedQuery, expanded: list[str]) -> list[str]:
@@ -209,8 +215,8 @@ class CoreSearchService:
     # -- documents
 
     def documents(self) -> list[DocumentView]:
-        index = self._current()
-        return [_document_view(d, []) for d in sorted(index.documents.values(), key=lambda d: d.order)]
+        index = self._current()  # made once per generation: a page asks for them on every request
+        return index.once("document-views", lambda: [_document_view(d, []) for d in sorted(index.documents.values(), key=lambda d: d.order)])
 
     def document(self, doc_id: str, q: str = "", expand: bool = True) -> DocumentView | None:
         index = self._current()
