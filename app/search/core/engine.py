@@ -10,6 +10,7 @@ the generation in use, if any, keeps serving.
 from __future__ import annotations
 
 import heapq
+from dataclasses import fields
 import threading
 import time
 from bisect import bisect_left
@@ -205,11 +206,11 @@ class CoreSearchService:
             text=passage.text,
             snippet=highlight.snippet(passage.text, spans) if with_snippet else "",
             is_heading=passage.is_heading,
-            city=getattr(passage, "city", None) or None,
-            province=getattr(passage, "province", None) or None,
-            about_year=getattr(passage, "about_year", None) or passage.year or None,
-            kind=getattr(passage, "kind", None) or "其他",
-            period=getattr(passage, "period", None) or "其他",
+            city=passage.city or None,
+            province=passage.province or None,
+            about_year=passage.about_year or passage.year or None,
+            kind=passage.kind,
+            period=passage.period,
         )
 
     # -- documents
@@ -316,30 +317,13 @@ def _passage_view(passage: Passage, needles: list[str]) -> PassageView:
         level=passage.level,
         marked=highlight.mark(passage.text, spans),
         matches=len(spans),
-        about_year=getattr(passage, "about_year", None) or passage.year,
+        about_year=passage.about_year or passage.year,
     )
+
+
+_DOCUMENT_VIEW_FIELDS = tuple(f.name for f in fields(DocumentView) if f.name != "passages")
 
 
 def _document_view(record: Document, passages: list[PassageView]) -> DocumentView:
-    return DocumentView(
-        doc_id=record.doc_id,
-        source=record.source,
-        title=record.title,
-        township=record.township,
-        county=record.county,
-        year=record.year,
-        year_inferred=record.year_inferred,
-        kind=record.kind,
-        publisher=record.publisher,
-        published=record.published,
-        passages=passages,
-        index_number=record.index_number,
-        city=getattr(record, "city", None),
-        province=getattr(record, "province", None),
-        division_code=getattr(record, "division_code", None),
-        period=getattr(record, "period", None) or "其他",
-        script=getattr(record, "script", None) or "zh-Hans",
-        evidence=dict(getattr(record, "evidence", None) or {}),
-        warnings=list(record.warnings),
-        corrections=list(record.corrections),
-    )
+    """A report's record as the service shows it (the view's fields are the record's)."""
+    return DocumentView(passages=passages, **{name: getattr(record, name) for name in _DOCUMENT_VIEW_FIELDS})
