@@ -164,13 +164,20 @@ def test_search_page_offers_to_compare_ticked_values(client):
 
 
 def test_compare_page_explains_what_is_missing(client):
-    chooser = client.get("/compare", params={"by": "year"})
-    assert chooser.status_code == 200 and "选择 2–6 个年份" in chooser.text
-    assert re.findall(r'name="value" value="(\d{4})"', chooser.text)  # the years to tick
+    none = client.get("/compare", params={"by": "year"})
+    assert none.status_code == 422 and "请选择 2 到 6 个年份" in none.text and "现在是 0 个" in none.text
+    assert re.findall(r'name="value" value="(\d{4})"', none.text)  # the years to tick
     one = client.get("/compare", params=[("by", "township"), ("value", "汤垟乡")])
     assert one.status_code == 422 and "请选择 2 到 6 个乡镇" in one.text
     assert 'name="value" value="汤垟乡" checked' in one.text  # and how to fix it
     assert client.get("/compare", params={"by": "kind"}).status_code == 422
+
+
+def test_another_dimension_compares_the_values_within_these(client):
+    html = client.get("/compare", params=PAIR).text
+    switch = unescape(re.search(r'<a href="([^"]*)">年份</a>', html).group(1))
+    assert query_of(switch) == {"q": ["产业"], "township": ["汤垟乡", "斋坛乡"], "by": ["year"], "value": ["2024", "2023"]}
+    assert client.get(switch).status_code == 200
 
 
 def test_compare_page_keeps_filters_as_removable_chips(client):
@@ -178,3 +185,10 @@ def test_compare_page_keeps_filters_as_removable_chips(client):
     chip = re.search(r'<a class="chip" href="([^"]*)"', html)
     assert chip and query_of(unescape(chip.group(1))) == {"q": ["产业"], "by": ["township"], "value": ["汤垟乡", "斋坛乡"]}
     assert re.search(r"\son[a-z]+=", html) is None and " style=" not in html
+
+
+def test_openapi_documents_compare_and_followup(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    parameters = {p["name"] for p in paths["/api/compare"]["get"]["parameters"]}
+    assert {"q", "township", "year", "theme", "by", "value", "format", "size"} <= parameters
+    assert "/api/passages/{passage_id}/followup" in paths

@@ -149,3 +149,10 @@ def test_research_pages_need_no_inline_script_or_style(plans_client, plans_corpu
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
     assert " style=" not in html and "<style" not in html
     assert re.search(r"\son[a-z]+=", html) is None
+
+
+def test_township_names_render_as_text(plans_client):
+    hostile = '<img src=x onerror="alert(1)">镇'
+    response = plans_client.get("/townships/" + hostile)
+    assert response.status_code == 404
+    assert "<img src=x" not in response.text and "&lt;img src=x" in response.text

@@ -517,11 +517,10 @@ def comparison_view(comparison: Comparison) -> dict:
     return {"headers": headers, "theme_rows": themes, "section_rows": sections, "best_row": best}
 
 
-def _compare_choices(service: SearchService, state: SearchRequest, by: str, chosen: tuple[str, ...]) -> list[FacetValue]:
-    """Values of `by` with passages for the search (and the chosen ones), to tick for the comparison."""
-    counted = service.search(replace(state, page=1, size=1, **{by: ()})).facets[by]
-    values = [FacetValue(v.value, v.count, v.value in chosen) for v in counted if v.count or v.value in chosen]
-    return sorted(values, key=lambda v: value_order(BY_NAME[by], v.value)) if BY_NAME[by].order != "count" else values
+def _listed(facet: str, values: list[FacetValue], chosen: tuple[str, ...]) -> list[FacetValue]:
+    """A facet's values with passages (and the chosen ones) in the order the page lists them."""
+    shown = [FacetValue(v.value, v.count, v.value in chosen) for v in values if v.count or v.value in chosen]
+    return _display_order(facet, shown)
 
 
 @router.get("/compare")
@@ -538,38 +537,46 @@ def compare_page(
     if not value and state.selected(by):
         # From the search page's facet form: the ticked values of `by` become the columns.
         return RedirectResponse(compare_url(CompareRequest(state, by, state.selected(by))), status_code=303)
-    label = BY_NAME[by].label
+    chosen = tuple(value)
+    # The values of every comparable facet for the search within the compared values (a
+    # facet's counts ignore its own selection): what to tick here, and what another
+    # dimension compares by default (these townships → their years, newest first).
+    facets = service.search(replace(state, page=1, size=1, **{by: chosen})).facets
+    low, high = COMPARE_VALUES
+
+    def switch(other: str) -> str:
+        if other == by:
+            return compare_url(CompareRequest(state, by, chosen))
+        first = [v.value for v in _listed(other, facets[other], ()) if v.value != UNKNOWN][:high]
+        return compare_url(CompareRequest(replace(state, **{by: chosen}), other, tuple(first)))
+
     context = {
         "state": replace(state, page=1, **{by: ()}),
         "by": by,
-        "by_label": label,
-        # Another dimension keeps the values compared now as a filter (these townships, by year).
-        "bys": [(BY_NAME[b].label, compare_url(CompareRequest(replace(state, **{by: tuple(value)}), b, ())), b == by) for b in COMPARE_BY],
-        "low": COMPARE_VALUES[0],
-        "high": COMPARE_VALUES[1],
+        "by_label": BY_NAME[by].label,
+        "bys": [(BY_NAME[b].label, switch(b), b == by) for b in COMPARE_BY],
+        "low": low,
+        "high": high,
+        "choices": _listed(by, facets[by], chosen),
         "form_params": state_params(replace(state, q="", page=1, **{by: ()}), paging=False),
-        "search_back_url": search_url(replace(state, **{by: tuple(value)})),
-        "chips": compare_chips(state, by, tuple(value)),
-        "clear_url": compare_url(CompareRequest(without_filters(state), by, tuple(value))),
+        "search_back_url": search_url(replace(state, **{by: chosen})),
+        "chips": compare_chips(state, by, chosen),
+        "clear_url": compare_url(CompareRequest(without_filters(state), by, chosen)),
         "error": "",
         "comparison": None,
     }
-    status = 200
     try:
         compare = make_compare_request(state, by, value, settings)
     except InvalidParameter as error:
-        if value:  # a comparison asked with too few or too many values: say so, offer the choice
-            context["error"], status = str(error), 422
-        context["choices"] = _compare_choices(service, state, by, tuple(value))
-        return templates.TemplateResponse(request, "compare.html", context, status_code=status)
+        # Too few or too many values: the reason, and the values to choose from.
+        context["error"] = str(error)
+        return templates.TemplateResponse(request, "compare.html", context, status_code=422)
     comparison = service.compare(compare, hits=3, theme_hits=2)
     context.update(comparison_view(comparison))
     context.update(
         comparison=comparison,
-        choices=_compare_choices(service, state, by, compare.values),
         export_url="/api/compare?" + urlencode([*compare_params(compare), ("format", "csv")]),
         json_url="/api/compare?" + urlencode(compare_params(compare)),
-        search_back_url=search_url(replace(state, **{by: compare.values})),
     )
     return templates.TemplateResponse(request, "compare.html", context)
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
-from tests.browser.conftest import Pages, screenshot, serve
+from tests.browser.conftest import pages_on, screenshot, serve
 from tests.browser.test_ui import CONTRAST_PROBLEMS, search, tick, total
 from tests.plans.fixtures import plans_corpus, plans_index_dir, plans_located, plans_service  # noqa: F401
 
@@ -25,10 +25,8 @@ def plans_server(plans_index_dir):
 
 @pytest.fixture
 def plans_pages(browser, plans_server):
-    opened = Pages(browser, plans_server)
-    yield opened
-    opened.close()
-    assert opened.errors == [], f"console errors: {opened.errors}"
+    with pages_on(browser, plans_server) as opened:
+        yield opened
 
 
 # ------------------------------------------------------------------------------ comparison
@@ -77,7 +75,7 @@ def test_compare_opens_from_ticked_townships(pages, javascript):
 
 def test_compare_page_chooses_values_without_javascript(pages):
     page = pages.new(javascript=False)
-    page.goto("/compare?by=year&q=乡村振兴")
+    page.goto("/compare?by=year&q=乡村振兴")  # no values yet: 422, and the years to choose from
     assert page.locator("details.compare-pick").get_attribute("open") is not None
     boxes = page.locator(".compare-choices input[name=value]")
     assert boxes.count() >= 2

@@ -290,6 +290,7 @@ class CoreSearchService:
         # Each column selects its own value of `by`; themes are the rows, so a theme filter
         # chooses rows: every count is then a search one link reproduces (theme=<row>).
         parsed, synonyms, expanded, _, _, docs = self._answer(index, replace(search, theme=(), **{request.by: ()}), deadline)
+        docs = docsets.intersect(docs, index.filter_docs(request.by, request.values), index.size)  # only what some column shows
         # Headings count, but a column's best passages are text first (a bare 二、产业发展 says little).
         value = -ranking.VERBATIM_WEIGHT * 1e3 * index.is_heading[docs]
         if parsed.root is not None and search.sort != "document":
@@ -349,6 +350,7 @@ class CoreSearchService:
 
     def township(self, name: str) -> TownshipView | None:
         index = self._current()
+        deadline = Deadline(self.timeout_seconds)
         wanted = analysis.normalize(name.strip())
         records = [d for d in index.documents.values() if d.township and analysis.normalize(d.township) == wanted]
         if not wanted or not records:
@@ -360,6 +362,7 @@ class CoreSearchService:
             for docnum in index.docnums(record.doc_id).tolist():
                 passage = index.storage.stored(docnum)
                 if is_plan_item(passage.section, passage.is_heading, passage.level):
+                    deadline.check()
                     plans.append(self._followup(index, docnum))
             reports.append(TownshipReport(_document_view(record, []), plans))
         counties = [r.county for r in records if r.county]
