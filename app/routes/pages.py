@@ -478,7 +478,6 @@ class CompareCell:
 class CompareRow:
     label: str
     cells: list[CompareCell]
-    kind: str = "theme"  # theme | section | total
 
 
 @dataclass
@@ -512,8 +511,8 @@ def comparison_view(comparison: Comparison) -> dict:
     for section in SECTIONS:
         counts = [{b.value: b.count for b in c.by_section}.get(section, 0) for c in columns]
         if any(counts):
-            sections.append(CompareRow(section, [CompareCell(n, column_search(c.value, section=(section,))) for n, c in zip(counts, columns)], "section"))
-    best = CompareRow("全部主题", [CompareCell(c.total, h.url, linked(c.hits)) for c, h in zip(columns, headers)], "total")
+            sections.append(CompareRow(section, [CompareCell(n, column_search(c.value, section=(section,))) for n, c in zip(counts, columns)]))
+    best = CompareRow("全部主题", [CompareCell(c.total, h.url, linked(c.hits)) for c, h in zip(columns, headers)])
     return {"headers": headers, "theme_rows": themes, "section_rows": sections, "best_row": best}
 
 

@@ -209,7 +209,6 @@ class Comparison:
     request: CompareRequest
     columns: list[CompareColumn]
     themes: list[str]  # the theme rows, most hits over all columns first
-    highlight_terms: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -328,7 +328,7 @@ class CoreSearchService:
         for column in columns:
             for bucket in column.by_theme:
                 totals[bucket.value] = totals.get(bucket.value, 0) + bucket.count
-        return Comparison(request, columns, sorted(totals, key=lambda t: (-totals[t], t)), needles)
+        return Comparison(request, columns, sorted(totals, key=lambda t: (-totals[t], t)))
 
     def followup(self, passage_id: str, limit: int | None = None) -> FollowUp | None:
         index = self._current()
