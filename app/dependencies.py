@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from app.search.facets import FACETS, Facet
-from app.search.service import SORTS, SearchRequest, SearchService
+from app.search.facets import BY_NAME, FACETS, Facet
+from app.search.service import COMPARE_BY, COMPARE_VALUES, SORTS, CompareRequest, SearchRequest, SearchService
 from app.settings import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, MAX_FACET_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
 
 
@@ -86,3 +86,32 @@ def search_request(**parameters) -> SearchRequest:
 
 
 search_request.__signature__ = _signature()
+
+
+def make_compare_request(search: SearchRequest, by: str, values: list[str], settings: Settings) -> CompareRequest:
+    """A comparison of 2–6 values of one comparable facet, checked."""
+    if by not in COMPARE_BY:
+        raise InvalidParameter(f"by 必须是 {' / '.join(COMPARE_BY)} 之一 (unknown by {by[:30]!r})")
+    facet = BY_NAME[by]
+    cleaned = facet_values(facet, values, settings)
+    low, high = COMPARE_VALUES
+    if not low <= len(cleaned) <= high:
+        raise InvalidParameter(
+            f"value: 请选择 {low} 到 {high} 个{facet.label}进行对比，现在是 {len(cleaned)} 个 "
+            f"(compare takes {low} to {high} distinct values of {by}, got {len(cleaned)})"
+        )
+    return CompareRequest(search=search, by=by, values=cleaned)
+
+
+BY_DESCRIPTION = "对比的维度: " + " | ".join(COMPARE_BY) + ", 默认 township"
+VALUE_DESCRIPTION = f"对比的值 (重复 {COMPARE_VALUES[0]}–{COMPARE_VALUES[1]} 次), 如 value=汤垟乡&value=斋坛乡"
+
+
+def compare_request(
+    search: Annotated[SearchRequest, Depends(search_request)],
+    settings: Annotated[Settings, Depends(get_settings)],
+    by: Annotated[str, Query(description=BY_DESCRIPTION)] = "township",
+    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION)] = [],
+) -> CompareRequest:
+    """The validated comparison of a query string (the search parameters plus by and value)."""
+    return make_compare_request(search, by, value, settings)

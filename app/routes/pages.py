@@ -1,4 +1,5 @@
-"""HTML pages: the search page (``/``) and the document page (``/documents/{doc_id}``).
+"""HTML pages: the search page (``/``), the document page (``/documents/{doc_id}``), the
+comparison (``/compare``) and a township's plans and what became of them (``/townships/{name}``).
 
 Thin: the routes ask the search service and turn its answers into view objects for the
 templates — facet options carrying their own count and toggle URL (Datasette style), chips,
@@ -10,25 +11,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
 
-from app.dependencies import get_service, search_request
+from app.dependencies import VALUE_DESCRIPTION, InvalidParameter, get_service, get_settings, make_compare_request, search_request
 from app.routes.api import passage_url
 from app.search.facets import BY_NAME, UNKNOWN, value_order
 from app.search.service import (
+    COMPARE_BY,
+    COMPARE_VALUES,
     FACETS,
+    SECTIONS,
     SORTS,
+    CompareRequest,
+    Comparison,
     CountBucket,
     DocumentView,
     FacetValue,
+    FollowUp,
+    Hit,
     PassageView,
     SearchRequest,
     SearchResult,
     SearchService,
+    is_plan_item,
 )
-from app.settings import MAX_FACET_SIZE
+from app.settings import MAX_FACET_SIZE, Settings
 from app.templating import templates
 from indexer.normalize import normalize
 
@@ -49,6 +59,7 @@ EXAMPLES = (
 )
 Service = Annotated[SearchService, Depends(get_service)]
 State = Annotated[SearchRequest, Depends(search_request)]
+Config = Annotated[Settings, Depends(get_settings)]
 
 
 # ---------------------------------------------------------------------------------- URL state
@@ -348,6 +359,8 @@ def search_page(request: Request, state: State, service: Service):
         # The search box keeps the filters; the facet form keeps everything but them.
         "form_params": state_params(replace(state, q="", page=1)),
         "facet_form_params": state_params(without_filters(state)),
+        "compare_actions": compare_actions(state),
+        "compare_facets": COMPARE_BY,
     }
     if browsing:
         context["collection"] = collection(documents)
@@ -421,6 +434,12 @@ def document_page(request: Request, doc_id: str, state: State, service: Service,
     similar = []
     if target is not None and not target.is_heading:
         similar = [(s, passage_url(s.doc_id, s.passage_id, "")) for s in service.similar(target.passage_id) or []]
+    followup_urls = {}
+    if document.township:
+        followup_urls = {p.passage_id: followup_url(doc_id, p.passage_id) for p in document.passages if is_plan_item(p.section, p.is_heading, p.level)}
+    followup = None
+    if target is not None and target.passage_id in followup_urls:
+        followup = followup_view(service.followup(target.passage_id))
     context = {
         "state": state,
         "document": document,
@@ -435,5 +454,210 @@ def document_page(request: Request, doc_id: str, state: State, service: Service,
         "back_url": search_url(state),
         "form_params": [("expand", "false")] if not state.expand else [],
         "township_url": search_url(DEFAULT, township=(document.township,)) if document.township else "",
+        "followup_urls": followup_urls,
+        "followup": followup,
     }
     return templates.TemplateResponse(request, "document.html", context)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def compare_params(compare: CompareRequest) -> list[tuple[str, str]]:
+    """The query string of a comparison: the search without its `by` filter, by, the values."""
+    return [*state_params(replace(compare.search, page=1, **{compare.by: ()}), paging=False), ("by", compare.by), *(("value", v) for v in compare.values)]
+
+
+def compare_url(compare: CompareRequest) -> str:
+    return "/compare?" + urlencode(compare_params(compare))
+
+
+def compare_actions(state: SearchRequest) -> list[tuple[str, str]]:
+    """(text, URL) of comparing the values ticked in a comparable facet of the search page."""
+    low, high = COMPARE_VALUES
+    actions = []
+    for by in COMPARE_BY:
+        chosen = state.selected(by)
+        if low <= len(chosen) <= high:
+            actions.append((f"对比所选 {len(chosen)} 个{BY_NAME[by].label}", compare_url(CompareRequest(state, by, chosen))))
+    return actions
+
+
+def compare_chips(state: SearchRequest, by: str, values: tuple[str, ...]) -> list[FacetOption]:
+    """The comparison's filters, each with the comparison without it."""
+    return [
+        FacetOption(facet, v, 0, True, compare_url(CompareRequest(toggle(state, facet, v), by, values)))
+        for facet in FACETS
+        if facet != by
+        for v in state.selected(facet)
+    ]
+
+
+def township_url(name: str) -> str:
+    return "/townships/" + quote(name, safe="")
+
+
+@dataclass
+class CompareCell:
+    count: int
+    url: str  # the search of this cell: its count is that search's total
+    hits: list[tuple[Hit, str]] = field(default_factory=list)  # (passage, link to it)
+
+
+@dataclass
+class CompareRow:
+    label: str
+    cells: list[CompareCell]
+
+
+@dataclass
+class CompareHeader:
+    value: str
+    total: int
+    url: str  # the search of the whole column
+    township_url: str = ""  # the township's page, when comparing townships
+
+
+def comparison_view(comparison: Comparison) -> dict:
+    compare = comparison.request
+    search = replace(compare.search, page=1, **{compare.by: ()})
+
+    def column_search(value: str, **changes) -> str:
+        return search_url(search, **{compare.by: (value,)}, **changes)
+
+    def linked(hits: list[Hit]) -> list[tuple[Hit, str]]:
+        return [(h, passage_url(h.doc_id, h.passage_id, search.q, search.expand)) for h in hits]
+
+    columns = comparison.columns
+    headers = [
+        CompareHeader(c.value, c.total, column_search(c.value), township_url(c.value) if compare.by == "township" and c.value != UNKNOWN else "")
+        for c in columns
+    ]
+    themes = [
+        CompareRow(theme, [CompareCell({b.value: b.count for b in c.by_theme}.get(theme, 0), column_search(c.value, theme=(theme,)), linked(c.theme_hits.get(theme, []))) for c in columns])
+        for theme in comparison.themes
+    ]
+    sections = []
+    for section in SECTIONS:
+        counts = [{b.value: b.count for b in c.by_section}.get(section, 0) for c in columns]
+        if any(counts):
+            sections.append(CompareRow(section, [CompareCell(n, column_search(c.value, section=(section,))) for n, c in zip(counts, columns)]))
+    best = CompareRow("全部主题", [CompareCell(c.total, h.url, linked(c.hits)) for c, h in zip(columns, headers)])
+    return {"headers": headers, "theme_rows": themes, "section_rows": sections, "best_row": best}
+
+
+def _listed(facet: str, values: list[FacetValue], chosen: tuple[str, ...]) -> list[FacetValue]:
+    """A facet's values with passages (and the chosen ones) in the order the page lists them."""
+    shown = [FacetValue(v.value, v.count, v.value in chosen) for v in values if v.count or v.value in chosen]
+    return _display_order(facet, shown)
+
+
+@router.get("/compare")
+def compare_page(
+    request: Request,
+    state: State,
+    service: Service,
+    settings: Config,
+    by: str = "township",
+    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION)] = [],
+):
+    if by not in COMPARE_BY:
+        raise InvalidParameter(f"by 必须是 {' / '.join(COMPARE_BY)} 之一 (unknown by {by[:30]!r})")
+    if not value and state.selected(by):
+        # From the search page's facet form: the ticked values of `by` become the columns.
+        return RedirectResponse(compare_url(CompareRequest(state, by, state.selected(by))), status_code=303)
+    chosen = tuple(value)
+    # The values of every comparable facet for the search within the compared values (a
+    # facet's counts ignore its own selection): what to tick here, and what another
+    # dimension compares by default (these townships → their years, newest first).
+    facets = service.search(replace(state, page=1, size=1, **{by: chosen})).facets
+    low, high = COMPARE_VALUES
+
+    def switch(other: str) -> str:
+        if other == by:
+            return compare_url(CompareRequest(state, by, chosen))
+        first = [v.value for v in _listed(other, facets[other], ()) if v.value != UNKNOWN][:high]
+        return compare_url(CompareRequest(replace(state, **{by: chosen}), other, tuple(first)))
+
+    context = {
+        "state": replace(state, page=1, **{by: ()}),
+        "by": by,
+        "by_label": BY_NAME[by].label,
+        "bys": [(BY_NAME[b].label, switch(b), b == by) for b in COMPARE_BY],
+        "low": low,
+        "high": high,
+        "choices": _listed(by, facets[by], chosen),
+        "form_params": state_params(replace(state, q="", page=1, **{by: ()}), paging=False),
+        "search_back_url": search_url(replace(state, **{by: chosen})),
+        "chips": compare_chips(state, by, chosen),
+        "clear_url": compare_url(CompareRequest(without_filters(state), by, chosen)),
+        "error": "",
+        "comparison": None,
+    }
+    try:
+        compare = make_compare_request(state, by, value, settings)
+    except InvalidParameter as error:
+        # Too few or too many values: the reason, and the values to choose from.
+        context["error"] = str(error)
+        return templates.TemplateResponse(request, "compare.html", context, status_code=422)
+    comparison = service.compare(compare, hits=3, theme_hits=2)
+    context.update(comparison_view(comparison))
+    context.update(
+        comparison=comparison,
+        export_url="/api/compare?" + urlencode([*compare_params(compare), ("format", "csv")]),
+        json_url="/api/compare?" + urlencode(compare_params(compare)),
+    )
+    return templates.TemplateResponse(request, "compare.html", context)
+
+
+# ------------------------------------------------------------------- plan follow-through
+
+
+def followup_url(doc_id: str, passage_id: str) -> str:
+    """The document page at a plan passage, showing what became of it."""
+    return f"/documents/{quote(doc_id)}?{urlencode({'passage': passage_id})}#followup"
+
+
+@dataclass
+class FollowUpView:
+    followup: FollowUp
+    plan_url: str  # the plan passage in its report
+    matches: list[tuple[object, str]]  # (FollowUpMatch, link to the review passage)
+    township_url: str = ""
+
+
+def followup_view(found: FollowUp | None) -> FollowUpView | None:
+    if found is None:
+        return None
+    plan = found.plan
+    return FollowUpView(
+        followup=found,
+        plan_url=passage_url(plan.doc_id, plan.passage_id, ""),
+        matches=[(m, passage_url(m.hit.doc_id, m.hit.passage_id, "")) for m in found.matches],
+        township_url=township_url(plan.township) if plan.township else "",
+    )
+
+
+@router.get("/townships/{name}")
+def township_page(request: Request, name: str, service: Service):
+    township = service.township(name)
+    if township is None:
+        raise HTTPException(status_code=404, detail=f"没有“{name[:40]}”的报告。乡镇名称须与报告中的写法一致（繁体、简体均可）。")
+    reports = [
+        (r.document, document_title(r.document), f"/documents/{quote(r.document.doc_id)}", [followup_view(f) for f in r.plans])
+        for r in township.reports
+    ]
+    plans = [f for r in township.reports for f in r.plans]
+    years = sorted({r.document.year for r in township.reports if r.document.year})
+    compare_years = ""
+    if COMPARE_VALUES[0] <= len(years) <= COMPARE_VALUES[1]:
+        compare_years = compare_url(CompareRequest(SearchRequest(township=(township.township,)), "year", tuple(str(y) for y in years)))
+    context = {
+        "township": township,
+        "reports": reports,
+        "counts": {status: sum(f.status == status for f in plans) for status in ("found", "not_found", "no_later_report")},
+        "plans": len(plans),
+        "search_url": search_url(DEFAULT, township=(township.township,)),
+        "compare_years_url": compare_years,
+    }
+    return templates.TemplateResponse(request, "township.html", context)

@@ -109,12 +109,19 @@ class Pages:
             context.close()
 
 
-@pytest.fixture
-def pages(browser, live_server):
-    opened = Pages(browser, live_server)
+@contextmanager
+def pages_on(browser, base_url: str):
+    """Pages of the app at ``base_url``; closed afterwards, failing on any console error."""
+    opened = Pages(browser, base_url)
     yield opened
     opened.close()
     assert opened.errors == [], f"console errors: {opened.errors}"
+
+
+@pytest.fixture
+def pages(browser, live_server):
+    with pages_on(browser, live_server) as opened:
+        yield opened
 
 
 def screenshot(page, name: str, full_page: bool = True) -> Path:
