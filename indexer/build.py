@@ -14,7 +14,6 @@ follows with the smallest merged. The result is the generation a full build woul
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from indexer import contract, domain, incremental, layout, records
-from indexer.incremental import Changes, Entry, PassageLines, Previous, SegmentPlan
+from indexer.incremental import Changes, Entry, PassageLines, Previous
 from indexer.parallel import ParallelIndexer
 from indexer.pipeline import doc_id_for, process
 from indexer.read import MAX_FILE_BYTES, UnreadableReport, discover
@@ -162,7 +161,18 @@ def build(
             on_plan(sum(1 for e in changes.entries if update is None or not e.reused))
         workspace = layout.new_workspace(index_dir)
         try:
-            _write(workspace, changes.entries, update, work, procs, report, timings, on_report)
+            try:
+                _write(workspace, changes.entries, update, work, procs, report, timings, on_report)
+            except (incremental.Unusable, OSError) as error:
+                if update is None:
+                    raise
+                # A file of the generation in use is missing or damaged: build everything.
+                update.lines.close()
+                update = None
+                shutil.rmtree(workspace, ignore_errors=True)
+                workspace = layout.new_workspace(index_dir)
+                report = _new_report(index_dir, skipped, changes, f"the index in use cannot be updated ({type(error).__name__}: {error})")
+                _write(workspace, changes.entries, None, work, procs, report, timings, on_report)
             if not report.documents:
                 reasons = "".join(f"\n  {f}: {r}" for f, r in report.skipped)
                 raise BuildFailed(f"none of the {len(files)} report files in {data_dir} could be indexed:{reasons}")

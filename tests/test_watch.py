@@ -4,7 +4,6 @@ cleanly on SIGTERM, also in the middle of a build."""
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from app.search.service import SearchRequest
 from indexer import layout
 from indexer.domain import PROJECT_ROOT
 from tests.conftest import DATA_DIR
-from tests.server import descendants
+from tests.server import alive, descendants, lock_is_free
 
 UNIQUE = "琥珀蜂巢"  # occurs in no bundled report
 TAIL = "蜂巢结尾标记"  # the last line of the new report: present only once it is copied in whole
@@ -51,16 +50,6 @@ def _stop(process: subprocess.Popen) -> tuple[int, str]:
             process.kill()
             process.communicate()
     return process.returncode, output
-
-
-def _lock_is_free(index: Path) -> bool:
-    with open(index / ".lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
 
 
 def _total(index: Path, q: str) -> int:
@@ -99,7 +88,7 @@ def test_watch_publishes_a_report_once_it_is_copied_in_and_stops_on_sigterm(tmp_
     assert "Traceback" not in output
     assert "published" in output and "1 added" in output and "新报告.txt" in output and "1 removed" in output
     assert "stopped (SIGTERM)" in output
-    assert not list(index.glob(".building-*")) and _lock_is_free(index)
+    assert not list(index.glob(".building-*")) and lock_is_free(index)
 
 
 def test_sigterm_in_the_middle_of_a_build_changes_nothing(tmp_path):
@@ -122,15 +111,8 @@ def test_sigterm_in_the_middle_of_a_build_changes_nothing(tmp_path):
     assert code == 0, output
     assert "stopped (SIGTERM)" in output and "Traceback" not in output
     assert not (index / layout.POINTER).exists() and not list(index.glob("gen-*")) and not list(index.glob(".building-*"))
-    _wait(lambda: not any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in workers), 10, "the indexing processes ending")
-    assert _lock_is_free(index)
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "X"
+    _wait(lambda: not any(alive(pid) for pid in workers), 10, "the indexing processes ending")
+    assert lock_is_free(index)
 
 
 @pytest.mark.parametrize("interval", ["0", "abc", "-1"])

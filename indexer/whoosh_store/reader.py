@@ -169,14 +169,15 @@ class WhooshStorage:
         this takes seconds on a large index and must not hold the lock)."""
         terms: list[str] = []
         frequencies: list[int] = []
-        deleted = self._deleted_terms.get(field, {})
+        deleted = self._deleted_terms.get(field)
         with self._index.reader() as reader:
             for raw, info in reader.iter_field(field):
-                term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                frequency = info.doc_frequency() - deleted.get(term, 0)
-                if frequency > 0:  # a term only deleted passages held is no longer in the index
-                    terms.append(term)
-                    frequencies.append(frequency)
+                terms.append(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+                frequencies.append(info.doc_frequency())
+        if deleted:  # live passages only; a term only deleted passages held is gone
+            frequencies = [f - deleted.get(t, 0) for t, f in zip(terms, frequencies)]
+            terms = [t for t, f in zip(terms, frequencies) if f > 0]
+            frequencies = [f for f in frequencies if f > 0]
         return terms, np.asarray(frequencies, dtype=np.int32)
 
     def close(self) -> None:

@@ -274,9 +274,12 @@ class WhooshSink:
         _, segments, old_terms = self._previous
         segment = segments[segment_id]
         source = previous / DIRECTORY
-        for name in os.listdir(source):
-            if name.startswith(segment_id + "."):
-                _link(source / name, self.generation / DIRECTORY / name)
+        names = [name for name in os.listdir(source) if name.startswith(segment_id + ".")]
+        for required in (segment.make_filename(".trm"), segment.make_filename(".pst"), segment.make_filename("._stored.col")):
+            if required not in names:
+                raise FileNotFoundError(f"{source / required} is missing")
+        for name in names:
+            _link(source / name, self.generation / DIRECTORY / name)
         columns = self.generation / contract.COLUMNS_DIRECTORY
         columns.mkdir(exist_ok=True)
         for suffix in (".npz", ".text"):
