@@ -58,6 +58,7 @@ class BuildReport:
     processed_chars: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per part of the build
     segments: int = 0
+    rewritten: int = 0  # passages of unchanged reports indexed again (segments mostly deleted)
     merged: dict | None = None  # the merge that followed the update: segments, passages, seconds, generation
 
     @property
@@ -229,14 +230,17 @@ class _Update:
         kept = {e.old.doc_id: e.old.passages for e in changes.entries if e.old is not None}
         stale = {d.doc_id for d in changes.stale}
         self.plans = incremental.plan_segments(previous, segment_states(previous.generation), stale, kept)
+        # Deleting passages costs analysing them (for exact statistics); where that is more
+        # than what stays, the segment's live passages are indexed again instead.
+        self.rewrite = [plan for plan in self.plans if 0 < plan.live < len(plan.delete)]
         self.lines = PassageLines(previous.generation / "passages.jsonl", previous.documents)
 
     def carry(self, sink: WhooshSink) -> None:
         """Every segment that keeps live passages, into ``sink``, its stale passages deleted."""
         stale: dict[str, dict[int, Passage]] = {}
         for plan in self.plans:
-            if not plan.live:
-                continue  # nothing left in it: not carried
+            if not plan.live or plan in self.rewrite:
+                continue  # nothing left in it, or indexed again: not carried
             deleted = []
             for docnum, doc_id, ordinal in plan.delete:
                 if doc_id not in stale:
@@ -261,13 +265,17 @@ def _write(
         with timings.part("carry"):
             update.carry(sink)
     jobs = [("report", e.order, e.file, e.doc_id) for e in entries if update is None or not e.reused]
+    reports = len(jobs)
+    if update:
+        jobs += [("records", update.lines.lines(doc_id)) for plan in update.rewrite for doc_id in plan.live_docs]
+        report.rewritten = sum(plan.live for plan in update.rewrite)
     indexer = ParallelIndexer(sink.segment_writer, procs=procs if len(jobs) > 1 else 1)
     with timings.part("index"):
-        if indexer.procs > 1:
+        if indexer.procs > 1 and reports:
             # Every stage loads its tables lazily (jieba's part-of-speech tags take a second):
             # load them here once, so the forked indexing processes share them.
             work(jobs[0])
-        results = indexer.map(work, jobs)
+        results = indexer.map(lambda job: _reindex(job) if job[0] == "records" else work(job), jobs)
         unchanged: list[str] = []  # reports whose passages are copied, waiting for the next new one
         with (workspace / "passages.jsonl").open("wb") as passages:
             for entry in entries:
@@ -326,6 +334,7 @@ def _manifest(report: BuildReport, data_dir: Path, fingerprint: dict, failed: li
             "changed": len(report.changed),
             "removed": len(report.removed),
             "unchanged": report.unchanged,
+            "rewritten": report.rewritten,
             "timings": dict(report.timings),
         },
     }

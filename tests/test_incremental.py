@@ -24,7 +24,7 @@ from indexer.whoosh_store import DIRECTORY
 from indexer.whoosh_store.writer import segment_states
 from tests.benchmarks import corpus
 from tests.benchmarks.queries import Corpus, query_mix
-from tests.conftest import DATA_DIR, TANGYANG, ZHAITAN
+from tests.conftest import DATA_DIR, GUIZHUMAO, TANGYANG, ZHAITAN
 
 MARKER_OLD = "琥珀蜂巢旧版记述"  # in the first version of a changed report only
 MARKER_NEW = "琥珀蜂巢新版记述"
@@ -341,3 +341,20 @@ def test_a_missing_segment_file_means_a_full_build(tmp_path):
     assert not list(index.glob(".building-*"))
     service = search_service(index)
     assert service.stats() == (4, report.passages)
+
+
+def test_a_segment_mostly_deleted_is_indexed_again_not_carried(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for doc_id in (TANGYANG, ZHAITAN, GUIZHUMAO):
+        shutil.copy(DATA_DIR / f"{doc_id}.txt", data)
+    index = tmp_path / "index"
+    first = build(data, index, procs=1)  # one segment
+    (data / f"{TANGYANG}.txt").unlink()
+    (data / f"{GUIZHUMAO}.txt").unlink()
+    report = build(data, index, procs=1)
+    assert report.mode == "incremental" and report.rewritten == report.passages
+    old = {s.segment_id for s in segment_states(first.generation)}
+    assert not old & {s.segment_id for s in segment_states(report.generation)}
+    build(data, tmp_path / "full", procs=1)
+    assert _differences(index, tmp_path / "full") == []
