@@ -40,7 +40,9 @@ def _summary(report) -> str:
         "time: " + ", ".join(f"{part} {seconds:.1f} s" for part, seconds in report.timings.items()),
         f"index: {report.generation}",
     ]
-    if report.merged:
+    if report.merged and "error" in report.merged:
+        lines.append(f"merging segments failed ({report.merged['error']}); the update is published, the next build merges")
+    elif report.merged:
         merged = report.merged
         lines.append(
             f"merged {merged['segments']} segments ({merged['passages']} passages) into {merged['into']} "

@@ -194,7 +194,10 @@ def build(
                 update.lines.close()
         if report.mode == "incremental":
             with timings.part("merge"):
-                report.merged = _merge(index_dir, report.generation, manifest, report.documents, procs)
+                try:
+                    report.merged = _merge(index_dir, report.generation, manifest, report.documents, procs)
+                except Exception as error:  # the update is published; merging can wait for the next build
+                    report.merged = {"error": f"{type(error).__name__}: {error}"}
     report.seconds = time.perf_counter() - started
     return report
 

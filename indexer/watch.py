@@ -65,7 +65,9 @@ def describe_publish(report) -> str:
         line += "\n    " + "; ".join(details)
     for file, reason in report.skipped:
         line += f"\n    skipped {file}: {reason}"
-    if report.merged:
+    if report.merged and "error" in report.merged:
+        line += f"\n    merging segments failed: {report.merged['error']}"
+    elif report.merged:
         line += f"\n    then merged {report.merged['segments']} segments ({report.merged['passages']} passages): {Path(report.merged['generation']).name}"
     return line
 
