@@ -265,7 +265,7 @@ def _write(
     """The segments and ``passages.jsonl`` of a new generation; ``report`` gets the documents."""
     sink = WhooshSink(workspace)
     if update:
-        with timings.part("carry"):
+        with timings.part("reuse"):
             update.carry(sink)
     jobs = [("report", e.order, e.file, e.doc_id) for e in entries if update is None or not e.reused]
     reports = len(jobs)

@@ -14,7 +14,8 @@
         .lock                   held while a build runs
 
 A build writes a complete generation in a private directory, renames it to ``gen-…`` and only
-then replaces ``CURRENT``. A server reads ``CURRENT`` and reopens when it changes, so a failed
+then replaces ``CURRENT``. A generation's files are never modified once published: an
+incremental build shares the unchanged ones with the previous generation by hard links. A server reads ``CURRENT`` and reopens when it changes, so a failed
 or killed build changes nothing it sees; old generations are kept a while for servers still
 reading them.
 """

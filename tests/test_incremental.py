@@ -191,7 +191,7 @@ def test_the_summary_counts_what_changed(rounds):
     assert report.unchanged == 5 + 8 - 2 - 2 + 2
     assert [file for file, _ in report.skipped] == ["damaged.docx", "empty.txt"]
     assert [d.source for d in report.processed] == ["r00002.txt", "r00005.txt", "r00008.txt", "r00009.txt", "r00010.txt", "r00011.txt"]
-    assert {"discover", "plan", "carry", "index", "records", "publish"} <= report.timings.keys()
+    assert {"discover", "plan", "reuse", "index", "records", "publish"} <= report.timings.keys()
     report = third["report"]
     assert sorted(report.added) == [f"{ZHAITAN}.txt", "r00003.text", "sub/r00006.txt"]
     # r00003.txt keeps its content but its doc id is now r00003-2: indexed again
