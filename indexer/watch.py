@@ -83,15 +83,19 @@ def watch(
 ) -> int:
     from indexer.build import BuildFailed, build
 
+    waiting = [False]  # said once per wait, not at every look
+
     def update() -> bool:
         """Build once; False when it should be tried again at the next look."""
         try:
             report = build(data_dir, index_dir, metadata_path=metadata_path, procs=procs, max_bytes=max_bytes)
+        except layout.BuildLocked as error:
+            if not waiting[0]:
+                log(f"waiting: {error}")
+            waiting[0] = True
+            return False
         except BuildFailed as error:
             log(f"error: {error}; the index in use is unchanged")
-        except layout.BuildLocked as error:
-            log(f"waiting: {error}")
-            return False
         except Exception as error:  # the watcher keeps going; the index in use is unchanged
             log(f"error: {type(error).__name__}: {error}; the index in use is unchanged")
         else:
@@ -99,6 +103,7 @@ def watch(
                 log(f"up to date: {len(report.documents)} documents, {report.passages} passages ({report.generation.name})")
             else:
                 log(describe_publish(report))
+        waiting[0] = False
         return True
 
     def stop(signum, frame):

@@ -16,6 +16,7 @@ import pytest
 from app.search.engines import search_service
 from app.search.service import SearchRequest
 from indexer import layout
+from indexer.build import build
 from indexer.domain import PROJECT_ROOT
 from tests.conftest import DATA_DIR
 from tests.server import alive, descendants, lock_is_free
@@ -122,3 +123,21 @@ def test_a_bad_interval_is_refused_clearly(interval, tmp_path):
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 2 and "--interval" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_watch_waits_for_another_build(tmp_path):
+    """One build at a time per index folder: while another holds the lock, watch waits."""
+    data, index = tmp_path / "data", tmp_path / "index"
+    shutil.copytree(DATA_DIR, data)
+    index.mkdir()
+    with layout.build_lock(index):  # "another build" (this process) holds the folder
+        with pytest.raises(layout.BuildLocked, match="another build is running"):
+            build(data, index, procs=1)
+        watcher = _start(data, index, interval=0.3)
+        time.sleep(3.0)
+        assert not (index / layout.POINTER).exists()
+    try:
+        _wait(lambda: (index / layout.POINTER).exists(), 120, "the build after the lock was released")
+    finally:
+        code, output = _stop(watcher)
+    assert code == 0 and output.count("waiting: another build is running") == 1 and "published" in output, output
