@@ -1,7 +1,8 @@
-"""Command line: ``python -m indexer build [--data-dir PATH] [--index-dir PATH]``.
+"""Command line: ``python -m indexer build [--data-dir PATH] [--index-dir PATH] [--full]``.
 
-The commands mirror the library: ``build`` is :func:`indexer.build.build`, ``inspect`` is
-:func:`indexer.pipeline.process` on one file, ``info`` reads a built index's manifest.
+The commands mirror the library: ``build`` is :func:`indexer.build.build`, ``watch`` is
+:func:`indexer.watch.watch`, ``inspect`` is :func:`indexer.pipeline.process` on one file,
+``info`` reads a built index's manifest.
 Errors are one clear line on stderr and a non-zero exit status, never a traceback.
 """
 
@@ -28,14 +29,29 @@ def _pad(text: str, width: int) -> str:
 
 
 def _summary(report) -> str:
+    if report.mode == "up to date":
+        first = f"{len(report.documents)} documents, {report.passages} passages, {report.chars} characters; checked in {report.seconds:.1f} s"
+    else:
+        speed = f" ({report.chars_per_second:,.0f} characters/s)" if report.mode == "full" else ""
+        first = f"indexed {len(report.documents)} documents, {report.passages} passages, {report.chars} characters in {report.seconds:.1f} s{speed}"
     lines = [
-        f"indexed {len(report.documents)} documents, {report.passages} passages, {report.chars} characters "
-        f"in {report.seconds:.1f} s ({report.chars_per_second:,.0f} characters/s)",
+        first,
+        report.describe(),
+        "time: " + ", ".join(f"{part} {seconds:.1f} s" for part, seconds in report.timings.items()),
         f"index: {report.generation}",
-        "",
-        _pad("document", 30) + _pad("township", 12) + _pad("county", 10) + _pad("year", 7) + _pad("kind", 13) + _pad("period", 8) + "passages",
     ]
-    for doc in report.documents:
+    if report.merged and "error" in report.merged:
+        lines.append(f"merging segments failed ({report.merged['error']}); the update is published, the next build merges")
+    elif report.merged:
+        merged = report.merged
+        lines.append(
+            f"merged {merged['segments']} segments ({merged['passages']} passages) into {merged['into']} "
+            f"in {merged['seconds']:.1f} s: {merged['generation']}"
+        )
+    shown = report.documents if report.mode == "full" else report.processed
+    if shown:
+        lines += ["", _pad("document", 30) + _pad("township", 12) + _pad("county", 10) + _pad("year", 7) + _pad("kind", 13) + _pad("period", 8) + "passages"]
+    for doc in shown:
         year = f"{doc.year}{'*' if doc.year_inferred else ''}" if doc.year else "?"
         cells = (doc.source[:28], 30), (doc.township or "?", 12), (doc.county or "?", 10), (year, 7), (doc.kind, 13), (doc.period, 8)
         lines.append("".join(_pad(text, width) for text, width in cells) + str(doc.passages))
@@ -43,8 +59,10 @@ def _summary(report) -> str:
             lines.append(f"    corrected by metadata file: {correction}")
         for warning in doc.warnings:
             lines.append(f"    warning: {warning}")
-    if any(doc.year_inferred for doc in report.documents):
+    if any(doc.year_inferred for doc in shown):
         lines.append("(* year inferred from context)")
+    for file in report.removed:
+        lines.append(f"removed {file}")
     for file, reason in report.skipped:
         lines.append(f"skipped {file}: {reason}")
     return "\n".join(lines)
@@ -62,25 +80,36 @@ def command_build(args) -> int:
             return 0
         except layout.IndexMissing:
             pass
-    data_dir = Path(args.data_dir)
-    from indexer.read import discover
-
-    total = len(discover(data_dir, args.max_mb * 1048576)[0]) if data_dir.is_dir() else 0
-    progress = Progress(total, enabled=not args.quiet)
+    progress = Progress(0, enabled=not args.quiet)
     try:
         report = build(
-            data_dir,
+            Path(args.data_dir),
             index_dir,
             metadata_path=Path(args.metadata) if args.metadata else None,
             procs=args.procs,
             max_bytes=args.max_mb * 1048576,
             on_report=progress.step,
+            full=args.full,
+            on_plan=progress.start,
         )
     except BuildFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(_summary(report))
     return 0
+
+
+def command_watch(args) -> int:
+    from indexer.watch import watch
+
+    return watch(
+        Path(args.data_dir),
+        Path(args.index_dir),
+        interval=args.interval,
+        metadata_path=Path(args.metadata) if args.metadata else None,
+        procs=args.procs,
+        max_bytes=args.max_mb * 1048576,
+    )
 
 
 def command_inspect(args) -> int:
@@ -113,6 +142,16 @@ def command_info(args) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0.05 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"between 0.05 and 86400 seconds, not {text}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m indexer", description="乡镇工作报告索引工具 (township report indexer)")
     commands = main.add_subparsers(dest="command", required=True)
@@ -124,9 +163,18 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--procs", type=int, default=None, help="worker processes (default: all cores, at most 2)")
     build.add_argument("--max-mb", type=int, default=MAX_FILE_BYTES // 1048576, help="skip files larger than this")
     build.add_argument("--if-missing", action="store_true", help="do nothing when an index already exists")
-    build.add_argument("--full", action="store_true", help="rebuild everything (needed after a change of jieba, its user dictionary or the index format)")
+    build.add_argument("--full", action="store_true", help="rebuild everything, even when only some reports changed")
     build.add_argument("--quiet", action="store_true", help="no progress output")
     build.set_defaults(run=command_build)
+
+    watch = commands.add_parser("watch", help="keep the index up to date with a data folder (polls it; runs until stopped)")
+    watch.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="folder of reports (default: data/reports)")
+    watch.add_argument("--index-dir", default=str(layout.DEFAULT_INDEX_DIR), help="index folder (default: index/)")
+    watch.add_argument("--interval", type=_seconds, default=5.0, help="seconds between two looks at the folder (default 5)")
+    watch.add_argument("--metadata", help="metadata corrections file (default: data/metadata.toml)")
+    watch.add_argument("--procs", type=int, default=None, help="worker processes (default: all cores, at most 2)")
+    watch.add_argument("--max-mb", type=int, default=MAX_FILE_BYTES // 1048576, help="skip files larger than this")
+    watch.set_defaults(run=command_watch)
 
     inspect = commands.add_parser("inspect", help="show what one report becomes (JSON Lines), without indexing")
     inspect.add_argument("file")

@@ -14,7 +14,8 @@
         .lock                   held while a build runs
 
 A build writes a complete generation in a private directory, renames it to ``gen-…`` and only
-then replaces ``CURRENT``. A server reads ``CURRENT`` and reopens when it changes, so a failed
+then replaces ``CURRENT``. A generation's files are never modified once published: an
+incremental build shares the unchanged ones with the previous generation by hard links. A server reads ``CURRENT`` and reopens when it changes, so a failed
 or killed build changes nothing it sees; old generations are kept a while for servers still
 reading them.
 """
@@ -25,6 +26,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import threading
 import time
 import uuid
@@ -40,6 +42,10 @@ POINTER = "CURRENT"
 
 class IndexMissing(Exception):
     """No usable index; ``str(error)`` says why and how to build one."""
+
+
+class BuildLocked(RuntimeError):
+    """Another build holds the index folder's lock."""
 
 
 def build_hint(index_dir: Path) -> str:
@@ -111,7 +117,7 @@ def build_lock(index_dir: Path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RuntimeError(f"another build is running in {index_dir}") from None
+            raise BuildLocked(f"another build is running in {index_dir}") from None
         _held_lock = (os.getpid(), handle.fileno())
         try:
             yield
@@ -128,16 +134,28 @@ def new_workspace(index_dir: Path) -> Path:
     return workspace
 
 
+@contextmanager
+def _signals_held():
+    """SIGTERM and SIGINT wait until the block is done (``indexer watch`` stops on them)."""
+    held = {signal.SIGTERM, signal.SIGINT}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def publish(index_dir: Path, workspace: Path) -> Path:
     """Make ``workspace`` the live generation atomically and prune old generations."""
     name = time.strftime("gen-%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
     generation = index_dir / name
-    workspace.rename(generation)
-    temporary = index_dir / f".{POINTER}.{os.getpid()}"
-    temporary.write_text(name + "\n", encoding="utf-8")
-    with open(temporary, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, index_dir / POINTER)
+    with _signals_held():  # never a renamed generation that CURRENT does not name
+        workspace.rename(generation)
+        temporary = index_dir / f".{POINTER}.{os.getpid()}"
+        temporary.write_text(name + "\n", encoding="utf-8")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, index_dir / POINTER)
     generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())  # names sort by time
     for old in generations[:-KEEP_GENERATIONS]:
         if old != generation:

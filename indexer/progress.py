@@ -14,6 +14,10 @@ class Progress:
         self.tty = self.stream.isatty()
         self.done = 0
 
+    def start(self, total: int) -> None:
+        """How many steps there will be (known once the build knows what changed)."""
+        self.total = max(total, 1)
+
     def step(self, label: str) -> None:
         self.done += 1
         if not self.enabled:

@@ -91,8 +91,10 @@ def test_failed_build_leaves_the_index_in_use(tmp_path):
 def test_rebuild_replaces_atomically_and_keeps_ids(tmp_path):
     index_dir = tmp_path / "index"
     first = build(DATA_DIR, index_dir, procs=1)
-    second = build(DATA_DIR, index_dir, procs=2)
-    assert first.generation != second.generation
+    unchanged = build(DATA_DIR, index_dir, procs=2)  # incremental: nothing to do, nothing published
+    assert unchanged.mode == "up to date" and unchanged.generation == first.generation
+    second = build(DATA_DIR, index_dir, procs=2, full=True)
+    assert second.mode == "full" and first.generation != second.generation
     assert layout.current_generation(index_dir) == second.generation
     ids = [
         [p.passage_id for p in records.read_jsonl(report.generation / "passages.jsonl", records.Passage)]

@@ -13,7 +13,6 @@ The full load test is ``python -m tests.load`` (50 clients, 60 s).
 
 from __future__ import annotations
 
-import fcntl
 import http.client
 import os
 import shutil
@@ -30,7 +29,7 @@ import pytest
 from indexer import layout
 from indexer.domain import PROJECT_ROOT
 from tests.conftest import DATA_DIR, TANGYANG
-from tests.server import build_index, descendants, run_coroutine, serve
+from tests.server import alive, build_index, descendants, lock_is_free, run_coroutine, serve
 
 PICKUP_SECONDS = 5.0
 UNIQUE = "琥珀蜂巢"  # occurs in no bundled report
@@ -183,30 +182,12 @@ def _served(url: str) -> tuple:
         return health["documents"], health["passages"], client.get("/api/search", params={"q": "光伏"}).json()["total"]
 
 
-def _lock_is_free(index: Path) -> bool:
-    with open(index / ".lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
-
-
 def _lines(path: Path) -> int:
     try:
         with path.open("rb") as handle:
             return sum(1 for _ in handle)
     except OSError:
         return 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def test_a_build_killed_halfway_changes_nothing(live, tmp_path):
@@ -241,9 +222,9 @@ def test_a_build_killed_halfway_changes_nothing(live, tmp_path):
         assert build.returncode == -signal.SIGKILL
         time.sleep(2.0)  # past the server's reload check
         gone = time.monotonic() + 5
-        while any(_alive(pid) for pid in workers) and time.monotonic() < gone:
+        while any(alive(pid) for pid in workers) and time.monotonic() < gone:
             time.sleep(0.1)
-    left = [pid for pid in workers if _alive(pid)]
+    left = [pid for pid in workers if alive(pid)]
     for pid in left:  # do not leave them running when this test fails
         os.kill(pid, signal.SIGKILL)
     assert loop.failures == [], loop.failures[:5]
@@ -252,7 +233,7 @@ def test_a_build_killed_halfway_changes_nothing(live, tmp_path):
     assert sorted(p.name for p in index.glob("gen-*")) == generations
     assert _served(server.url) == served
     assert search_total(server.url, UNIQUE) > 0
-    assert _lock_is_free(index), "the killed build's lock is still held"
+    assert lock_is_free(index), "the killed build's lock is still held"
 
 
 def test_a_failed_build_changes_nothing(live, tmp_path):

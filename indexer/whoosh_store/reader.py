@@ -14,6 +14,7 @@ import io
 import os
 import pickle
 import threading
+import weakref
 import zlib
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from indexer import contract, layout, records
 from indexer.records import Document, Passage
-from indexer.whoosh_store import DIRECTORY, ENGINE, engine_version
+from indexer.whoosh_store import DIRECTORY, ENGINE, engine_version, read_deleted_terms
 from indexer.whoosh_store.schema import RECORD
 
 _HEADER = 4  # WHOOSH3_HEADER_MAGIC before a term's first block
@@ -109,6 +110,10 @@ class WhooshStorage:
         self.alive = None if mask.all() else mask
         self.texts = contract.Texts(segments)
         self._lengths: dict[str, np.ndarray] = {}
+        self._deleted_terms = _deleted_terms(generation)
+        # A server drops a generation when a newer one is published without closing it (requests
+        # may still be reading it): its posting files close when it is garbage-collected.
+        self._finalizer = weakref.finalize(self, _close_all, [handle for _, _, handle in self._leaves])
 
     # -- what the core asks
 
@@ -139,9 +144,10 @@ class WhooshStorage:
         return ids, weights
 
     def doc_frequency(self, field: str, term: str) -> int:
-        """Passages holding ``term`` (an upper bound when documents were deleted)."""
+        """Live passages holding ``term`` (Whoosh's count less the deleted passages holding it)."""
         with self._lock:
-            return sum(leaf.doc_frequency(field, term) for leaf, _, _ in self._leaves)
+            found = sum(leaf.doc_frequency(field, term) for leaf, _, _ in self._leaves)
+        return found - self._deleted_terms.get(field, {}).get(term, 0)
 
     def lengths(self, field: str) -> np.ndarray:
         """Each passage's length of ``field`` as Whoosh scores it (quantized to a byte)."""
@@ -163,18 +169,42 @@ class WhooshStorage:
         this takes seconds on a large index and must not hold the lock)."""
         terms: list[str] = []
         frequencies: list[int] = []
+        deleted = self._deleted_terms.get(field)
         with self._index.reader() as reader:
             for raw, info in reader.iter_field(field):
                 terms.append(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
                 frequencies.append(info.doc_frequency())
+        if deleted:  # live passages only; a term only deleted passages held is gone
+            frequencies = [f - deleted.get(t, 0) for t, f in zip(terms, frequencies)]
+            terms = [t for t, f in zip(terms, frequencies) if f > 0]
+            frequencies = [f for f in frequencies if f > 0]
         return terms, np.asarray(frequencies, dtype=np.int32)
 
     def close(self) -> None:
-        for _, _, handle in self._leaves:
-            os.close(handle)
+        self._finalizer()
         self._leaves = []
         self.texts.close()
         self._reader.close()
+
+
+def _close_all(handles: list[int]) -> None:
+    for handle in handles:
+        try:
+            os.close(handle)
+        except OSError:
+            pass
+
+
+def _deleted_terms(generation: Path) -> dict[str, dict[str, int]]:
+    """Field → term → deleted passages holding it, over the generation's segments
+    (:meth:`indexer.whoosh_store.writer.WhooshSink.carry` writes them)."""
+    total: dict[str, dict[str, int]] = {}
+    for fields in read_deleted_terms(generation).values():
+        for field, terms in fields.items():
+            counts = total.setdefault(field, {})
+            for term, count in terms.items():
+                counts[term] = counts.get(term, 0) + count
+    return total
 
 
 def open_storage(generation: Path) -> WhooshStorage:

@@ -14,13 +14,17 @@ matchers read them unchanged, and :mod:`.reader` turns them into numpy arrays wi
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
 import shutil
 import zlib
 from array import array
+from collections import Counter
+from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 from whoosh import index
@@ -32,7 +36,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from indexer import contract
 from indexer.records import Passage
-from indexer.whoosh_store import DIRECTORY, ENGINE, engine_version
+from indexer.whoosh_store import DELETED_TERMS, DIRECTORY, ENGINE, engine_version, read_deleted_terms
 from indexer.whoosh_store.schema import RECORD, schema, term_counts
 
 BLOCK_POSTINGS = 1024  # postings per block: fewer, larger blocks decode faster
@@ -249,20 +253,88 @@ class _PostingsFile:
         return offset, len(blob)
 
 
+@dataclass
+class SegmentState:
+    """A segment of a published generation: its id (that of its columns too), how many passages
+    it holds, and which of them are deleted."""
+
+    segment_id: str
+    size: int
+    deleted: frozenset[int]
+
+
+def _read_toc(generation: Path) -> TOC:
+    storage = FileStorage(str(generation / DIRECTORY))
+    return TOC.read(storage, index._DEF_INDEX_NAME)
+
+
+def segment_states(generation: Path) -> list[SegmentState]:
+    """The segments of ``generation``, in the engine's document order."""
+    return [SegmentState(s.segment_id(), s.doc_count_all(), frozenset(s.deleted_docs())) for s in _read_toc(generation).segments]
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` becomes another name of ``source`` (a copy where links are not possible).
+    Neither is ever written again: a generation's files are immutable once published."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 class WhooshSink:
-    """A new, empty Whoosh index in ``generation``; segment writers fill it (in this process or
-    in forked ones: a segment is picklable) and :meth:`commit` publishes their segments."""
+    """A new Whoosh index in ``generation``; segment writers fill it (in this process or in
+    forked ones: a segment is picklable) and :meth:`commit` publishes their segments, beside
+    any segments :meth:`carry` brought over from the previous generation."""
 
     def __init__(self, generation: Path):
         self.generation = generation
         directory = generation / DIRECTORY
         directory.mkdir(parents=True, exist_ok=True)
         self.ix = index.create_in(str(directory), schema())
+        self.carried: list = []
+        # Per carried segment, field → term → how many of its deleted passages hold the term: the
+        # reader subtracts them from Whoosh's document frequencies, which count deleted passages.
+        self.deleted_terms: dict[str, dict[str, dict[str, int]]] = {}
+        self._previous: tuple[Path, dict, dict] | None = None
 
     def segment_writer(self) -> SegmentWriter:
         return SegmentWriter(self.generation, self.ix.indexname, self.ix.schema)
 
+    def carry(self, previous: Path, segment_id: str, deleted: Iterable[tuple[int, Passage]] = ()) -> None:
+        """Bring a segment of the ``previous`` generation into this one: its files and columns
+        as hard links, with the passages ``deleted`` ((document number, passage) pairs) marked
+        deleted in this generation's table of contents, never in the shared files."""
+        if self._previous is None or self._previous[0] != previous:
+            segments = {s.segment_id(): s for s in _read_toc(previous).segments}
+            self._previous = (previous, segments, read_deleted_terms(previous))
+        _, segments, old_terms = self._previous
+        segment = segments[segment_id]
+        source = previous / DIRECTORY
+        names = [name for name in os.listdir(source) if name.startswith(segment_id + ".")]
+        for required in (segment.make_filename(".trm"), segment.make_filename(".pst"), segment.make_filename("._stored.col")):
+            if required not in names:
+                raise FileNotFoundError(f"{source / required} is missing")
+        for name in names:
+            _link(source / name, self.generation / DIRECTORY / name)
+        columns = self.generation / contract.COLUMNS_DIRECTORY
+        columns.mkdir(exist_ok=True)
+        for suffix in (".npz", ".text"):
+            _link(previous / contract.COLUMNS_DIRECTORY / f"{segment_id}{suffix}", columns / f"{segment_id}{suffix}")
+        counted = {name: Counter(terms) for name, terms in old_terms.get(segment_id, {}).items()}
+        for docnum, passage in deleted:
+            if segment.is_deleted(docnum):
+                continue
+            segment.delete_document(docnum)
+            texts = contract.text_fields(passage)
+            for name, analysis_name in contract.TEXT_FIELDS.items():
+                counted.setdefault(name, Counter()).update(term_counts(analysis_name, texts[name]).keys())
+        if counted:
+            self.deleted_terms[segment_id] = {name: dict(terms) for name, terms in counted.items() if terms}
+        self.carried.append(segment)
+
     def commit(self, segments: list) -> None:
+        segments = self.carried + list(segments)
         if not segments:
             segments = [self.segment_writer().finish()]
         directory = self.generation / DIRECTORY
@@ -271,6 +343,8 @@ class WhooshSink:
         TOC(self.ix.schema, segments, generation).write(storage, self.ix.indexname)
         clean_files(storage, self.ix.indexname, generation, segments)
         shutil.rmtree(directory / f"{self.ix.indexname}.tmp", ignore_errors=True)  # the per-document writers' scratch space
+        if self.deleted_terms:
+            (directory / DELETED_TERMS).write_text(json.dumps(self.deleted_terms, ensure_ascii=False), encoding="utf-8")
 
     @staticmethod
     def manifest() -> dict:

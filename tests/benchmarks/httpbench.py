@@ -115,8 +115,9 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def load(port: int, urls: list[str], clients: int, seconds: float) -> LoadResult:
-    """``clients`` threads, each on its own connection, cycling through ``urls`` for ``seconds``."""
+def load(port: int, urls: list[str], clients: int, seconds: float, stop: threading.Event | None = None) -> LoadResult:
+    """``clients`` threads, each on its own connection, cycling through ``urls`` for ``seconds``
+    (or until ``stop`` is set)."""
     result = LoadResult(clients=clients, seconds=seconds)
     lock = threading.Lock()
     start = threading.Barrier(clients + 1)
@@ -129,7 +130,7 @@ def load(port: int, urls: list[str], clients: int, seconds: float) -> LoadResult
         count = 0
         start.wait()
         i = offset
-        while time.monotonic() < deadline[0]:
+        while time.monotonic() < deadline[0] and not (stop and stop.is_set()):
             url = urls[i % len(urls)]
             status, body, ms = client.get(url)
             count += 1

@@ -56,7 +56,7 @@ def build_index(args, data_dir: Path, index_dir: Path) -> dict:
             return json.loads(saved.read_text()) if saved.exists() else {"reused": True}
         except layout.IndexMissing:
             log("no index to reuse; building")
-    command = [sys.executable, "-m", "indexer", "build", "--data-dir", str(data_dir), "--index-dir", str(index_dir), "--quiet", "--procs", str(args.procs)]
+    command = [sys.executable, "-m", "indexer", "build", "--data-dir", str(data_dir), "--index-dir", str(index_dir), "--quiet", "--procs", str(args.procs), "--full"]
     log(f"indexing: {' '.join(command[1:])}")
     measured = procs.run_measured(command, cwd=PROJECT_ROOT)
     if measured["returncode"] != 0:
@@ -417,6 +417,9 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--duration", type=float, default=30, help="seconds of the load test (default 30)")
     main.add_argument("--rounds", type=int, default=3, help="warm rounds over the query mix (also scan and FTS5 rounds)")
     main.add_argument("--json", help="where to write the JSON results (default: <work-dir>/results-<reports>.json)")
+    main.add_argument("--update", action="store_true", help="instead: an incremental update (10 added, 5 changed, 5 removed) under load, beside a full rebuild")
+    main.add_argument("--update-clients", type=int, default=8, help="clients asking during the update (default 8)")
+    main.add_argument("--verify", action="store_true", help="with --update: also build the changed folder in full and compare the records")
     return main
 
 
@@ -424,13 +427,25 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
     args.argv = argv
+    if args.update:
+        from tests.benchmarks import update
+
+        result = update.run_update(args)
+        problems = ("failed requests", result["failure_samples"])
+        return _report(args, result, "results-update", problems, update.summary_line(result), update.ok(result))
     result = run(args)
-    path = Path(args.json) if args.json else Path(args.work_dir) / f"results-{args.reports}.json"
+    passed = result["errors"] == 0 and result["recall"] in (None, 1.0)
+    return _report(args, result, "results", ("recall misses", result["recall_misses"]), summary_line(result), passed)
+
+
+def _report(args, result: dict, name: str, problems: tuple[str, list], summary: str, passed: bool) -> int:
+    """Write the JSON, print the Markdown, the problems and the summary line; the exit status."""
+    path = Path(args.json) if args.json else Path(args.work_dir) / f"{name}-{args.reports}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     print(result["markdown"])
     print()
     print(f"JSON: {path}")
-    if result["recall_misses"]:
-        print(f"recall misses: {json.dumps(result['recall_misses'][:5], ensure_ascii=False)}")
-    print(summary_line(result))
-    return 0 if result["errors"] == 0 and result["recall"] in (None, 1.0) else 1
+    if problems[1]:
+        print(f"{problems[0]}: {json.dumps(problems[1][:5], ensure_ascii=False)}")
+    print(summary)
+    return 0 if passed else 1
