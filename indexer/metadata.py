@@ -58,9 +58,11 @@ def _is_dictionary_word(word: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _word_tags() -> dict[str, str]:
+    """jieba's part-of-speech tags of its dictionary's words (the table importing jieba.posseg
+    loads; a POSTokenizer of our own would read the same dictionary file a second time)."""
     import jieba.posseg
 
-    return jieba.posseg.POSTokenizer(tokenizer()).word_tag_tab
+    return jieba.posseg.dt.word_tag_tab
 
 
 def _ends_with_common_word(prefix: str, rules: domain.Rules) -> bool:
