@@ -102,7 +102,24 @@ class HealthOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    detail: str
+    """The one shape of every 4xx and 5xx answer of /api and /healthz (422 included: FastAPI's
+    list of validation errors is never sent)."""
+
+    detail: str = Field(description="what is wrong, in words a person can act on (and how to fix it when they can)")
+
+
+# Every error a route may answer, with what it means; routes list the ones that apply.
+ERROR_MEANINGS = {
+    404: "没有这个文档或段落 (no such document or passage)",
+    422: "参数有误: detail 说明哪个参数、为什么 (a parameter is invalid; detail names it and why)",
+    500: "意外错误, 已记录在服务器日志中 (unexpected error; logged on the server, never sent)",
+    503: "索引不可用 (detail says how to build it), 或检索超时 (with Retry-After: 5; retry or narrow the query)",
+}
+
+
+def error_responses(*codes: int) -> dict[int, dict]:
+    """OpenAPI ``responses`` entries of these error codes, all with :class:`ErrorOut`."""
+    return {code: {"model": ErrorOut, "description": ERROR_MEANINGS[code]} for code in codes}
 
 
 class BucketOut(BaseModel):

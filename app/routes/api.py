@@ -12,10 +12,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.dependencies import InvalidParameter, get_service, search_request
-from app.schemas import DocumentOut, ErrorOut, SearchOut, SimilarOut, SuggestOut, TrendsOut
+from app.schemas import DocumentOut, SearchOut, SimilarOut, SuggestOut, TrendsOut, error_responses
 from app.search.service import FACETS, Hit, SearchRequest, SearchResult, SearchService
 
-router = APIRouter(prefix="/api", tags=["api"])
+# Every /api route may answer 422 (a parameter), 500 (unexpected) and 503 (no index, time limit),
+# all as ErrorOut; routes add 404 where a thing can be missing.
+router = APIRouter(prefix="/api", tags=["api"], responses=error_responses(422, 500, 503))
 
 
 def passage_url(hit_doc_id: str, passage_id: str, q: str, expand: bool = True) -> str:
@@ -65,7 +67,7 @@ def search_json(result: SearchResult) -> dict:
     }
 
 
-@router.get("/search", response_model=SearchOut, responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+@router.get("/search", response_model=SearchOut)
 def api_search(
     request: Annotated[SearchRequest, Depends(search_request)],
     service: Annotated[SearchService, Depends(get_service)],
@@ -75,7 +77,7 @@ def api_search(
     return search_json(service.search(request))
 
 
-@router.get("/documents/{doc_id}", response_model=DocumentOut, responses={404: {"model": ErrorOut}})
+@router.get("/documents/{doc_id}", response_model=DocumentOut, responses=error_responses(404))
 def api_document(doc_id: str, service: Annotated[SearchService, Depends(get_service)]):
     """A document's metadata and all its passages in order."""
     document = service.document(doc_id)
@@ -98,7 +100,7 @@ def api_document(doc_id: str, service: Annotated[SearchService, Depends(get_serv
     }
 
 
-@router.get("/trends", response_model=TrendsOut, responses={422: {"model": ErrorOut}})
+@router.get("/trends", response_model=TrendsOut)
 def api_trends(
     request: Annotated[SearchRequest, Depends(search_request)],
     service: Annotated[SearchService, Depends(get_service)],
@@ -165,7 +167,19 @@ def _jsonl_lines(rows: Iterator[dict]) -> Iterator[str]:
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
-@router.get("/export", responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}, 422: {"model": ErrorOut}})
+EXPORT_RESPONSES = {
+    200: {
+        "description": "every hit, one row (CSV) or one JSON object per line (JSON Lines) per passage",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+# StreamingResponse as the response class: the 200 is CSV or JSON Lines only (never JSON).
+@router.get("/export", response_class=StreamingResponse, responses=EXPORT_RESPONSES)
 def api_export(
     http: Request,
     request: Annotated[SearchRequest, Depends(search_request)],
@@ -186,7 +200,7 @@ def api_export(
     return StreamingResponse(body, media_type=media, headers=headers)
 
 
-@router.get("/passages/{passage_id}/similar", response_model=list[SimilarOut], responses={404: {"model": ErrorOut}})
+@router.get("/passages/{passage_id}/similar", response_model=list[SimilarOut], responses=error_responses(404))
 def api_similar(
     passage_id: str,
     service: Annotated[SearchService, Depends(get_service)],
