@@ -149,3 +149,33 @@ class SimilarOut(BaseModel):
 class SuggestOut(BaseModel):
     q: str
     suggestions: list[str]
+
+
+class CollectionDocumentOut(BaseModel):
+    doc_id: str
+    title: str | None = Field(description="the title the report gives itself, when it has one")
+    source: str = Field(description="file in the data folder")
+    url: str = Field(description="the report's page")
+    township: str | None
+    county: str | None
+    year: int | None
+    year_inferred: bool = Field(description="the year was inferred from context, not stated")
+    kind: str = Field(description="报告类型: 工作总结 / 工作计划 / 总结与计划 / 政府工作报告 / 其他")
+    period: str = Field(description="时段: 年度 / 上半年 / 下半年 / 其他")
+    evidence: dict[str, str] = Field(description="how each field was found (title, signature, issuer, inferred …, or corrected in data/metadata.toml)")
+    warnings: list[str] = Field(description="what a person should check: unknown or inferred values, problems reading the file")
+    corrected: list[str] = Field(description="corrections data/metadata.toml applied to this report")
+    correction: str = Field(description="the TOML table to paste into data/metadata.toml (then edit) to correct this report")
+
+
+class SkippedOut(BaseModel):
+    file: str = Field(description="path inside the data folder")
+    reason: str
+
+
+class CollectionOut(BaseModel):
+    """Every report of the index in use, the ones needing a person's eye first (or in the
+    requested order), and the files its build skipped."""
+
+    documents: list[CollectionDocumentOut]
+    skipped: list[SkippedOut] = Field(description="files the build of the index in use did not index, with the reason")

@@ -12,12 +12,17 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.dependencies import InvalidParameter, get_service, search_request
-from app.schemas import DocumentOut, SearchOut, SimilarOut, SuggestOut, TrendsOut, error_responses
+from app.schemas import CollectionOut, DocumentOut, SearchOut, SimilarOut, SuggestOut, TrendsOut, error_responses
+from app.search import curation
 from app.search.service import FACETS, Hit, SearchRequest, SearchResult, SearchService
 
 # Every /api route may answer 422 (a parameter), 500 (unexpected) and 503 (no index, time limit),
 # all as ErrorOut; routes add 404 where a thing can be missing.
 router = APIRouter(prefix="/api", tags=["api"], responses=error_responses(422, 500, 503))
+
+
+def document_url(doc_id: str) -> str:
+    return f"/documents/{quote(doc_id)}"
 
 
 def passage_url(hit_doc_id: str, passage_id: str, q: str, expand: bool = True) -> str:
@@ -26,7 +31,7 @@ def passage_url(hit_doc_id: str, passage_id: str, q: str, expand: bool = True) -
     if not expand:
         params["expand"] = "false"
     params["passage"] = passage_id
-    return f"/documents/{quote(hit_doc_id)}?{urlencode(params)}#{quote(passage_id)}"
+    return f"{document_url(hit_doc_id)}?{urlencode(params)}#{quote(passage_id)}"
 
 
 def hit_json(hit: Hit, request: SearchRequest) -> dict:
@@ -221,3 +226,36 @@ def api_suggest(
 ):
     """Up to 10 completions from the index: township names first, then frequent words."""
     return {"q": q, "suggestions": service.suggest(q, limit)}
+
+
+CollectionSort = Annotated[curation.Sort, Query(description="order: " + " | ".join(f"{k} ({v})" for k, v in curation.SORTS.items()))]
+
+
+@router.get("/collection", response_model=CollectionOut)
+def api_collection(service: Annotated[SearchService, Depends(get_service)], sort: CollectionSort = curation.DEFAULT_SORT):
+    """The curation view: every report with its township, county, year and kind, how each was
+    found, its warnings, and the data/metadata.toml lines that correct it; reports with
+    warnings first. Then the files the build skipped, with the reason."""
+    found = curation.review(service.documents(), service.skipped(), sort)
+    return {
+        "documents": [
+            {
+                "doc_id": r.document.doc_id,
+                "title": r.document.title,
+                "source": r.document.source,
+                "url": document_url(r.document.doc_id),
+                "township": r.document.township,
+                "county": r.document.county,
+                "year": r.document.year,
+                "year_inferred": r.document.year_inferred,
+                "kind": r.document.kind,
+                "period": r.document.period,
+                "evidence": r.document.evidence,
+                "warnings": r.warnings,
+                "corrected": r.document.corrections,
+                "correction": r.correction,
+            }
+            for r in found.reviews
+        ],
+        "skipped": [vars(s) for s in found.skipped],
+    }

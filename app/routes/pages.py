@@ -1,4 +1,5 @@
-"""HTML pages: the search page (``/``) and the document page (``/documents/{doc_id}``).
+"""HTML pages: the search page (``/``), the document page (``/documents/{doc_id}``) and the
+curation view (``/collection``).
 
 Thin: the routes ask the search service and turn its answers into view objects for the
 templates — facet options carrying their own count and toggle URL (Datasette style), chips,
@@ -15,7 +16,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from app.dependencies import get_service, search_request
-from app.routes.api import passage_url
+from app.routes.api import CollectionSort, document_url, passage_url
+from app.search import curation
 from app.search.facets import BY_NAME, UNKNOWN, value_order
 from app.search.service import (
     FACETS,
@@ -406,3 +408,20 @@ def document_page(request: Request, doc_id: str, state: State, service: Service,
         "township_url": search_url(DEFAULT, township=(document.township,)) if document.township else "",
     }
     return templates.TemplateResponse(request, "document.html", context)
+
+
+# ---------------------------------------------------------------------------- curation view
+
+
+@router.get("/collection")
+def curation_page(request: Request, service: Service, sort: CollectionSort = curation.DEFAULT_SORT):
+    found = curation.review(service.documents(), service.skipped(), sort)
+    context = {
+        "curation": found,
+        "reviews": [(r, document_title(r.document), document_url(r.document.doc_id)) for r in found.reviews],
+        "sorts": [
+            (label, "/collection" + (f"?sort={key}" if key != curation.DEFAULT_SORT else ""), key == sort)
+            for key, label in curation.SORTS.items()
+        ],
+    }
+    return templates.TemplateResponse(request, "curation.html", context)

@@ -38,6 +38,7 @@ from app.search.service import (
     SearchResult,
     ServiceUnavailable,
     SimilarPassage,
+    SkippedFile,
     Trends,
 )
 from indexer import analysis, contract, domain, layout
@@ -211,6 +212,10 @@ class CoreSearchService:
     def documents(self) -> list[DocumentView]:
         index = self._current()
         return [_document_view(d, []) for d in sorted(index.documents.values(), key=lambda d: d.order)]
+
+    def skipped(self) -> list[SkippedFile]:
+        listed = self._current().manifest.get("skipped") or []
+        return [SkippedFile(str(s.get("file", "")), str(s.get("reason", ""))) for s in listed if isinstance(s, dict)]
 
     def document(self, doc_id: str, q: str = "", expand: bool = True) -> DocumentView | None:
         index = self._current()
