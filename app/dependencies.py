@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from app.search.facets import FACETS, Facet
+from app.search.facets import FACETS, UNKNOWN, Facet
 from app.search.service import SORTS, SearchRequest, SearchService
 from app.settings import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
 
@@ -57,6 +57,14 @@ def _parameter(name: str, annotation, default) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
 
 
+def _examples(facet: Facet) -> dict | None:
+    """A facet counting reports without a value offers UNKNOWN as an example (so /docs shows
+    it, and a client generated from the schema, or a fuzzer, tries it)."""
+    if not facet.unknown:
+        return None
+    return {"unknown": {"summary": f"{UNKNOWN}: reports without a {facet.name}", "value": [UNKNOWN]}}
+
+
 def _signature() -> inspect.Signature:
     """The search parameters as FastAPI reads them: q, one repeatable parameter per facet of the
     registry, sort, page, size, expand (so /docs lists every facet with its description)."""
@@ -64,7 +72,7 @@ def _signature() -> inspect.Signature:
         _parameter("settings", Annotated[Settings, Depends(get_settings)], inspect.Parameter.empty),
         _parameter("q", Annotated[str, Query(description="查询: 空格分隔为 AND, \"…\" 精确, -词 排除, OR, 括号分组; 为空时浏览全部")], ""),
     ]
-    parameters += [_parameter(facet.name, Annotated[list[str], Query(description=facet.hint)], []) for facet in FACETS]
+    parameters += [_parameter(facet.name, Annotated[list[str], Query(description=facet.hint, openapi_examples=_examples(facet))], []) for facet in FACETS]
     parameters += [
         _parameter("sort", Annotated[str, Query(description=" | ".join(SORTS))], "relevance"),
         _parameter("page", Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码, 从 1 开始")], 1),

@@ -18,6 +18,7 @@ import pytest
 
 import httpx
 
+from app.schemas import SearchOut, TrendsOut
 from tests.server import serve
 
 # The four checks the contract is about; schemathesis runs its examples, coverage (boundary
@@ -156,3 +157,30 @@ def test_export_content_types_are_the_documented_ones(client, schema):
 
 def test_pages_stay_out_of_the_schema(schema):
     assert all(p.startswith("/api/") or p == "/healthz" for p in schema["paths"])
+
+
+# ------------------------------------------------- 未识别: a value like any other, in the schema
+
+
+def test_unknown_is_offered_by_the_schema(schema):
+    """The facets that count reports without a value offer 未识别 as an example (the fuzzer's
+    examples phase sends it; /docs shows it)."""
+    for path in ("/api/search", "/api/trends", "/api/export"):
+        parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+        for facet in ("township", "county", "year"):
+            assert parameters[facet]["examples"]["unknown"]["value"] == ["未识别"], (path, facet)
+        assert "examples" not in parameters["theme"]
+
+
+@pytest.mark.parametrize("facet", ["township", "county", "year"])
+def test_unknown_answers_match_the_schema(client, facet):
+    found = SearchOut.model_validate(client.get(f"/api/search?{facet}=未识别").json())
+    # The bundled template report (40 passages) has no township and no county; every report has a year.
+    assert found.total == (0 if facet == "year" else 40), found.total
+    values = {v.value: v for v in getattr(found.facets, facet)}
+    assert values["未识别"].selected
+    trends = TrendsOut.model_validate(client.get(f"/api/trends?{facet}=未识别").json())
+    assert sum(b.count for b in trends.by_township) == found.total
+    export = client.get(f"/api/export?format=jsonl&{facet}=未识别")
+    assert export.headers["content-type"].startswith("application/x-ndjson")
+    assert len(export.text.splitlines()) == found.total
