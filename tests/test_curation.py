@@ -204,3 +204,10 @@ def test_correction_key_falls_back_to_the_doc_id_for_names_toml_cannot_hold():
     reviewed = curation.review([view], []).reviews[0]
     assert tomllib.loads(reviewed.correction) == {"bad-name": {"township": "", "county": "", "year": ""}}
     assert [w.split(" ")[0] for w in reviewed.warnings] == ["乡镇未识别", "县未识别", "年份未识别"]
+
+
+def test_without_an_index_the_view_says_how_to_build_one(tmp_path):
+    with _client(tmp_path) as client:
+        page, api = client.get("/collection"), client.get("/api/collection")
+    assert page.status_code == 503 and "python -m indexer build" in page.text and "元数据核查" in page.text
+    assert api.status_code == 503 and "python -m indexer build" in api.json()["detail"]

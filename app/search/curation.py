@@ -41,10 +41,6 @@ class Review:
     doubtful: frozenset[str]  # the fields those warnings are about
     correction: str  # the table to paste into data/metadata.toml
 
-    @property
-    def label(self) -> str:
-        return self.document.title or self.document.source
-
 
 @dataclass
 class Curation:
