@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from app.search.facets import FACETS, UNKNOWN, Facet
-from app.search.service import SORTS, SearchRequest, SearchService
-from app.settings import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
+from app.search.facets import BY_NAME, FACETS, UNKNOWN, Facet
+from app.search.service import COMPARE_BY, COMPARE_VALUES, SORTS, CompareRequest, SearchRequest, SearchService
+from app.settings import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, MAX_FACET_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
 
 
 class InvalidParameter(ValueError):
@@ -38,7 +38,7 @@ def facet_values(facet: Facet, values: list[str], settings: Settings) -> tuple[s
     return cleaned
 
 
-def _search_request(settings: Settings, q: str, sort: str, page: int, size: int, expand: str | None, **selected: list[str]) -> SearchRequest:
+def _search_request(settings: Settings, q: str, sort: str, page: int, size: int, expand: str | None, facet_size: int, **selected: list[str]) -> SearchRequest:
     if len(q) > settings.max_query_chars:
         raise InvalidParameter(f"q 过长: 最多 {settings.max_query_chars} 个字符 (query longer than {settings.max_query_chars} characters: {len(q)})")
     if sort not in SORTS:
@@ -50,6 +50,7 @@ def _search_request(settings: Settings, q: str, sort: str, page: int, size: int,
         page=page,
         size=size,
         expand=(expand or "true").strip().lower() not in ("false", "0", "no", "off"),
+        facet_size=facet_size,
     )
 
 
@@ -78,6 +79,11 @@ def _signature() -> inspect.Signature:
         _parameter("page", Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码, 从 1 开始")], 1),
         _parameter("size", Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="每页条数 1–100, 默认 10")], DEFAULT_PAGE_SIZE),
         _parameter("expand", Annotated[str | None, Query(description="同义词扩展, 默认 true; false 关闭")], None),
+        _parameter(
+            "facet_size",
+            Annotated[int, Query(ge=1, le=MAX_FACET_SIZE, description=f"每个筛选面列出的值的个数 (按段落数), 1–{MAX_FACET_SIZE}, 默认 {DEFAULT_FACET_SIZE}; 已选的值总会列出")],
+            DEFAULT_FACET_SIZE,
+        ),
     ]
     return inspect.Signature(parameters, return_annotation=SearchRequest)
 
@@ -88,3 +94,32 @@ def search_request(**parameters) -> SearchRequest:
 
 
 search_request.__signature__ = _signature()
+
+
+def make_compare_request(search: SearchRequest, by: str, values: list[str], settings: Settings) -> CompareRequest:
+    """A comparison of 2–6 values of one comparable facet, checked."""
+    if by not in COMPARE_BY:
+        raise InvalidParameter(f"by 必须是 {' / '.join(COMPARE_BY)} 之一 (unknown by {by[:30]!r})")
+    facet = BY_NAME[by]
+    cleaned = facet_values(facet, values, settings)
+    low, high = COMPARE_VALUES
+    if not low <= len(cleaned) <= high:
+        raise InvalidParameter(
+            f"value: 请选择 {low} 到 {high} 个{facet.label}进行对比，现在是 {len(cleaned)} 个 "
+            f"(compare takes {low} to {high} distinct values of {by}, got {len(cleaned)})"
+        )
+    return CompareRequest(search=search, by=by, values=cleaned)
+
+
+BY_DESCRIPTION = "对比的维度: " + " | ".join(COMPARE_BY) + ", 默认 township"
+VALUE_DESCRIPTION = f"对比的值 (重复 {COMPARE_VALUES[0]}–{COMPARE_VALUES[1]} 次), 如 value=汤垟乡&value=斋坛乡"
+
+
+def compare_request(
+    search: Annotated[SearchRequest, Depends(search_request)],
+    settings: Annotated[Settings, Depends(get_settings)],
+    by: Annotated[str, Query(description=BY_DESCRIPTION)] = "township",
+    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION)] = [],
+) -> CompareRequest:
+    """The validated comparison of a query string (the search parameters plus by and value)."""
+    return make_compare_request(search, by, value, settings)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
+from app.memory import limit_allocator_arenas
 from app.routes import api, health, pages
 from app.search.engines import search_service
 from app.search.service import ServiceUnavailable
@@ -35,12 +36,17 @@ gives the command that builds it) or a search over the time limit (with `Retry-A
 """
 
 
+limit_allocator_arenas()  # before uvicorn's thread pool exists
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # Open the index (and load jieba) before the first request; a missing index is not
-        # fatal: /healthz and every page then explain how to build it.
+        # Load the query analysis (jieba) and open the index before the first request; a
+        # missing index is not fatal: /healthz and every page then explain how to build it, and
+        # the index a build publishes later opens without waiting for jieba.
+        app.state.service.warm()
         try:
             app.state.service.stats()
         except ServiceUnavailable:

@@ -57,6 +57,7 @@ class SearchOut(BaseModel):
     pages: int
     expanded: list[str] = Field(description="synonyms searched as well (同时搜索了); expand=false turns them off")
     alternatives: list[AlternativeOut] = Field(description="when nothing matches: the parts of the query that match alone")
+    facets_omitted: dict[str, int] = Field(description="for a facet listing only its facet_size most frequent values: how many other values have hits (ask a larger facet_size to see them)")
 
 
 class PassageOut(BaseModel):
@@ -179,3 +180,33 @@ class CollectionOut(BaseModel):
 
     documents: list[CollectionDocumentOut]
     skipped: list[SkippedOut] = Field(description="files the build of the index in use did not index, with the reason")
+
+
+class CompareColumnOut(BaseModel):
+    value: str = Field(description="the value of `by` this column selects")
+    total: int = Field(description="passages of the search with this value")
+    by_theme: list[BucketOut] = Field(description="its passages per theme (the selected themes, when theme is given)")
+    by_section: list[BucketOut] = Field(description="its passages per section")
+    hits: list[HitOut] = Field(description="its best passages (size of them), paragraphs before headings")
+
+
+class CompareOut(BaseModel):
+    by: str = Field(description="township | county | year")
+    query: str
+    columns: list[CompareColumnOut] = Field(description="one per value, in the order asked")
+    themes: list[str] = Field(description="the theme rows: every theme with a passage in a column, most passages first")
+
+
+class FollowUpMatchOut(HitOut):
+    score: float = Field(description="share of the plan passage's most telling words this passage holds (0–1)")
+
+
+class FollowUpOut(BaseModel):
+    passage: HitOut = Field(description="the plan passage asked about")
+    status: str = Field(description="found | not_found (未找到对应总结) | no_later_report | no_township | not_plan")
+    message: str = Field(description="the status in words (未找到对应总结 …)")
+    planned_year: int | None = Field(description="the year the plan is for (about_year, else the report's year)")
+    followed_year: int | None = Field(description="the year the matched review passages report on")
+    threshold: float = Field(description="the least score of a match (data/followup.toml)")
+    best_score: float = Field(description="the best score of any candidate, matched or not")
+    matches: list[FollowUpMatchOut] = Field(description="review passages of the township's later reports that report on it, best first")

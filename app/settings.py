@@ -12,6 +12,8 @@ from indexer.layout import DEFAULT_INDEX_DIR
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000
+DEFAULT_FACET_SIZE = 100  # values listed per facet (a collection of 10,000 reports has thousands of townships)
+MAX_FACET_SIZE = 10_000
 
 
 @dataclass(frozen=True)

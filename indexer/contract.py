@@ -306,6 +306,10 @@ class Texts:
             begins, ends = offsets[local].tolist(), offsets[local + 1].tolist()
             find = data.find
             found[selected] = [find(needle, b, e) >= 0 for b, e in zip(begins, ends)]
+            if isinstance(data, mmap.mmap):
+                # The pages just read stay in the system's page cache (shared by every worker);
+                # dropping them from this process keeps its resident memory to what it owns.
+                data.madvise(mmap.MADV_DONTNEED)
         return found
 
     def text(self, docnum: int) -> str:

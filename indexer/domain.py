@@ -106,6 +106,31 @@ def load_synonyms(directory: Path | None = None) -> tuple[tuple[str, ...], ...]:
     return tuple(_norm_list(group) for group in _read_toml(path).get("groups", []) if len(group) > 1)
 
 
+@dataclass(frozen=True)
+class FollowupRules:
+    """How plan passages are matched to the review passages that report on them (``data/followup.toml``)."""
+
+    threshold: float = 0.3
+    matches: int = 3
+    place_suffixes: tuple[str, ...] = ()
+    not_places: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=4)
+def load_followup(directory: Path | None = None) -> FollowupRules:
+    path = (directory or domain_dir()) / "followup.toml"
+    if not path.exists():
+        return FollowupRules()
+    data = _read_toml(path)
+    places = data.get("places", {})
+    return FollowupRules(
+        threshold=float(data.get("threshold", 0.3)),
+        matches=int(data.get("matches", 3)),
+        place_suffixes=_norm_list(places.get("suffixes", ())),
+        not_places=_norm_list(places.get("not_places", ())),
+    )
+
+
 def userdict_path(directory: Path | None = None) -> Path:
     return (directory or domain_dir()) / "userdict.txt"
 

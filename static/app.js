@@ -4,14 +4,59 @@
 (function () {
   "use strict";
 
-  document.documentElement.classList.add("js");
+  var root = document.documentElement;
+  root.classList.add("js");
+
+  // -- single-key shortcuts (/, n, p): listed in the footer, off with its checkbox (remembered in
+  //    this browser), and never while focus is in a text field (WCAG 2.1.4)
+  var SHORTCUTS_KEY = "township-search.shortcuts";
+
+  function storage(kind) {
+    try {
+      return window[kind]; // throws when storage is blocked
+    } catch (error) {
+      return null;
+    }
+  }
+
+  var shortcutsOn = !(storage("localStorage") && storage("localStorage").getItem(SHORTCUTS_KEY) === "off");
+
+  function applyShortcuts() {
+    root.classList.toggle("shortcuts-off", !shortcutsOn);
+    var toggle = document.getElementById("shortcuts-enabled");
+    if (toggle) toggle.checked = shortcutsOn;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-shortcut]"), function (element) {
+      if (shortcutsOn) element.setAttribute("aria-keyshortcuts", element.getAttribute("data-shortcut"));
+      else element.removeAttribute("aria-keyshortcuts");
+    });
+  }
+
+  function setupShortcutToggle() {
+    var toggle = document.getElementById("shortcuts-enabled");
+    if (toggle) {
+      toggle.addEventListener("change", function () {
+        shortcutsOn = toggle.checked;
+        var local = storage("localStorage");
+        if (local) {
+          try {
+            if (shortcutsOn) local.removeItem(SHORTCUTS_KEY);
+            else local.setItem(SHORTCUTS_KEY, "off");
+          } catch (error) {
+            /* storage full or blocked: the choice holds for this page */
+          }
+        }
+        applyShortcuts();
+      });
+    }
+    applyShortcuts();
+  }
 
   function isTyping(element) {
     return !!element && (element.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(element.tagName));
   }
 
   function shortcut(event) {
-    return !(event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTyping(document.activeElement));
+    return shortcutsOn && !(event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTyping(document.activeElement));
   }
 
   // -- "/" focuses the search box
@@ -24,13 +69,60 @@
     input.select();
   });
 
-  // -- a facet checkbox applies at once: its toggle URL is the same as submitting the form
+  // -- a facet checkbox applies at once (the hint above the facets says so): its toggle URL is the
+  //    same as submitting the form. Focus comes back to the same box on the new page, so keyboard
+  //    and screen-reader users stay where they were. (No #fragment for this: Chrome clears focus
+  //    when a page opens at a fragment that is not itself focusable.)
+  var FOCUS_KEY = "township-search.facet-focus";
+
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches("input[type=checkbox][data-toggle]")) return;
+    var url = box.getAttribute("data-toggle");
+    var session = storage("sessionStorage");
+    try {
+      if (session) session.setItem(FOCUS_KEY, JSON.stringify({ facet: box.name, value: box.value, url: url }));
+    } catch (error) {
+      /* without storage the new page starts at the top, as any link does */
+    }
     document.body.classList.add("is-loading");
-    window.location.assign(box.getAttribute("data-toggle"));
+    window.location.assign(url);
   });
+
+  function samePage(url) {
+    try {
+      var expected = new URL(url, window.location.href);
+      return expected.pathname === window.location.pathname && expected.search === window.location.search;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function restoreFacetFocus() {
+    var session = storage("sessionStorage");
+    var saved = null;
+    try {
+      saved = session && JSON.parse(session.getItem(FOCUS_KEY) || "null");
+      if (session) session.removeItem(FOCUS_KEY);
+    } catch (error) {
+      return;
+    }
+    if (!saved || !samePage(saved.url)) return;
+    var group = document.getElementById("facet-" + saved.facet);
+    if (!group) return;
+    var boxes = group.querySelectorAll("input[type=checkbox]");
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i].name === saved.facet && boxes[i].value === saved.value) {
+        // An unticked value may now sit behind 更多 / 无匹配: open that first.
+        for (var parent = boxes[i].parentElement; parent && parent !== group; parent = parent.parentElement) {
+          if (parent.tagName === "DETAILS") parent.open = true;
+        }
+        boxes[i].scrollIntoView({ block: "center" });
+        boxes[i].focus({ preventScroll: true });
+        return;
+      }
+    }
+  }
 
   // -- suggestions while typing (GET /api/suggest?q=), an ARIA combobox over the search box
   function setupSuggestions(input) {
@@ -42,10 +134,15 @@
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", list.id);
 
+    var status = document.getElementById(list.id + "-status"); // a live region: how many there are
     var timer = null;
     var controller = null;
     var active = -1;
     var options = [];
+
+    function announce(text) {
+      if (status && status.textContent !== text) status.textContent = text;
+    }
 
     function close() {
       list.hidden = true;
@@ -103,6 +200,9 @@
       if (options.length) {
         list.hidden = false;
         input.setAttribute("aria-expanded", "true");
+        announce(options.length + " 条建议，按上下方向键选择");
+      } else {
+        announce("");
       }
     }
 
@@ -151,13 +251,35 @@
     input.addEventListener("blur", function () {
       clearTimeout(timer);
       close();
+      announce("");
     });
   }
 
   // -- document page: the target passage in view, previous/next match, back to the same search
+
+  // Scrolling keeps clear of the sticky match bar: the height it covers (measured, it wraps on
+  // narrow screens) becomes the page's scroll padding, which the browser's own jump to #passage
+  // and scrollIntoView both honour. The linked passage starts just below the bar.
+  function clearOfMatchBar() {
+    var bar = document.getElementById("match-bar");
+    var covered = bar ? bar.offsetHeight + 8 : 0;
+    root.style.scrollPaddingTop = covered ? covered + "px" : "";
+  }
+
   function setupDocument() {
     var target = document.querySelector(".report .is-target");
-    if (target) target.scrollIntoView({ block: "center" });
+    var marks = Array.prototype.slice.call(document.querySelectorAll(".report mark"));
+    var previous = document.getElementById("prev-match");
+    var next = document.getElementById("next-match");
+    var position = document.getElementById("match-position");
+    var stepping = marks.length && previous && next;
+    if (stepping) {
+      previous.hidden = false; // before measuring: the buttons make the bar taller
+      next.hidden = false;
+    }
+    clearOfMatchBar();
+    window.addEventListener("resize", clearOfMatchBar);
+    if (target) target.scrollIntoView({ block: "start" });
 
     var back = document.getElementById("back-link");
     if (back && document.referrer) {
@@ -172,13 +294,7 @@
       }
     }
 
-    var marks = Array.prototype.slice.call(document.querySelectorAll(".report mark"));
-    var previous = document.getElementById("prev-match");
-    var next = document.getElementById("next-match");
-    var position = document.getElementById("match-position");
-    if (!marks.length || !previous || !next) return;
-    previous.hidden = false;
-    next.hidden = false;
+    if (!stepping) return;
 
     var start = 0; // the first match at or after the target passage
     if (target) {
@@ -218,9 +334,11 @@
   }
 
   function ready() {
+    setupShortcutToggle();
     var input = document.getElementById("q");
     if (input) setupSuggestions(input);
     if (document.querySelector(".report")) setupDocument();
+    restoreFacetFocus();
     window.addEventListener("pageshow", function () {
       // Back from a facet click: the page may come from the cache with the box still ticked.
       document.body.classList.remove("is-loading");

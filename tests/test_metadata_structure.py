@@ -333,3 +333,27 @@ def test_a_headings_theme_is_not_copied_onto_fragments_under_it():
 def test_no_year_after_the_one_following_its_signing():
     report = _extract("一、主要工作\n到2035年基本建成现代化强镇的工作思路已经明确。\n全镇完成项目12个。\n白沙镇人民政府\n2021年1月5日")
     assert report.year == 2020 and report.year_inferred  # from the date, not from 2035
+
+
+def test_theme_scores_count_keywords_as_str_count_does(passages):
+    # One Aho-Corasick pass finds every keyword; the counts must be those of str.count per
+    # keyword (non-overlapping occurrences), on real passages and on self-overlapping keywords.
+    from indexer import domain
+    from indexer.normalize import normalize
+    from indexer.themes import score_themes
+
+    rules = domain.load_themes()
+
+    def reference(text: str, heading: str) -> dict[str, float]:
+        body, head = normalize(text), normalize(heading)
+        scores = {}
+        for theme in rules.themes:
+            in_body = sum(body.count(k) for k in theme.keywords)
+            if in_body:
+                scores[theme.name] = in_body + 2 * sum(head.count(k) for k in theme.keywords)
+        return scores
+
+    keyword = next(k for t in rules.themes for k in t.keywords if len(k) >= 2)
+    crafted = [(keyword * 3, keyword), (keyword[0] + keyword + keyword[1:] + keyword, "")]
+    samples = [(p.text, p.heading_text) for p in passages] + crafted
+    assert [score_themes(t, h, rules) for t, h in samples] == [reference(t, h) for t, h in samples]

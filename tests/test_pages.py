@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,7 +15,7 @@ from app.routes.pages import page_numbers, search_url, toggle
 from app.search.service import SearchRequest
 from app.settings import Settings
 from indexer.build import build
-from tests.conftest import GUIZHUMAO, TEMPLATE
+from tests.conftest import GUIZHUMAO, TANGYANG, TEMPLATE
 
 QUERY = "百香果"
 
@@ -198,7 +199,7 @@ def test_paragraph_split_into_passages_stays_one_paragraph(client, service):
     html = client.get(f"/documents/{TEMPLATE}").text
     joined = "".join(rf'<span id="{i}" class="passage">.*?</span>' for i in ids)
     assert re.search(rf'<p class="report-para">{joined}</p>', html, re.S)
-    assert "（推断）" in html
+    assert "（原文未写明，由上下文推断）" in html  # said in text, not only in a title attribute
 
 
 def test_document_without_query_or_with_unknown_passage(client):
@@ -285,3 +286,76 @@ def test_pages_need_no_inline_script_or_style(client, url):
     assert " style=" not in html and "<style" not in html
     assert re.search(r"\son[a-z]+=", html) is None
     assert "http://" not in html and "https://" not in html  # every asset is local
+
+
+# ------------------------------------------------------------------------ accessibility
+
+
+@pytest.mark.parametrize("url", ["/", f"/?q={QUERY}", "/?q=两违", f"/documents/{GUIZHUMAO}?q={QUERY}&passage={GUIZHUMAO}-0010",
+                                 f"/documents/{TEMPLATE}", "/documents/x"])
+def test_nothing_is_said_by_a_title_attribute_alone(client, url):
+    """Tooltips reach neither keyboard nor touch users: the pages say everything in text."""
+    html = client.get(url).text
+    assert re.findall(r"<[^>]+\stitle=", html) == []
+
+
+def test_inferred_year_and_toc_counts_are_text(client):
+    home = client.get("/").text
+    assert re.search(r'<span class="inferred" aria-hidden="true">\*</span><span class="visually-hidden">（年份由上下文推断）</span>', home)
+    assert "<span class=\"inferred\">*</span> 表示年份由上下文推断" in home
+    document = client.get(f"/documents/{GUIZHUMAO}", params={"q": QUERY}).text
+    toc = re.search(r'<nav class="toc".*?</nav>', document, re.S).group(0)
+    assert "数字为本节匹配处数" in toc
+    assert re.search(r'<span class="visually-hidden">本节 </span>\d+<span class="visually-hidden"> 处匹配</span>', toc)
+
+
+class TraditionalScript:
+    """The real service, with 桂竹帽镇's report (written in traditional script) carrying the
+    ``script`` the indexer reports for it; every other answer is the real one."""
+
+    def __init__(self, service):
+        self.service = service
+
+    def _mark(self, view):
+        return replace(view, script="zh-Hant") if view is not None and view.doc_id == GUIZHUMAO else view
+
+    def document(self, *args, **kwargs):
+        return self._mark(self.service.document(*args, **kwargs))
+
+    def documents(self):
+        return [self._mark(d) for d in self.service.documents()]
+
+    def __getattr__(self, name):
+        return getattr(self.service, name)
+
+
+def test_traditional_report_text_is_marked_zh_hant(client, service):
+    from app.dependencies import get_service
+
+    client.app.dependency_overrides[get_service] = lambda: TraditionalScript(service)
+    try:
+        html = client.get(f"/documents/{GUIZHUMAO}", params={"q": QUERY, "passage": f"{GUIZHUMAO}-0010"}).text
+        assert '<html lang="zh-CN">' in html
+        assert '<article class="report" aria-label="报告全文" lang="zh-Hant">' in html
+        assert '<nav class="toc" aria-labelledby="toc-title">' in html and '<ol lang="zh-Hant">' in html
+        plain = client.get(f"/documents/{TEMPLATE}").text
+        assert 'lang="zh-Hant"' not in plain and '<article class="report" aria-label="报告全文">' in plain
+        results = client.get("/", params={"q": QUERY}).text
+        snippets = re.findall(r'<p class="hit-snippet"( lang="zh-Hant")?>', results)
+        assert snippets == [' lang="zh-Hant"'] * 4  # all four hits are in that report
+        assert 'lang="zh-Hant"' not in client.get("/", params={"q": "两违"}).text  # none of these are
+        # Similar passages from that report, shown on another report's page, keep its language.
+        other = client.get(f"/documents/{TANGYANG}", params={"passage": f"{TANGYANG}-0003"}).text
+        similar = re.findall(r'<p class="similar-text"( lang="zh-Hant")?>', other)
+        assert len(similar) == 5 and 1 <= similar.count(' lang="zh-Hant"') < 5
+        assert '<article class="report" aria-label="报告全文">' in other
+    finally:
+        client.app.dependency_overrides.pop(get_service, None)
+
+
+def test_facets_listing_only_some_values_say_how_many_more(client):
+    html = client.get("/", params={"q": "产业", "facet_size": 2}).text
+    assert "另有" in html and "项未列出" in html and "facet_size=20" in html
+    # unticking a value selected in the other script removes it
+    html = client.get("/", params={"q": "产业", "township": "桂竹帽鎮"}).text
+    assert 'value="桂竹帽镇" data-toggle="/?q=%E4%BA%A7%E4%B8%9A"' in html

@@ -365,3 +365,25 @@ def test_year_filter_must_be_a_year_or_unknown(client):
     assert client.get("/api/search", params={"year": "二〇二三"}).status_code == 422
     assert client.get("/api/search", params={"about_year": "abcd"}).status_code == 422
     assert client.get("/api/search", params={"year": "未识别"}).status_code == 200
+
+
+def test_facet_size_lists_the_most_frequent_values_and_says_how_many_more(client):
+    full = search(client, q="产业")
+    townships = full["facets"]["township"]
+    assert len(townships) > 2 and "township" not in full["facets_omitted"]
+    short = search(client, q="产业", facet_size=2)
+    assert short["facets"]["township"] == townships[:2]
+    assert short["facets_omitted"]["township"] == len(townships) - 2
+    assert short["total"] == full["total"]  # only the listing is shorter
+    # A selected value is always listed, with its count, wherever it ranks.
+    last = townships[-1]
+    selected = search(client, q="产业", facet_size=1, township=last["value"])
+    listed = {v["value"]: v for v in selected["facets"]["township"]}
+    assert listed[last["value"]] == {**last, "selected": True} and len(listed) == 2
+    assert client.get("/api/search", params={"facet_size": 0}).status_code == 422
+
+
+def test_a_value_selected_in_the_other_script_is_listed_as_selected(client):
+    body = search(client, q="产业", township="桂竹帽鎮")
+    listed = {v["value"]: v["selected"] for v in body["facets"]["township"]}
+    assert listed["桂竹帽镇"] is True and "桂竹帽鎮" not in listed

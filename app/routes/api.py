@@ -9,12 +9,12 @@ from typing import Annotated, Iterator
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
-from app.dependencies import InvalidParameter, get_service, search_request
-from app.schemas import CollectionOut, DocumentOut, SearchOut, SimilarOut, SuggestOut, TrendsOut, error_responses
+from app.dependencies import InvalidParameter, compare_request, get_service, search_request
+from app.schemas import CollectionOut, CompareOut, DocumentOut, FollowUpOut, SearchOut, SimilarOut, SuggestOut, TrendsOut, error_responses
 from app.search import curation
-from app.search.service import FACETS, Hit, SearchRequest, SearchResult, SearchService
+from app.search.service import FACETS, SECTIONS, CompareRequest, Comparison, FollowUp, Hit, SearchRequest, SearchResult, SearchService
 
 # Every /api route may answer 422 (a parameter), 500 (unexpected) and 503 (no index, time limit),
 # all as ErrorOut; routes add 404 where a thing can be missing.
@@ -69,6 +69,7 @@ def search_json(result: SearchResult) -> dict:
         "pages": result.pages,
         "expanded": result.expanded,
         "alternatives": [vars(a) for a in result.alternatives],
+        "facets_omitted": result.facets_omitted,
     }
 
 
@@ -259,3 +260,86 @@ def api_collection(service: Annotated[SearchService, Depends(get_service)], sort
         ],
         "skipped": [vars(s) for s in found.skipped],
     }
+
+
+def compare_json(comparison: Comparison) -> dict:
+    request = comparison.request
+    return {
+        "by": request.by,
+        "query": request.search.q,
+        "columns": [
+            {
+                "value": column.value,
+                "total": column.total,
+                "by_theme": [vars(b) for b in column.by_theme],
+                "by_section": [vars(b) for b in column.by_section],
+                "hits": [hit_json(h, request.search) for h in column.hits],
+            }
+            for column in comparison.columns
+        ],
+        "themes": comparison.themes,
+    }
+
+
+def compare_matrix(comparison: Comparison) -> list[list]:
+    """The comparison as a table: a header, the totals, a row per theme, a row per section."""
+    columns = comparison.columns
+    rows: list[list] = [["维度", "值", *(c.value for c in columns)], ["合计", "全部", *(c.total for c in columns)]]
+    for theme in comparison.themes:
+        rows.append(["主题", theme, *({b.value: b.count for b in c.by_theme}.get(theme, 0) for c in columns)])
+    for section in SECTIONS:
+        counts = [{b.value: b.count for b in c.by_section}.get(section, 0) for c in columns]
+        if any(counts):
+            rows.append(["部分", section, *counts])
+    return rows
+
+
+@router.get(
+    "/compare",
+    response_model=CompareOut,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},  # format=csv
+)
+def api_compare(
+    request: Annotated[CompareRequest, Depends(compare_request)],
+    service: Annotated[SearchService, Depends(get_service)],
+    format: Annotated[str, Query(description="json | csv (the theme × value count matrix, UTF-8 with BOM)")] = "json",
+):
+    """The same search (q and filters) for 2–6 values of township, county or year, side by side:
+    per value its total, its counts per theme and per section, and its best passages (`size`
+    of them). A filter on the `by` facet itself is replaced by each column's value; a theme
+    filter chooses the theme rows."""
+    if format not in ("json", "csv"):
+        raise InvalidParameter(f"format 必须是 json 或 csv (unknown format {format[:20]!r})")
+    comparison = service.compare(request, hits=request.search.size if format == "json" else 0)
+    if format == "json":
+        return compare_json(comparison)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # BOM: Excel then reads UTF-8 Chinese
+    csv.writer(buffer).writerows(compare_matrix(comparison))
+    headers = {"Content-Disposition": f'attachment; filename="compare-{request.by}.csv"'}
+    return Response(buffer.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def followup_json(found: FollowUp) -> dict:
+    plain = SearchRequest()
+    return {
+        "passage": hit_json(found.plan, plain),
+        "status": found.status,
+        "message": found.message,
+        "planned_year": found.planned_year,
+        "followed_year": found.followed_year,
+        "threshold": found.threshold,
+        "best_score": found.best_score,
+        "matches": [{**hit_json(m.hit, plain), "score": m.score} for m in found.matches],
+    }
+
+
+@router.get("/passages/{passage_id}/followup", response_model=FollowUpOut, responses=error_responses(404))
+def api_followup(passage_id: str, service: Annotated[SearchService, Depends(get_service)]):
+    """落实情况: for a passage of a plan section (部分 = 计划), the passages of the same township's
+    later reviews (部分 = 总结, about the planned year or later) that report on it, by similarity,
+    with a score; below the threshold of data/followup.toml it answers 未找到对应总结."""
+    found = service.followup(passage_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"没有这个段落 (no passage with id {passage_id[:80]!r})")
+    return followup_json(found)

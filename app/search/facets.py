@@ -30,16 +30,17 @@ class Facet:
     hint: str = ""  # what the API documentation says about it
     trend: bool = False  # /api/trends counts hits by it (by_<name>)
     export: bool = True  # a column of /api/export
+    compare: bool = False  # /compare can put its values side by side (by=<name>)
 
     def valid(self, value: str) -> bool:
         return self.pattern is None or value == UNKNOWN or re.fullmatch(self.pattern, value, re.ASCII) is not None
 
 
 FACETS: tuple[Facet, ...] = (
-    Facet("township", "乡镇", "township", unknown=True, trend=True, hint="乡镇 (可重复, 同一面内为 OR; 未识别 = 文本中未能识别乡镇的报告)"),
-    Facet("county", "县(市、区)", "county", unknown=True, trend=True, hint="县 (可重复)"),
+    Facet("township", "乡镇", "township", unknown=True, trend=True, compare=True, hint="乡镇 (可重复, 同一面内为 OR; 未识别 = 文本中未能识别乡镇的报告)"),
+    Facet("county", "县(市、区)", "county", unknown=True, trend=True, compare=True, hint="县 (可重复)"),
     Facet(
-        "year", "年份", "year", order="newest", unknown=True, trend=True,
+        "year", "年份", "year", order="newest", unknown=True, trend=True, compare=True,
         pattern=r"\d{4}", pattern_hint="year 必须是四位数字年份 (year must be a four-digit year)",
         hint="报告所属年份, 如 2023 (可重复)",
     ),
@@ -55,6 +56,7 @@ FACETS: tuple[Facet, ...] = (
 )
 BY_NAME = {facet.name: facet for facet in FACETS}
 NAMES = tuple(BY_NAME)
+COMPARABLE = tuple(facet.name for facet in FACETS if facet.compare)  # what by= may name
 
 
 def value_order(facet: Facet, value: str):

@@ -13,6 +13,16 @@ from indexer.contract import SECTIONS  # noqa: F401  (re-exported: the section v
 
 FACETS = facet_registry.NAMES
 SORTS = ("relevance", "year_desc", "year_asc", "document")
+COMPARE_BY = facet_registry.COMPARABLE  # the facets whose values /compare puts side by side
+COMPARE_VALUES = (2, 6)  # how many values a comparison takes, at least and at most
+PLAN, REVIEW = "计划", "总结"  # the sections plan follow-through reads from and looks in
+PLAN_ITEM_LEVEL = 3  # numbered headings this deep (1. / (1) …) state plan items themselves
+
+
+def is_plan_item(section: str, is_heading: bool, level: int) -> bool:
+    """Does a passage state something planned: a plan paragraph or a numbered plan item, not a
+    heading such as 三、2024年工作计划 or (一)做强特色产业 (those get no follow-up link)."""
+    return section == PLAN and (not is_heading or level >= PLAN_ITEM_LEVEL)
 
 
 class SearchError(Exception):
@@ -51,6 +61,7 @@ SearchRequest = make_dataclass(
         ("page", int, field(default=1)),
         ("size", int, field(default=10)),
         ("expand", bool, field(default=True)),  # also search synonyms from data/synonyms.toml
+        ("facet_size", int, field(default=100)),  # values listed per facet (selected ones always)
     ],
     frozen=True,
     namespace={"selected": _selected, "has_filters": property(_has_filters), "filters": property(_filters)},
@@ -104,6 +115,7 @@ class SearchResult:
     highlight_terms: list[str]  # normalized strings marked in results
     expanded: list[str] = field(default_factory=list)  # synonyms searched as well
     alternatives: list[Alternative] = field(default_factory=list)
+    facets_omitted: dict[str, int] = field(default_factory=dict)  # values with hits left out of a facet's list
 
     @property
     def pages(self) -> int:
@@ -145,7 +157,7 @@ class DocumentView:
     province: str | None = None
     division_code: str | None = None
     period: str = "其他"
-    script: str = "zh-Hans"  # zh-Hant: written in traditional characters
+    script: str = "zh-Hans"  # of the report text: zh-Hans or zh-Hant (the page sets lang from it)
     evidence: dict[str, str] = field(default_factory=dict)  # how each field was found
     warnings: list[str] = field(default_factory=list)
     corrections: list[str] = field(default_factory=list)
@@ -183,7 +195,82 @@ class SkippedFile:
     reason: str
 
 
+@dataclass(frozen=True)
+class CompareRequest:
+    """A comparison: the search (query and filters) asked of each value of one facet."""
+
+    search: SearchRequest
+    by: str  # one of COMPARE_BY
+    values: tuple[str, ...]  # COMPARE_VALUES[0]..COMPARE_VALUES[1] distinct values, in column order
+
+
+@dataclass
+class CompareColumn:
+    value: str
+    total: int  # passages of the search with this value
+    by_theme: list[CountBucket]  # the rows of the comparison (the selected themes, when some are)
+    by_section: list[CountBucket]
+    hits: list[Hit]  # its best passages
+    theme_hits: dict[str, list[Hit]] = field(default_factory=dict)  # the best passages per theme, when asked
+
+
+@dataclass
+class Comparison:
+    request: CompareRequest
+    columns: list[CompareColumn]
+    themes: list[str]  # the theme rows, most hits over all columns first
+
+
+@dataclass
+class FollowUpMatch:
+    hit: Hit  # a review passage; its snippet marks the words it shares with the plan
+    score: float  # the share of the plan's telling words it holds (0–1)
+
+
+# What became of a plan passage, as FollowUp.status says it.
+FOLLOWUP_MESSAGES = {
+    "found": "找到对应总结",
+    "not_found": "未找到对应总结",
+    "no_later_report": "尚无后续年份的总结",
+    "no_township": "报告未识别乡镇，无法查找后续报告",
+    "not_plan": "这个段落不属于计划部分",
+}
+
+
+@dataclass
+class FollowUp:
+    """A plan passage and the passages of the township's later reviews that report on it."""
+
+    plan: Hit
+    status: str  # a key of FOLLOWUP_MESSAGES
+    planned_year: int | None  # the year the plan is for (about_year, else the report's year)
+    threshold: float  # the least score a match has
+    matches: list[FollowUpMatch] = field(default_factory=list)
+    followed_year: int | None = None  # the year the matched review passages report on
+    best_score: float = 0.0  # the best score of any candidate, matched or not
+
+    @property
+    def message(self) -> str:
+        return FOLLOWUP_MESSAGES[self.status]
+
+
+@dataclass
+class TownshipReport:
+    document: DocumentView  # metadata only
+    plans: list[FollowUp]  # its plan items in order, each with what became of it
+
+
+@dataclass
+class TownshipView:
+    township: str
+    county: str | None
+    reports: list[TownshipReport]  # by year, then collection order
+
+
 class SearchService(Protocol):
+    def warm(self) -> None:
+        """Load what every query needs, before the first request (the index may not exist yet)."""
+
     def stats(self) -> tuple[int, int]:
         """(documents, passages) of the index in use; raises ServiceUnavailable."""
 
@@ -209,3 +296,14 @@ class SearchService(Protocol):
     def similar(self, passage_id: str, limit: int = 5) -> list[SimilarPassage] | None: ...
 
     def suggest(self, prefix: str, limit: int = 10) -> list[str]: ...
+
+    def compare(self, request: CompareRequest, hits: int = 3, theme_hits: int = 0) -> Comparison:
+        """The search once per value of ``request.by``: totals, counts per theme and section,
+        the best ``hits`` passages, and with ``theme_hits`` the best passages of each theme."""
+
+    def followup(self, passage_id: str, limit: int | None = None) -> FollowUp | None:
+        """What the township's later reviews report on a plan passage; None for an unknown passage."""
+
+    def township(self, name: str) -> TownshipView | None:
+        """A township's reports by year and what became of each plan item; None when no report
+        is of that township (named in either script)."""

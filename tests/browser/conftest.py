@@ -83,15 +83,22 @@ class Pages:
         self.contexts = []
         self.errors: list[str] = []
 
-    def new(self, width: int = 1280, height: int = 900, javascript: bool = True):
+    def new(self, width: int = 1280, height: int = 900, javascript: bool = True, color_scheme: str = "light",
+            app_script: bool = True):
+        """A page in a fresh context. ``app_script=False`` keeps JavaScript on for the test (axe
+        needs it) but serves the app's only script empty: the page as a browser without
+        JavaScript builds it (the pages have no <noscript> and no inline script)."""
         context = self.browser.new_context(
             base_url=self.base_url,
             viewport={"width": width, "height": height},
             java_script_enabled=javascript,
             locale="zh-CN",
+            color_scheme=color_scheme,
         )
         self.contexts.append(context)
         page = context.new_page()
+        if not app_script:
+            page.route("**/static/app.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
         page.set_default_timeout(10_000)
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -102,12 +109,19 @@ class Pages:
             context.close()
 
 
-@pytest.fixture
-def pages(browser, live_server):
-    opened = Pages(browser, live_server)
+@contextmanager
+def pages_on(browser, base_url: str):
+    """Pages of the app at ``base_url``; closed afterwards, failing on any console error."""
+    opened = Pages(browser, base_url)
     yield opened
     opened.close()
     assert opened.errors == [], f"console errors: {opened.errors}"
+
+
+@pytest.fixture
+def pages(browser, live_server):
+    with pages_on(browser, live_server) as opened:
+        yield opened
 
 
 def screenshot(page, name: str, full_page: bool = True) -> Path:

@@ -10,9 +10,11 @@ the generation in use, if any, keeps serving.
 from __future__ import annotations
 
 import heapq
+from dataclasses import fields
 import threading
 import time
 from bisect import bisect_left
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -20,7 +22,7 @@ from typing import Iterator
 import numpy as np
 
 from app.search import highlight
-from app.search.core import facet_counts, ranking
+from app.search.core import docsets, facet_counts, followup, ranking
 from app.search.core.deadline import Deadline
 from app.search.core.matching import Synonyms, evaluate, relevance, term_match
 from app.search.core.opened import OpenIndex
@@ -30,8 +32,13 @@ from app.search.facets import FACETS, UNKNOWN
 from app.search.query import ParsedQuery, parse
 from app.search.service import (
     Alternative,
+    Comparison,
+    CompareColumn,
+    CompareRequest,
     CountBucket,
     DocumentView,
+    FollowUp,
+    FollowUpMatch,
     Hit,
     PassageView,
     SearchRequest,
@@ -39,7 +46,10 @@ from app.search.service import (
     ServiceUnavailable,
     SimilarPassage,
     SkippedFile,
+    TownshipReport,
+    TownshipView,
     Trends,
+    is_plan_item,
 )
 from indexer import analysis, contract, domain, layout
 from indexer.contract import WORDS
@@ -75,7 +85,7 @@ class CoreSearchService:
                 f"query words would not match its words; rebuild it with: python -m indexer build --full --index-dir {self.index_dir}"
             )
         index = OpenIndex(self.open_storage(generation))
-        analysis.tokenizer()  # load jieba now rather than in the first search (a second or two)
+        self.warm()  # when not done yet: rather now than in the first search
         return index
 
     def _current(self) -> OpenIndex:
@@ -97,6 +107,11 @@ class CoreSearchService:
             if self._index is None:
                 raise ServiceUnavailable(self._error or f"no index at {self.index_dir}")
             return self._index
+
+    def warm(self) -> None:
+        """Load what every query needs whatever the index (jieba's dictionary: a second or two)."""
+        analysis.tokenizer()
+        _analysis_fingerprint()
 
     def stats(self) -> tuple[int, int]:
         index = self._current()
@@ -152,7 +167,7 @@ class CoreSearchService:
         index = self._current()  # may open a new generation: not part of the query's time
         deadline = Deadline(self.timeout_seconds)
         parsed, synonyms, expanded, base, sets, docs = self._answer(index, request, deadline)
-        facets = facet_counts.disjunctive(index, request.filters, base, sets)
+        facets, omitted = facet_counts.disjunctive(index, request.filters, base, sets, request.facet_size)
         deadline.check()
         first = (request.page - 1) * request.size
         page = self._ordered(index, request, parsed, synonyms, docs, deadline, first + request.size)[first:] if first < len(docs) else []
@@ -173,6 +188,7 @@ class CoreSearchService:
             highlight_terms=needles,
             expanded=expanded,
             alternatives=alternatives,
+            facets_omitted=omitted,
         )
 
     def _highlight_terms(self, parsed: ParsedQuery, expanded: list[str]) -> list[str]:
@@ -200,18 +216,18 @@ class CoreSearchService:
             text=passage.text,
             snippet=highlight.snippet(passage.text, spans) if with_snippet else "",
             is_heading=passage.is_heading,
-            city=getattr(passage, "city", None) or None,
-            province=getattr(passage, "province", None) or None,
-            about_year=getattr(passage, "about_year", None) or passage.year or None,
-            kind=getattr(passage, "kind", None) or "其他",
-            period=getattr(passage, "period", None) or "其他",
+            city=passage.city or None,
+            province=passage.province or None,
+            about_year=passage.about_year or passage.year or None,
+            kind=passage.kind,
+            period=passage.period,
         )
 
     # -- documents
 
     def documents(self) -> list[DocumentView]:
-        index = self._current()
-        return [_document_view(d, []) for d in sorted(index.documents.values(), key=lambda d: d.order)]
+        index = self._current()  # made once per generation: a page asks for them on every request
+        return index.once("document-views", lambda: [_document_view(d, []) for d in sorted(index.documents.values(), key=lambda d: d.order)])
 
     def skipped(self) -> list[SkippedFile]:
         listed = self._current().manifest.get("skipped") or []
@@ -279,6 +295,91 @@ class CoreSearchService:
             )
         return found
 
+    def compare(self, request: CompareRequest, hits: int = 3, theme_hits: int = 0) -> Comparison:
+        index = self._current()
+        deadline = Deadline(self.timeout_seconds)
+        search = request.search
+        # Each column selects its own value of `by`; themes are the rows, so a theme filter
+        # chooses rows: every count is then a search one link reproduces (theme=<row>).
+        parsed, synonyms, expanded, _, _, docs = self._answer(index, replace(search, theme=(), **{request.by: ()}), deadline)
+        docs = docsets.intersect(docs, index.filter_docs(request.by, request.values), index.size)  # only what some column shows
+        # Headings count, but a column's best passages are text first (a bare 二、产业发展 says little).
+        value = -ranking.VERBATIM_WEIGHT * 1e3 * index.is_heading[docs]
+        if parsed.root is not None and search.sort != "document":
+            scores, verbatim = relevance(index, parsed.root, docs, deadline, synonyms)
+            value += ranking.relevance_value(scores, verbatim)
+        needles = self._highlight_terms(parsed, expanded)
+        rows = index.filter_docs("theme", search.theme) if search.theme else None
+
+        def best(mask: np.ndarray, count: int) -> list[Hit]:
+            chosen = ranking.ordered(index, search.sort, docs[mask], value[mask], count)
+            return [self._hit(index, int(d), needles) for d in chosen]
+
+        columns = []
+        for column_value in request.values:
+            deadline.check()
+            in_column = docsets.member(docs, index.filter_docs(request.by, (column_value,)))
+            counted = docs[in_column]
+            themes = facet_counts.counts(index, "theme", counted)
+            if rows is not None:
+                in_column &= docsets.member(docs, rows)
+                themes = {t: n for t, n in themes.items() if t in search.theme}
+            shown = docs[in_column]
+            sections = facet_counts.counts(index, "section", shown)
+            column = CompareColumn(
+                value=column_value,
+                total=len(shown),
+                by_theme=[CountBucket(t, n) for t, n in sorted(themes.items(), key=lambda kv: (-kv[1], kv[0]))],
+                by_section=[CountBucket(v.value, v.count) for v in facet_counts.listed("section", sections, ()) if v.count],
+                hits=best(in_column, hits),
+            )
+            for theme in themes if theme_hits else ():
+                column.theme_hits[theme] = best(in_column & docsets.member(docs, index.filter_docs("theme", (theme,))), theme_hits)
+            columns.append(column)
+        totals: dict[str, int] = {}
+        for column in columns:
+            for bucket in column.by_theme:
+                totals[bucket.value] = totals.get(bucket.value, 0) + bucket.count
+        return Comparison(request, columns, sorted(totals, key=lambda t: (-totals[t], t)))
+
+    def followup(self, passage_id: str, limit: int | None = None) -> FollowUp | None:
+        index = self._current()
+        docnum = index.docnum(passage_id)
+        return None if docnum is None else self._followup(index, docnum, limit)
+
+    def _followup(self, index: OpenIndex, docnum: int, limit: int | None = None) -> FollowUp:
+        rules = domain.load_followup()
+        outcome = followup.follow(index, docnum, rules, limit or rules.matches)
+        return FollowUp(
+            plan=self._hit(index, docnum, []),
+            status=outcome.status,
+            planned_year=outcome.planned_year,
+            threshold=rules.threshold,
+            matches=[FollowUpMatch(self._hit(index, d, outcome.shared[d]), round(score, 3)) for d, score in outcome.matches],
+            followed_year=outcome.followed_year,
+            best_score=round(outcome.best, 3),
+        )
+
+    def township(self, name: str) -> TownshipView | None:
+        index = self._current()
+        deadline = Deadline(self.timeout_seconds)
+        wanted = analysis.normalize(name.strip())
+        records = [d for d in index.documents.values() if d.township and analysis.normalize(d.township) == wanted]
+        if not wanted or not records:
+            return None
+        records.sort(key=lambda d: (d.year is None, d.year or 0, d.order))
+        reports = []
+        for record in records:
+            plans = []
+            for docnum in index.docnums(record.doc_id).tolist():
+                passage = index.storage.stored(docnum)
+                if is_plan_item(passage.section, passage.is_heading, passage.level):
+                    deadline.check()
+                    plans.append(self._followup(index, docnum))
+            reports.append(TownshipReport(_document_view(record, []), plans))
+        counties = [r.county for r in records if r.county]
+        return TownshipView(records[0].township, max(set(counties), key=counties.count) if counties else None, reports)
+
     def suggest(self, prefix: str, limit: int = 10) -> list[str]:
         index = self._current()
         folded = analysis.normalize(prefix).strip()
@@ -315,30 +416,13 @@ def _passage_view(passage: Passage, needles: list[str]) -> PassageView:
         level=passage.level,
         marked=highlight.mark(passage.text, spans),
         matches=len(spans),
-        about_year=getattr(passage, "about_year", None) or passage.year,
+        about_year=passage.about_year or passage.year,
     )
+
+
+_DOCUMENT_VIEW_FIELDS = tuple(f.name for f in fields(DocumentView) if f.name != "passages")
 
 
 def _document_view(record: Document, passages: list[PassageView]) -> DocumentView:
-    return DocumentView(
-        doc_id=record.doc_id,
-        source=record.source,
-        title=record.title,
-        township=record.township,
-        county=record.county,
-        year=record.year,
-        year_inferred=record.year_inferred,
-        kind=record.kind,
-        publisher=record.publisher,
-        published=record.published,
-        passages=passages,
-        index_number=record.index_number,
-        city=getattr(record, "city", None),
-        province=getattr(record, "province", None),
-        division_code=getattr(record, "division_code", None),
-        period=getattr(record, "period", None) or "其他",
-        script=getattr(record, "script", None) or "zh-Hans",
-        evidence=dict(getattr(record, "evidence", None) or {}),
-        warnings=list(record.warnings),
-        corrections=list(record.corrections),
-    )
+    """A report's record as the service shows it (the view's fields are the record's)."""
+    return DocumentView(passages=passages, **{name: getattr(record, name) for name in _DOCUMENT_VIEW_FIELDS})

@@ -11,12 +11,12 @@ import numpy as np
 
 from app.search.core import docsets, ranking, scoring
 from app.search.core.port import Storage
-from app.search.facets import FACETS, UNKNOWN, Facet
+from app.search.facets import FACETS, UNKNOWN, Facet, value_order
 from indexer.contract import UNIGRAM
 from indexer.normalize import normalize
 from indexer.records import Document
 
-CACHE_BYTES = 96 * 1024 * 1024  # decoded postings, BM25 arrays and term matches held per generation
+CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays and term matches held per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
 
 
@@ -36,6 +36,19 @@ class FacetColumn:
         for code, value in enumerate(self.shown):
             if value:  # a filter in either script, either width, selects the same passages
                 self.by_value.setdefault(normalize(value), []).append(code)
+        # Each code's place in the facet's natural order of values (ties of equal counts).
+        natural = sorted(range(len(self.shown)), key=lambda code: value_order(self.facet, self.shown[code]))
+        self.natural_rank = np.empty(len(self.shown), dtype=np.int64)
+        self.natural_rank[natural] = np.arange(len(self.shown))
+        self.named = np.asarray([bool(v) for v in self.shown] or [False], dtype=np.bool_)[: len(self.shown)]
+
+    def canonical(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        """Selected values as the facet lists them (鬆江鎮 → 松江镇); unknown ones as given."""
+        out = []
+        for value in values:
+            codes = self.by_value.get(normalize(value.strip()))
+            out.append(self.shown[codes[0]] if codes else value)
+        return tuple(dict.fromkeys(out))
 
     def codes_of(self, values: tuple[str, ...]) -> np.ndarray:
         found = [code for v in values for code in self.by_value.get(normalize(v.strip()), ())]
@@ -43,6 +56,20 @@ class FacetColumn:
 
     def counts(self, docs: np.ndarray) -> dict[str, int]:
         """How many of ``docs`` carry each value (values without a name left out)."""
+        counted = self.code_counts(docs)
+        return {self.shown[code]: int(counted[code]) for code in np.flatnonzero(counted).tolist() if self.shown[code]}
+
+    def top(self, docs: np.ndarray, limit: int) -> tuple[list[tuple[str, int]], int]:
+        """The ``limit`` values most of ``docs`` carry (ties in the facet's natural order), and how
+        many other values they carry."""
+        counted = self.code_counts(docs)
+        present = np.flatnonzero((counted > 0) & self.named)
+        order = np.lexsort((self.natural_rank[present], -counted[present]))
+        chosen = present[order[:limit]].tolist()
+        return [(self.shown[code], int(counted[code])) for code in chosen], max(0, len(present) - limit)
+
+    def code_counts(self, docs: np.ndarray) -> np.ndarray:
+        """Passages of ``docs`` per code."""
         if self.codes is not None:
             chosen = self.codes[docs]
         else:
@@ -50,16 +77,11 @@ class FacetColumn:
             lengths = self.offsets[docs + 1] - starts
             total = int(lengths.sum())
             if not total:
-                return {}
+                return np.zeros(len(self.values), dtype=np.int64)
             # every value of every chosen document, gathered without a loop
             within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
             chosen = self.multi_codes[np.repeat(starts, lengths) + within]
-        counted = np.bincount(chosen, minlength=len(self.values))
-        out: dict[str, int] = {}
-        for code in np.flatnonzero(counted).tolist():
-            if self.shown[code]:
-                out[self.shown[code]] = out.get(self.shown[code], 0) + int(counted[code])
-        return out
+        return np.bincount(chosen, minlength=len(self.values))
 
     def matching(self, codes: np.ndarray, size: int) -> np.ndarray:
         """Document numbers carrying any of ``codes``."""

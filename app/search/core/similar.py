@@ -28,6 +28,14 @@ def key_terms(index: OpenIndex, text: str, count: int = KEY_TERMS) -> list[tuple
     return [(word, weight / top) for word, weight in weighted]
 
 
+def scores_at(index: OpenIndex, terms: list[tuple[str, float]], docs: np.ndarray) -> np.ndarray:
+    """The more-like-this score of each of ``docs`` (what :func:`similar_docs` ranks by)."""
+    scores = np.zeros(len(docs))
+    for word, weight in terms:
+        scores += weight * index.bm25_at(WORDS, word, docs)
+    return scores
+
+
 def similar_docs(index: OpenIndex, terms: list[tuple[str, float]], exclude: np.ndarray, limit: int) -> list[tuple[int, float]]:
     """The ``limit`` best (document number, score) for ``terms``, never one of ``exclude`` nor a heading."""
     scores = np.zeros(index.size)

@@ -1,0 +1,194 @@
+"""The comparison of townships, counties or years side by side: /api/compare (JSON and CSV) and
+the /compare page, on the real bundled reports. Every count is checked against /api/search with
+the same parameters, which is what the page links each count to."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.test_pages import query_of
+
+PAIR = [("q", "产业"), ("by", "township"), ("value", "汤垟乡"), ("value", "斋坛乡")]
+
+
+def search_total(client, params: list[tuple[str, str]]) -> int:
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["total"]
+
+
+def test_compare_json_has_the_contracted_shape(client):
+    response = client.get("/api/compare", params=PAIR)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"by", "query", "columns", "themes"}
+    assert body["by"] == "township" and body["query"] == "产业"
+    assert [c["value"] for c in body["columns"]] == ["汤垟乡", "斋坛乡"]
+    search_hit_keys = set(client.get("/api/search", params={"q": "产业"}).json()["hits"][0])
+    for column in body["columns"]:
+        assert set(column) == {"value", "total", "by_theme", "by_section", "hits"}
+        assert column["hits"], "both townships write about 产业"
+        for hit in column["hits"]:
+            assert set(hit) == search_hit_keys  # the same hit as /api/search
+            assert hit["township"] == column["value"]
+            assert "<mark>" in hit["snippet"] and "/documents/" in hit["url"] and "q=" in hit["url"]
+        for bucket in column["by_theme"] + column["by_section"]:
+            assert set(bucket) == {"value", "count"} and bucket["count"] > 0
+    themes = {b["value"] for c in body["columns"] for b in c["by_theme"]}
+    assert set(body["themes"]) == themes
+    totals = {t: sum({b["value"]: b["count"] for b in c["by_theme"]}.get(t, 0) for c in body["columns"]) for t in body["themes"]}
+    assert [totals[t] for t in body["themes"]] == sorted(totals.values(), reverse=True)
+
+
+def test_every_count_is_the_search_it_stands_for(client):
+    body = client.get("/api/compare", params=PAIR).json()
+    for column in body["columns"]:
+        base = [("q", "产业"), ("township", column["value"])]
+        assert column["total"] == search_total(client, base) > 0
+        for bucket in column["by_theme"]:
+            assert bucket["count"] == search_total(client, base + [("theme", bucket["value"])])
+        for bucket in column["by_section"]:
+            assert bucket["count"] == search_total(client, base + [("section", bucket["value"])])
+        assert sum(b["count"] for b in column["by_section"]) == column["total"]
+
+
+def test_compare_by_year_and_by_county(client):
+    years = client.get("/api/compare", params=[("q", "乡村振兴"), ("by", "year"), ("value", "2024"), ("value", "2023")]).json()
+    assert [c["value"] for c in years["columns"]] == ["2024", "2023"]  # the order asked
+    for column in years["columns"]:
+        assert column["total"] == search_total(client, [("q", "乡村振兴"), ("year", column["value"])])
+        assert all(h["year"] == int(column["value"]) for h in column["hits"])
+    counties = client.get("/api/compare", params=[("by", "county"), ("value", "溆浦县"), ("value", "寻乌县"), ("size", "2")]).json()
+    assert [len(c["hits"]) for c in counties["columns"]] == [2, 2]  # size = best passages per column
+    assert all(c["total"] == search_total(client, [("county", c["value"])]) for c in counties["columns"])
+
+
+def test_filters_apply_to_every_column_and_theme_chooses_the_rows(client):
+    filtered = client.get("/api/compare", params=PAIR + [("section", "总结"), ("theme", "产业发展"), ("theme", "项目建设")]).json()
+    assert set(filtered["themes"]) <= {"产业发展", "项目建设"}
+    for column in filtered["columns"]:
+        base = [("q", "产业"), ("township", column["value"]), ("section", "总结")]
+        assert column["total"] == search_total(client, base + [("theme", "产业发展"), ("theme", "项目建设")])
+        assert [b["value"] for b in column["by_section"]] in ([], ["总结"])
+        for bucket in column["by_theme"]:
+            assert bucket["count"] == search_total(client, base + [("theme", bucket["value"])])
+    # A filter on the compared facet itself is replaced by each column's value.
+    replaced = client.get("/api/compare", params=PAIR + [("township", "桂竹帽镇")]).json()
+    assert [c["total"] for c in replaced["columns"]] == [c["total"] for c in client.get("/api/compare", params=PAIR).json()["columns"]]
+
+
+def test_either_script_selects_the_same_column(client):
+    simplified = client.get("/api/compare", params=PAIR).json()
+    traditional = client.get("/api/compare", params=[("q", "產業"), ("by", "township"), ("value", "湯垟鄉"), ("value", "齋壇鄉")]).json()
+    assert [c["total"] for c in traditional["columns"]] == [c["total"] for c in simplified["columns"]]
+
+
+@pytest.mark.parametrize(
+    "params, reason",
+    [
+        ([("value", "汤垟乡")], "2 到 6"),
+        ([("value", "汤垟乡"), ("value", "汤垟乡")], "2 到 6"),  # the same value twice is one column
+        ([("by", "year")] + [("value", str(y)) for y in range(2015, 2022)], "2 到 6"),
+        ([("by", "kind"), ("value", "工作总结"), ("value", "工作计划")], "by 必须是"),
+        ([("by", "year"), ("value", "2023"), ("value", "去年")], "four-digit year"),
+        ([("value", "汤垟乡"), ("value", "x" * 101)], "longer than 100"),
+        (PAIR + [("format", "xlsx")], "format"),
+        ([("q", "x" * 501)] + PAIR[1:], "q 过长"),
+    ],
+)
+def test_bad_comparisons_are_422_with_the_reason(client, params, reason):
+    response = client.get("/api/compare", params=params)
+    assert response.status_code == 422
+    assert reason in response.json()["detail"]
+
+
+def test_matrix_exports_as_csv_for_excel(client):
+    response = client.get("/api/compare", params=PAIR + [("format", "csv")])
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="compare-township.csv"' in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    body = client.get("/api/compare", params=PAIR).json()
+    columns = body["columns"]
+    assert rows[0] == ["维度", "值", "汤垟乡", "斋坛乡"]
+    assert rows[1] == ["合计", "全部"] + [str(c["total"]) for c in columns]
+    themes = [r for r in rows if r[0] == "主题"]
+    assert [r[1] for r in themes] == body["themes"]
+    for row in themes:
+        assert row[2:] == [str({b["value"]: b["count"] for b in c["by_theme"]}.get(row[1], 0)) for c in columns]
+    sections = [r for r in rows if r[0] == "部分"]
+    assert {r[1] for r in sections} == {b["value"] for c in columns for b in c["by_section"]}
+
+
+# ------------------------------------------------------------------------------- the page
+
+
+def test_compare_page_counts_link_to_their_searches(client):
+    response = client.get("/compare", params=PAIR)
+    assert response.status_code == 200
+    html = response.text
+    assert "对比：汤垟乡 · 斋坛乡" in html
+    matrix = re.search(r'<table class="compare-matrix">.*?</table>', html, re.S).group(0)
+    cells = re.findall(r'<a href="([^"]*)" aria-label="([^"]*) (\d+) 段">\d+</a>', matrix)
+    assert len(cells) >= 4
+    for url, _, count in cells:
+        params = [(k, v) for k, values in parse_qs(urlsplit(unescape(url)).query).items() for v in values]
+        assert search_total(client, params) == int(count), url
+    grid = re.search(r'<table class="compare-grid">.*?</table>', html, re.S).group(0)
+    themes = client.get("/api/compare", params=PAIR).json()["themes"]
+    assert re.findall(r'<th scope="row" class="compare-theme">([^<]+)</th>', grid) == ["最相关"] + themes
+    assert grid.count("<mark>") >= 4  # the passages, highlighted
+    assert "/townships/%E6%B1%A4%E5%9E%9F%E4%B9%A1" in grid  # each township's plans
+    export = re.search(r'href="(/api/compare\?[^"]*format=csv)"', html).group(1)
+    assert client.get(unescape(export)).content.startswith(b"\xef\xbb\xbf")
+
+
+def test_search_page_offers_to_compare_ticked_values(client):
+    html = client.get("/", params=[("q", "产业"), ("township", "汤垟乡"), ("township", "斋坛乡")]).text
+    action = re.search(r'<a class="button compare-action" href="([^"]*)">对比所选 2 个乡镇', html)
+    assert action, "two ticked townships offer the comparison"
+    assert query_of(unescape(action.group(1))) == {"q": ["产业"], "by": ["township"], "value": ["汤垟乡", "斋坛乡"]}
+    # Without JavaScript the facet form posts the ticked boxes to /compare, which redirects.
+    assert 'formaction="/compare" name="by" value="township"' in html
+    assert 'compare-action' not in client.get("/", params={"q": "产业", "township": "汤垟乡"}).text
+    redirect = client.get("/compare", params=[("q", "产业"), ("by", "township"), ("township", "汤垟乡"), ("township", "斋坛乡")], follow_redirects=False)
+    assert redirect.status_code == 303
+    assert query_of(redirect.headers["location"]) == {"q": ["产业"], "by": ["township"], "value": ["汤垟乡", "斋坛乡"]}
+
+
+def test_compare_page_explains_what_is_missing(client):
+    none = client.get("/compare", params={"by": "year"})
+    assert none.status_code == 422 and "请选择 2 到 6 个年份" in none.text and "现在是 0 个" in none.text
+    assert re.findall(r'name="value" value="(\d{4})"', none.text)  # the years to tick
+    one = client.get("/compare", params=[("by", "township"), ("value", "汤垟乡")])
+    assert one.status_code == 422 and "请选择 2 到 6 个乡镇" in one.text
+    assert 'name="value" value="汤垟乡" checked' in one.text  # and how to fix it
+    assert client.get("/compare", params={"by": "kind"}).status_code == 422
+
+
+def test_another_dimension_compares_the_values_within_these(client):
+    html = client.get("/compare", params=PAIR).text
+    switch = unescape(re.search(r'<a href="([^"]*)">年份</a>', html).group(1))
+    assert query_of(switch) == {"q": ["产业"], "township": ["汤垟乡", "斋坛乡"], "by": ["year"], "value": ["2024", "2023"]}
+    assert client.get(switch).status_code == 200
+
+
+def test_compare_page_keeps_filters_as_removable_chips(client):
+    html = client.get("/compare", params=PAIR + [("section", "总结")]).text
+    chip = re.search(r'<a class="chip" href="([^"]*)"', html)
+    assert chip and query_of(unescape(chip.group(1))) == {"q": ["产业"], "by": ["township"], "value": ["汤垟乡", "斋坛乡"]}
+    assert re.search(r"\son[a-z]+=", html) is None and " style=" not in html
+
+
+def test_openapi_documents_compare_and_followup(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    parameters = {p["name"] for p in paths["/api/compare"]["get"]["parameters"]}
+    assert {"q", "township", "year", "theme", "by", "value", "format", "size"} <= parameters
+    assert "/api/passages/{passage_id}/followup" in paths
