@@ -23,6 +23,8 @@ AXE_PAGES = {
     "document": f"/documents/{GUIZHUMAO}?q={QUERY}&passage={GUIZHUMAO}-0010",
     "document-plain": f"/documents/{ZHAITAN}",
     "404": "/documents/no-such-report",
+    "compare": "/compare?by=township&value=汤垟乡&value=斋坛乡&q=产业",
+    "township": "/townships/斋坛乡",
     "collection": "/collection?sort=year_desc",
 }
 

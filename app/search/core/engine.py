@@ -307,7 +307,7 @@ class CoreSearchService:
         value = -ranking.VERBATIM_WEIGHT * 1e3 * index.is_heading[docs]
         if parsed.root is not None and search.sort != "document":
             scores, verbatim = relevance(index, parsed.root, docs, deadline, synonyms)
-            value += ranking.relevance_value(scores, verbatim)
+            value += ranking.relevance_value(scores, verbatim, index.passage_weights[docs])
         needles = self._highlight_terms(parsed, expanded)
         rows = index.filter_docs("theme", search.theme) if search.theme else None
 
@@ -330,7 +330,7 @@ class CoreSearchService:
                 value=column_value,
                 total=len(shown),
                 by_theme=[CountBucket(t, n) for t, n in sorted(themes.items(), key=lambda kv: (-kv[1], kv[0]))],
-                by_section=[CountBucket(v.value, v.count) for v in facet_counts.listed("section", sections, ()) if v.count],
+                by_section=[CountBucket(v.value, v.count) for v in facet_counts.listed("section", list(sections.items()), {}, ()) if v.count],
                 hits=best(in_column, hits),
             )
             for theme in themes if theme_hits else ():
