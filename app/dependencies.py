@@ -118,8 +118,10 @@ VALUE_DESCRIPTION = f"对比的值 (重复 {COMPARE_VALUES[0]}–{COMPARE_VALUES
 def compare_request(
     search: Annotated[SearchRequest, Depends(search_request)],
     settings: Annotated[Settings, Depends(get_settings)],
-    by: Annotated[str, Query(description=BY_DESCRIPTION)] = "township",
-    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION)] = [],
+    # The schema states the constraints (so clients and fuzzers send what is accepted); the
+    # checks stay in make_compare_request, whose messages list the values to choose.
+    by: Annotated[str, Query(description=BY_DESCRIPTION, json_schema_extra={"enum": list(COMPARE_BY)})] = "township",
+    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION, json_schema_extra={"minItems": COMPARE_VALUES[0], "maxItems": COMPARE_VALUES[1], "uniqueItems": True})] = [],
 ) -> CompareRequest:
     """The validated comparison of a query string (the search parameters plus by and value)."""
     return make_compare_request(search, by, value, settings)
