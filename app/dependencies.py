@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from app.search.facets import BY_NAME, FACETS, Facet
+from app.search.facets import BY_NAME, FACETS, UNKNOWN, Facet
 from app.search.service import COMPARE_BY, COMPARE_VALUES, SORTS, CompareRequest, SearchRequest, SearchService
 from app.settings import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, MAX_FACET_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
 
@@ -58,6 +58,14 @@ def _parameter(name: str, annotation, default) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
 
 
+def _examples(facet: Facet) -> dict | None:
+    """A facet counting reports without a value offers UNKNOWN as an example (so /docs shows
+    it, and a client generated from the schema, or a fuzzer, tries it)."""
+    if not facet.unknown:
+        return None
+    return {"unknown": {"summary": f"{UNKNOWN}: reports without a {facet.name}", "value": [UNKNOWN]}}
+
+
 def _signature() -> inspect.Signature:
     """The search parameters as FastAPI reads them: q, one repeatable parameter per facet of the
     registry, sort, page, size, expand (so /docs lists every facet with its description)."""
@@ -65,7 +73,7 @@ def _signature() -> inspect.Signature:
         _parameter("settings", Annotated[Settings, Depends(get_settings)], inspect.Parameter.empty),
         _parameter("q", Annotated[str, Query(description="查询: 空格分隔为 AND, \"…\" 精确, -词 排除, OR, 括号分组; 为空时浏览全部")], ""),
     ]
-    parameters += [_parameter(facet.name, Annotated[list[str], Query(description=facet.hint)], []) for facet in FACETS]
+    parameters += [_parameter(facet.name, Annotated[list[str], Query(description=facet.hint, openapi_examples=_examples(facet))], []) for facet in FACETS]
     parameters += [
         _parameter("sort", Annotated[str, Query(description=" | ".join(SORTS))], "relevance"),
         _parameter("page", Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码, 从 1 开始")], 1),
@@ -110,8 +118,10 @@ VALUE_DESCRIPTION = f"对比的值 (重复 {COMPARE_VALUES[0]}–{COMPARE_VALUES
 def compare_request(
     search: Annotated[SearchRequest, Depends(search_request)],
     settings: Annotated[Settings, Depends(get_settings)],
-    by: Annotated[str, Query(description=BY_DESCRIPTION)] = "township",
-    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION)] = [],
+    # The schema states the constraints (so clients and fuzzers send what is accepted); the
+    # checks stay in make_compare_request, whose messages list the values to choose.
+    by: Annotated[str, Query(description=BY_DESCRIPTION, json_schema_extra={"enum": list(COMPARE_BY)})] = "township",
+    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION, json_schema_extra={"minItems": COMPARE_VALUES[0], "maxItems": COMPARE_VALUES[1], "uniqueItems": True})] = [],
 ) -> CompareRequest:
     """The validated comparison of a query string (the search parameters plus by and value)."""
     return make_compare_request(search, by, value, settings)

@@ -28,6 +28,11 @@ DESCRIPTION = """
 Query language: space-separated terms are ANDed; `"…"` is an exact string; `-term` excludes;
 `OR` between terms; parentheses group. Traditional and simplified script, full-width and
 half-width, upper and lower case all match each other.
+
+Errors: every 4xx and 5xx answer of `/api/…` and `/healthz` is one JSON object,
+`{"detail": "<what is wrong and how to fix it>"}` (schema `ErrorOut`), validation errors (422)
+included; each operation lists the codes it can answer. 503 means no usable index (the detail
+gives the command that builds it) or a search over the time limit (with `Retry-After: 5`).
 """
 
 

@@ -103,7 +103,24 @@ class HealthOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    detail: str
+    """The one shape of every 4xx and 5xx answer of /api and /healthz (422 included: FastAPI's
+    list of validation errors is never sent)."""
+
+    detail: str = Field(description="what is wrong, in words a person can act on (and how to fix it when they can)")
+
+
+# Every error a route may answer, with what it means; routes list the ones that apply.
+ERROR_MEANINGS = {
+    404: "没有这个文档或段落 (no such document or passage)",
+    422: "参数有误: detail 说明哪个参数、为什么 (a parameter is invalid; detail names it and why)",
+    500: "意外错误, 已记录在服务器日志中 (unexpected error; logged on the server, never sent)",
+    503: "索引不可用 (detail says how to build it), 或检索超时 (with Retry-After: 5; retry or narrow the query)",
+}
+
+
+def error_responses(*codes: int) -> dict[int, dict]:
+    """OpenAPI ``responses`` entries of these error codes, all with :class:`ErrorOut`."""
+    return {code: {"model": ErrorOut, "description": ERROR_MEANINGS[code]} for code in codes}
 
 
 class BucketOut(BaseModel):
@@ -133,6 +150,36 @@ class SimilarOut(BaseModel):
 class SuggestOut(BaseModel):
     q: str
     suggestions: list[str]
+
+
+class CollectionDocumentOut(BaseModel):
+    doc_id: str
+    title: str | None = Field(description="the title the report gives itself, when it has one")
+    source: str = Field(description="file in the data folder")
+    url: str = Field(description="the report's page")
+    township: str | None
+    county: str | None
+    year: int | None
+    year_inferred: bool = Field(description="the year was inferred from context, not stated")
+    kind: str = Field(description="报告类型: 工作总结 / 工作计划 / 总结与计划 / 政府工作报告 / 其他")
+    period: str = Field(description="时段: 年度 / 上半年 / 下半年 / 其他")
+    evidence: dict[str, str] = Field(description="how each field was found (title, signature, issuer, inferred …, or corrected in data/metadata.toml)")
+    warnings: list[str] = Field(description="what a person should check: unknown or inferred values, problems reading the file")
+    corrected: list[str] = Field(description="corrections data/metadata.toml applied to this report")
+    correction: str = Field(description="the TOML table to paste into data/metadata.toml (then edit) to correct this report")
+
+
+class SkippedOut(BaseModel):
+    file: str = Field(description="path inside the data folder")
+    reason: str
+
+
+class CollectionOut(BaseModel):
+    """Every report of the index in use, the ones needing a person's eye first (or in the
+    requested order), and the files its build skipped."""
+
+    documents: list[CollectionDocumentOut]
+    skipped: list[SkippedOut] = Field(description="files the build of the index in use did not index, with the reason")
 
 
 class CompareColumnOut(BaseModel):

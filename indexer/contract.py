@@ -44,6 +44,15 @@ SECTIONS = ("总结", "问题", "计划", "建议", "其他")
 KINDS = ("工作总结", "工作计划", "总结与计划", "政府工作报告", "其他")
 PERIODS = ("年度", "上半年", "下半年", "其他")
 
+# ------------------------------------------------------------ words the curation view reads
+
+# A document's warnings start with these when a field could not be found (the pipeline writes
+# them; app.search.curation recognises them, so it states each doubt once).
+TOWNSHIP_UNKNOWN = "township unknown"
+YEAR_UNKNOWN = "year unknown"
+# In a township's evidence: the name is not in the official list (an older name, or a mistake).
+NOT_IN_GAZETTEER = "not in the gazetteer"
+
 # ---------------------------------------------------------------------------- text fields
 
 UNIGRAM, BIGRAM, WORDS, HEADING_WORDS = "unigram", "bigram", "words", "heading_words"

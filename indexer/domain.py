@@ -140,3 +140,22 @@ def load_overrides(path: Path | None) -> dict[str, dict]:
     if path is None or not path.exists():
         return {}
     return {str(key): dict(value) for key, value in _read_toml(path).items() if isinstance(value, dict)}
+
+
+def toml_value(value: str | int | None) -> str:
+    """``value`` written as TOML: an integer, or a basic string with quotes, backslashes and
+    control characters escaped (``None`` is "", which clears a field in ``data/metadata.toml``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    text = "" if value is None else str(value)
+    escaped = "".join(
+        "\\" + c if c in '"\\' else f"\\u{ord(c):04X}" if c < " " or c == "\x7f" else c
+        for c in text
+    )
+    return f'"{escaped}"'
+
+
+def override_table(key: str, lines: list[str]) -> str:
+    """The table of ``data/metadata.toml`` correcting one report (``key``: its file name, its
+    path inside the data folder or its doc_id), with ``lines`` of assignments and comments."""
+    return "\n".join([f"[{toml_value(key)}]", *lines]) + "\n"

@@ -21,7 +21,7 @@ from functools import lru_cache
 from indexer import domain, gazetteer
 from indexer.analysis import tokenizer
 from indexer.clean import iso_date
-from indexer.contract import KINDS, PERIODS
+from indexer.contract import KINDS, NOT_IN_GAZETTEER, PERIODS
 from indexer.normalize import is_cjk, normalize, translation_table
 from indexer.structure import PassageDraft, year_text
 
@@ -316,7 +316,7 @@ def choose_township(source: _Text, title: str, issuers: list[str], rules: domain
         score = 8 * len(cue_names) + 3 * min(found.authority, 3) + 2 * self_reference + min(found.mentions, 6) + found.listed
         why = cue_names + ([f"{name}人民政府/党委 ×{found.authority}"] if found.authority else [])
         why += ["self-reference (全/我/本" + (own or "") + ")"] if self_reference else []
-        why += [f"{found.mentions} mentions"] + (["in the gazetteer"] if found.listed else ["not in the gazetteer (lower confidence)"])
+        why += [f"{found.mentions} mentions"] + (["in the gazetteer"] if found.listed else [f"{NOT_IN_GAZETTEER} (lower confidence)"])
         scored.append((score, name, "; ".join(why)))
     if not scored:
         return None, "no 乡/镇/街道/苏木 name the text claims as its own"
@@ -713,6 +713,10 @@ def apply_overrides(meta: ReportMetadata, overrides: dict) -> list[str]:
             continue
         if key == "year":
             value = int(value) if str(value).strip() else None
+            if meta.year_inferred and value == meta.year and value is not None:
+                # A person read the report and kept the inferred year: it is stated now.
+                meta.evidence[key] = "confirmed in data/metadata.toml"
+                changes.append(f"year: {value!r} confirmed (was inferred)")
             meta.year_inferred = False
         elif key == "kind" and value not in KINDS:
             changes.append(f"ignored kind {value!r} (one of {', '.join(KINDS)})")

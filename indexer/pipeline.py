@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from indexer import domain, metadata, themes
+from indexer import contract, domain, metadata, themes
 from indexer.clean import clean
 from indexer.read import ReportFile, SourceText, UnreadableReport, read_report
 from indexer.records import Document, Passage
@@ -72,9 +72,9 @@ def process_text(
     ]
     warnings = list(source.warnings) + cleaned.warnings
     if meta.township is None:
-        warnings.append(f"township unknown ({meta.evidence.get('township', 'no 乡/镇/街道 name in the text')})")
+        warnings.append(f"{contract.TOWNSHIP_UNKNOWN} ({meta.evidence.get('township', 'no 乡/镇/街道 name in the text')})")
     if meta.year is None:
-        warnings.append("year unknown (no year stated or inferable)")
+        warnings.append(f"{contract.YEAR_UNKNOWN} (no year stated or inferable)")
     document = Document(
         doc_id=doc_id,
         source=relative,

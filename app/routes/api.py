@@ -12,10 +12,17 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from app.dependencies import InvalidParameter, compare_request, get_service, search_request
-from app.schemas import CompareOut, DocumentOut, ErrorOut, FollowUpOut, SearchOut, SimilarOut, SuggestOut, TrendsOut
+from app.schemas import CollectionOut, CompareOut, DocumentOut, FollowUpOut, SearchOut, SimilarOut, SuggestOut, TrendsOut, error_responses
+from app.search import curation
 from app.search.service import FACETS, SECTIONS, CompareRequest, Comparison, FollowUp, Hit, SearchRequest, SearchResult, SearchService
 
-router = APIRouter(prefix="/api", tags=["api"])
+# Every /api route may answer 422 (a parameter), 500 (unexpected) and 503 (no index, time limit),
+# all as ErrorOut; routes add 404 where a thing can be missing.
+router = APIRouter(prefix="/api", tags=["api"], responses=error_responses(422, 500, 503))
+
+
+def document_url(doc_id: str) -> str:
+    return f"/documents/{quote(doc_id)}"
 
 
 def passage_url(hit_doc_id: str, passage_id: str, q: str, expand: bool = True) -> str:
@@ -24,7 +31,7 @@ def passage_url(hit_doc_id: str, passage_id: str, q: str, expand: bool = True) -
     if not expand:
         params["expand"] = "false"
     params["passage"] = passage_id
-    return f"/documents/{quote(hit_doc_id)}?{urlencode(params)}#{quote(passage_id)}"
+    return f"{document_url(hit_doc_id)}?{urlencode(params)}#{quote(passage_id)}"
 
 
 def hit_json(hit: Hit, request: SearchRequest) -> dict:
@@ -66,7 +73,7 @@ def search_json(result: SearchResult) -> dict:
     }
 
 
-@router.get("/search", response_model=SearchOut, responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+@router.get("/search", response_model=SearchOut)
 def api_search(
     request: Annotated[SearchRequest, Depends(search_request)],
     service: Annotated[SearchService, Depends(get_service)],
@@ -76,7 +83,7 @@ def api_search(
     return search_json(service.search(request))
 
 
-@router.get("/documents/{doc_id}", response_model=DocumentOut, responses={404: {"model": ErrorOut}})
+@router.get("/documents/{doc_id}", response_model=DocumentOut, responses=error_responses(404))
 def api_document(doc_id: str, service: Annotated[SearchService, Depends(get_service)]):
     """A document's metadata and all its passages in order."""
     document = service.document(doc_id)
@@ -99,7 +106,7 @@ def api_document(doc_id: str, service: Annotated[SearchService, Depends(get_serv
     }
 
 
-@router.get("/trends", response_model=TrendsOut, responses={422: {"model": ErrorOut}})
+@router.get("/trends", response_model=TrendsOut)
 def api_trends(
     request: Annotated[SearchRequest, Depends(search_request)],
     service: Annotated[SearchService, Depends(get_service)],
@@ -166,7 +173,19 @@ def _jsonl_lines(rows: Iterator[dict]) -> Iterator[str]:
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
-@router.get("/export", responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}, 422: {"model": ErrorOut}})
+EXPORT_RESPONSES = {
+    200: {
+        "description": "every hit, one row (CSV) or one JSON object per line (JSON Lines) per passage",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+# StreamingResponse as the response class: the 200 is CSV or JSON Lines only (never JSON).
+@router.get("/export", response_class=StreamingResponse, responses=EXPORT_RESPONSES)
 def api_export(
     http: Request,
     request: Annotated[SearchRequest, Depends(search_request)],
@@ -187,7 +206,7 @@ def api_export(
     return StreamingResponse(body, media_type=media, headers=headers)
 
 
-@router.get("/passages/{passage_id}/similar", response_model=list[SimilarOut], responses={404: {"model": ErrorOut}})
+@router.get("/passages/{passage_id}/similar", response_model=list[SimilarOut], responses=error_responses(404))
 def api_similar(
     passage_id: str,
     service: Annotated[SearchService, Depends(get_service)],
@@ -208,6 +227,39 @@ def api_suggest(
 ):
     """Up to 10 completions from the index: township names first, then frequent words."""
     return {"q": q, "suggestions": service.suggest(q, limit)}
+
+
+CollectionSort = Annotated[curation.Sort, Query(description="order: " + " | ".join(f"{k} ({v})" for k, v in curation.SORTS.items()))]
+
+
+@router.get("/collection", response_model=CollectionOut)
+def api_collection(service: Annotated[SearchService, Depends(get_service)], sort: CollectionSort = curation.DEFAULT_SORT):
+    """The curation view: every report with its township, county, year and kind, how each was
+    found, its warnings, and the data/metadata.toml lines that correct it; reports with
+    warnings first. Then the files the build skipped, with the reason."""
+    found = curation.review(service.documents(), service.skipped(), sort)
+    return {
+        "documents": [
+            {
+                "doc_id": r.document.doc_id,
+                "title": r.document.title,
+                "source": r.document.source,
+                "url": document_url(r.document.doc_id),
+                "township": r.document.township,
+                "county": r.document.county,
+                "year": r.document.year,
+                "year_inferred": r.document.year_inferred,
+                "kind": r.document.kind,
+                "period": r.document.period,
+                "evidence": r.document.evidence,
+                "warnings": r.warnings,
+                "corrected": r.document.corrections,
+                "correction": r.correction,
+            }
+            for r in found.reviews
+        ],
+        "skipped": [vars(s) for s in found.skipped],
+    }
 
 
 def compare_json(comparison: Comparison) -> dict:
@@ -245,7 +297,7 @@ def compare_matrix(comparison: Comparison) -> list[list]:
 @router.get(
     "/compare",
     response_model=CompareOut,
-    responses={200: {"content": {"text/csv": {}}}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},  # format=csv
 )
 def api_compare(
     request: Annotated[CompareRequest, Depends(compare_request)],
@@ -282,7 +334,7 @@ def followup_json(found: FollowUp) -> dict:
     }
 
 
-@router.get("/passages/{passage_id}/followup", response_model=FollowUpOut, responses={404: {"model": ErrorOut}})
+@router.get("/passages/{passage_id}/followup", response_model=FollowUpOut, responses=error_responses(404))
 def api_followup(passage_id: str, service: Annotated[SearchService, Depends(get_service)]):
     """落实情况: for a passage of a plan section (部分 = 计划), the passages of the same township's
     later reviews (部分 = 总结, about the planned year or later) that report on it, by similarity,

@@ -1,5 +1,6 @@
 """HTML pages: the search page (``/``), the document page (``/documents/{doc_id}``), the
-comparison (``/compare``) and a township's plans and what became of them (``/townships/{name}``).
+comparison (``/compare``), a township's plans and what became of them (``/townships/{name}``)
+and the curation view (``/collection``).
 
 Thin: the routes ask the search service and turn its answers into view objects for the
 templates — facet options carrying their own count and toggle URL (Datasette style), chips,
@@ -17,7 +18,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 
 from app.dependencies import VALUE_DESCRIPTION, InvalidParameter, get_service, get_settings, make_compare_request, search_request
-from app.routes.api import passage_url
+from app.routes.api import CollectionSort, document_url, passage_url
+from app.search import curation
 from app.search.facets import BY_NAME, UNKNOWN, value_order
 from app.search.service import (
     COMPARE_BY,
@@ -661,3 +663,20 @@ def township_page(request: Request, name: str, service: Service):
         "compare_years_url": compare_years,
     }
     return templates.TemplateResponse(request, "township.html", context)
+
+
+# ---------------------------------------------------------------------------- curation view
+
+
+@router.get("/collection")
+def curation_page(request: Request, service: Service, sort: CollectionSort = curation.DEFAULT_SORT):
+    found = curation.review(service.documents(), service.skipped(), sort)
+    context = {
+        "curation": found,
+        "reviews": [(r, document_title(r.document), document_url(r.document.doc_id)) for r in found.reviews],
+        "sorts": [
+            (label, "/collection" + (f"?sort={key}" if key != curation.DEFAULT_SORT else ""), key == sort)
+            for key, label in curation.SORTS.items()
+        ],
+    }
+    return templates.TemplateResponse(request, "curation.html", context)

@@ -187,6 +187,14 @@ class SimilarPassage:
     score: float
 
 
+@dataclass
+class SkippedFile:
+    """A file of the data folder the build of the index in use did not index, and why."""
+
+    file: str
+    reason: str
+
+
 @dataclass(frozen=True)
 class CompareRequest:
     """A comparison: the search (query and filters) asked of each value of one facet."""
@@ -276,6 +284,9 @@ class SearchService(Protocol):
 
     def documents(self) -> list[DocumentView]:
         """Every document's metadata (passages left empty), in collection order."""
+
+    def skipped(self) -> list[SkippedFile]:
+        """The files the build of the index in use skipped, with the reason (from its manifest)."""
 
     def trends(self, request: SearchRequest) -> Trends: ...
 

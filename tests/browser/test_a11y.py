@@ -25,6 +25,7 @@ AXE_PAGES = {
     "404": "/documents/no-such-report",
     "compare": "/compare?by=township&value=汤垟乡&value=斋坛乡&q=产业",
     "township": "/townships/斋坛乡",
+    "collection": "/collection?sort=year_desc",
 }
 
 

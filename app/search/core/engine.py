@@ -45,6 +45,7 @@ from app.search.service import (
     SearchResult,
     ServiceUnavailable,
     SimilarPassage,
+    SkippedFile,
     TownshipReport,
     TownshipView,
     Trends,
@@ -227,6 +228,10 @@ class CoreSearchService:
     def documents(self) -> list[DocumentView]:
         index = self._current()  # made once per generation: a page asks for them on every request
         return index.once("document-views", lambda: [_document_view(d, []) for d in sorted(index.documents.values(), key=lambda d: d.order)])
+
+    def skipped(self) -> list[SkippedFile]:
+        listed = self._current().manifest.get("skipped") or []
+        return [SkippedFile(str(s.get("file", "")), str(s.get("reason", ""))) for s in listed if isinstance(s, dict)]
 
     def document(self, doc_id: str, q: str = "", expand: bool = True) -> DocumentView | None:
         index = self._current()
