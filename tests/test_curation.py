@@ -211,3 +211,14 @@ def test_without_an_index_the_view_says_how_to_build_one(tmp_path):
         page, api = client.get("/collection"), client.get("/api/collection")
     assert page.status_code == 503 and "python -m indexer build" in page.text and "元数据核查" in page.text
     assert api.status_code == 503 and "python -m indexer build" in api.json()["detail"]
+
+
+def test_the_curation_page_is_paged(client, monkeypatch):
+    from app.routes import pages
+
+    monkeypatch.setattr(pages, "CURATION_PAGE_SIZE", 2)
+    first = client.get("/collection").text
+    assert first.count('class="curation-item') == 2 and 'aria-label="分页"' in first
+    last = client.get("/collection", params={"page": 3}).text
+    assert last.count('class="curation-item') == 1 and 'start="5"' in last
+    assert client.get("/collection", params={"page": 0}).status_code == 422

@@ -40,7 +40,7 @@ from app.search.service import (
     SearchService,
     is_plan_item,
 )
-from app.settings import MAX_FACET_SIZE, Settings
+from app.settings import MAX_FACET_SIZE, MAX_PAGE, Settings
 from app.templating import templates
 from indexer.normalize import normalize
 
@@ -668,15 +668,35 @@ def township_page(request: Request, name: str, service: Service):
 # ---------------------------------------------------------------------------- curation view
 
 
+CURATION_PAGE_SIZE = 50  # reports per page of /collection (a collection may hold 10,000)
+
+
+def curation_url(sort: str, page: int = 1) -> str:
+    params = [("sort", sort)] if sort != curation.DEFAULT_SORT else []
+    params += [("page", str(page))] if page > 1 else []
+    return "/collection" + ("?" + urlencode(params) if params else "")
+
+
 @router.get("/collection")
-def curation_page(request: Request, service: Service, sort: CollectionSort = curation.DEFAULT_SORT):
+def curation_page(
+    request: Request,
+    service: Service,
+    sort: CollectionSort = curation.DEFAULT_SORT,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+):
     found = curation.review(service.documents(), service.skipped(), sort)
+    last = max(1, -(-len(found.reviews) // CURATION_PAGE_SIZE))
+    first = (page - 1) * CURATION_PAGE_SIZE
+    shown = found.reviews[first : first + CURATION_PAGE_SIZE]
     context = {
         "curation": found,
-        "reviews": [(r, document_title(r.document), document_url(r.document.doc_id)) for r in found.reviews],
-        "sorts": [
-            (label, "/collection" + (f"?sort={key}" if key != curation.DEFAULT_SORT else ""), key == sort)
-            for key, label in curation.SORTS.items()
-        ],
+        "reviews": [(r, document_title(r.document), document_url(r.document.doc_id)) for r in shown],
+        "sorts": [(label, curation_url(key), key == sort) for key, label in curation.SORTS.items()],
+        "first_number": first + 1,
+        "page": page,
+        "page_count": last,
+        "pages": [(n, curation_url(sort, n) if n else "") for n in page_numbers(page, last)],
+        "prev_url": curation_url(sort, page - 1) if page > 1 else "",
+        "next_url": curation_url(sort, page + 1) if page < last else "",
     }
     return templates.TemplateResponse(request, "curation.html", context)
