@@ -103,10 +103,12 @@ def _ethnic_only(name: str, rules: domain.Rules) -> bool:
 
 def fold_names(text: str, rules: domain.Rules) -> str:
     """Normalized text with variant characters of names in the official list's form (畬 → 畲)."""
-    table = rules.cache.get("name_variants")
-    if table is None:
-        table = rules.cache["name_variants"] = str.maketrans(rules.value("township", "name_variants", default={}))
-    return normalize(text).translate(table)
+    variants = rules.cache.get("name_variants")
+    if variants is None:
+        pairs = rules.value("township", "name_variants", default={})
+        variants = rules.cache["name_variants"] = ("".join(pairs), str.maketrans(pairs))
+    folded = normalize(text)
+    return folded.translate(variants[1]) if any(c in folded for c in variants[0]) else folded
 
 
 def official_name(name: str, source: "_Text", rules: domain.Rules) -> str | None:
@@ -265,15 +267,20 @@ def _names_in(line: str, source: _Text, rules: domain.Rules) -> list[str]:
     return names
 
 
+_TOC_ITEM = re.compile(r"目录|\s+(?=\d{1,2}[.、])")
+
+
 def _compilation(source: _Text, rules: domain.Rules) -> list[str]:
     """Names of several reports in one file (a compilation, or its table of contents)."""
     kinds = rules.list("kind", "title_words")
     titled: set[str] = set()
-    # A table of contents flattened into one line: "目录1.2024年高沟镇政府工作报告 2.2024年…".
-    for line in re.split(r"\n|目录|\s+(?=\d{1,2}[.、])", source.text):
-        if len(line) <= 60 and any(k in line for k in kinds):
-            for match in source.gazetteer.find(line, 4):
-                titled.add(match.name)
+    for line in source.text.split("\n"):
+        # A table of contents flattened into one line: "目录1.2024年高沟镇政府工作报告 2.2024年…".
+        segments = _TOC_ITEM.split(line) if len(line) > 60 and any(k in line for k in kinds) else (line,)
+        for segment in segments:
+            if len(segment) <= 60 and any(k in segment for k in kinds):
+                for match in source.gazetteer.find(segment, 4):
+                    titled.add(match.name)
     spoken = {m.group(1) for m in re.finditer(r"代表([^\s,，。:：、]{2,12}?)(?:人民政府|政府)", source.text)}
     speakers = {n for s in spoken for n in _names_in(s, source, rules)}
     if len(titled) >= 3:
@@ -383,11 +390,26 @@ def _stated_divisions(source: _Text, rules: domain.Rules) -> dict[int, Counter]:
     return stated
 
 
-def _legacy_counties(source: _Text, rules: domain.Rules, head: str = "") -> Counter:
-    """Counties jieba knows that the official list lacks (renamed or merged since, or Taiwan's)."""
+def _unlisted_county_before(township: str, text: str, source: _Text, rules: domain.Rules) -> list[str]:
+    """南投县竹山镇: a county jieba knows but the official list lacks, right before the township."""
+    not_names = set(rules.list("county", "not_names"))
+    found = []
+    at = text.find("县" + township)
+    while at > 0:
+        for k in range(7, 2, -1):
+            word = text[max(0, at + 1 - k) : at + 1]
+            if len(word) == k and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names and not source.gazetteer.places(word, 3):
+                found.append(word)
+                break
+        at = text.find("县" + township, at + 1)
+    return found
+
+
+def _legacy_counties(source: _Text, rules: domain.Rules) -> Counter:
+    """Counties jieba knows that the official list lacks (renamed or merged since)."""
     not_names = set(rules.list("county", "not_names"))
     counts: Counter = Counter()
-    text = source.text + "\n" + head
+    text = source.text
     for match in re.finditer("县", text):
         i = match.start()
         for k in range(7, 1, -1):
@@ -409,16 +431,17 @@ def _head_counties(source: _Text, head: str, rules: domain.Rules) -> list[str]:
     return found
 
 
-# 我乡地处武乡县东部, 沐尘畲族乡位于龙游县南部: the report placing itself in its county.
-_SELF_LOCATION = re.compile(r"(?:乡|镇|街道|苏木)(?:地处|位于|坐落[在于]?)")
-
-
 def _self_located(source: _Text) -> list[str]:
-    found = []
-    for match in _SELF_LOCATION.finditer(source.text):
-        window = source.text[match.end() : match.end() + 14]
-        ends = {0} | {m.end for level in (1, 2) for m in source.gazetteer.find(window, level)}
-        found += [m.name for m in source.gazetteer.find(window, 3) if m.start in ends and len(m.name) > 2]
+    """我乡地处武乡县东部, 沐尘畲族乡位于龙游县南部: the county a report places itself in."""
+    text, found = source.text, []
+    for verb in ("地处", "位于", "坐落"):
+        at = text.find(verb)
+        while at > 0:
+            if text[at - 1] in "乡镇道木":  # 乡, 镇, 街道, 苏木 right before: the report's own unit
+                window = text[at + 2 : at + 16].lstrip("在于")
+                ends = {0} | {m.end for level in (1, 2) for m in source.gazetteer.find(window, level)}
+                found += [m.name for m in source.gazetteer.find(window, 3) if m.start in ends and len(m.name) > 2]
+            at = text.find(verb, at + 2)
     return list(dict.fromkeys(found))
 
 
@@ -474,7 +497,7 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
         if (cities or provinces) and len(narrowed) == 1:
             _fill_from(narrowed[0], location, f"gazetteer: the only {township} in {narrowed[0].city or narrowed[0].province} (named in the text)")
             return location
-        if elsewhere := [c for c in _legacy_counties(source, rules, head) if c + township in text or c + township in head]:
+        if elsewhere := _unlisted_county_before(township, text + "\n" + head, source, rules):
             # 南投县竹山镇: the text puts it in a county the official list does not have (Taiwan,
             # or a county renamed since): a namesake on the list is another place.
             location.county = elsewhere[0]
@@ -555,7 +578,9 @@ _ROC_YEAR = re.compile(r"(?<![\d〇○零一二三四五六七八九十百])(?:�
 _PLAN_ERA = re.compile(r"[“\"]?(十[一二三四五]五)[”\"]?(?:规划)?(?:的|时期的)?(收官之年|最后一年|开局之年|起步之年|第一年)")
 
 
-def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None, kind: str = "其他", dates: list[str] | None = None) -> tuple[int | None, bool, str]:
+def extract_year(
+    drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None, kind: str = "其他", dates: list[str] | None = None, session: str | None = None
+) -> tuple[int | None, bool, str]:
     """The year the report is for: a summary's year, a plan's year, a 政府工作报告's title year."""
     earliest = int(rules.value("year", "earliest", default=1990))
     latest = int(rules.value("year", "latest", default=2035))
@@ -568,7 +593,8 @@ def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
         return value if earliest <= value <= latest else None
 
     # Taiwan's pages count years from 1912 (一一二年度 = 2023).
-    roc = any(cue in normalize(d.text) for d in drafts[:12] for cue in rules.list("year", "roc_cues"))
+    opening = "\n".join(normalize(d.text) for d in drafts[:4])  # (their title or first lines say 公所)
+    roc = any(cue in opening for cue in rules.list("year", "roc_cues"))
     years = (lambda text: western_years(year_text(text))) if roc else year_text
     folded_title = years(normalize(title or ""))
     # The title first; for a 政府工作报告 its year is the answer (it reviews the year before), and
@@ -588,7 +614,7 @@ def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     ordered = [d for d in drafts if d.is_heading] + [d for d in drafts if d.section == "其他" and not d.is_heading]
     seen = {id(d) for d in ordered}
     ordered += [d for d in drafts if id(d) not in seen]
-    if kind == "政府工作报告" and (session := session_date(drafts)):
+    if kind == "政府工作报告" and session:
         # A session in December already opens the next year's report.
         if year := valid(int(session[:4]) + (int(session[5:7]) >= 12)):
             return year, False, f"the session it was delivered at ({session})"
@@ -867,8 +893,9 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
         meta.evidence["county"] = location.evidence.get("county", "no county stated in the text")
     meta.kind, meta.evidence["kind"] = extract_kind(drafts, rules, meta.title)
     settle_sections(drafts, meta.kind)
-    dates = [d for d in (signed_on, format_metadata.get("published"), session_date(drafts)) if d]
-    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates)
+    session = session_date(drafts)
+    dates = [d for d in (signed_on, format_metadata.get("published"), session) if d]
+    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates, session)
     meta.period, meta.evidence["period"] = extract_period(drafts, rules, meta.title, meta.kind)
     meta.script = extract_script(lines)
     return meta
