@@ -270,14 +270,17 @@ def clean(text: str) -> CleanText:
             kept.append("")
             continue
         folded = normalize(line)
+        # Furniture inside a line goes first, so that report text sharing a line with it stays.
+        if chrome.inline and chrome.inline.search(folded):
+            stripped = _remove_spans(line, chrome.inline)
+            if not stripped.strip():
+                continue
+            if stripped != line:
+                line, folded = stripped, normalize(stripped)
         if chrome.is_chrome(folded):
-            for key, value in web_metadata(line).items():
+            for key, value in web_metadata(raw).items():
                 result.metadata.setdefault(key, value)
             continue
-        if chrome.inline and chrome.inline.search(folded):
-            line = _remove_spans(line, chrome.inline)
-            if not line.strip():
-                continue
         kept.append(raw if raw.strip() == line else line)
     lines, note = rejoin(kept)
     if note:
