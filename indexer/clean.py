@@ -28,9 +28,12 @@ PINYIN_GLOSS = re.compile(
 # character and control characters: never meaningful in a report.
 STRAY = re.compile("[\u2800-\u28ff\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
-_PUBLISHER_LABEL = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:]\s*([^\s:]+?)(?=\s|发布|点击|$)")
+# The value may sit in the next cell of a table copied as text: "发布机构: | 天全县城厢镇 |".
+_PUBLISHER_LABEL = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:]\s*\|?\s*([^\s:|]+?)(?=\s|\||发布|点击|$)")
+# 来源: the office or newsroom a page credits (莘县融媒体中心, 蔡河镇牛王庙村村民委员会).
+ORIGIN_LABEL = re.compile(r"(?:信息来源|文章来源|来源)\s*:\s*([^\s:]+?)(?=\s|发布|点击|浏览|$)")
 _INDEX_NUMBER = re.compile(r"索引号\s*[:]\s*([0-9a-z][0-9a-z_/\-.]*)")
-_DATE_LABEL = re.compile(r"(?:发布时间|发布日期|成文日期)\s*[:]\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
+_DATE_LABEL = re.compile(r"(?:发布时间|发布日期|成文日期)\s*[:]\s*\|?\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
 
 
 @dataclass
@@ -63,7 +66,7 @@ def iso_date(text: str) -> str | None:
 
 
 def web_metadata(line: str) -> dict[str, str]:
-    """发布机构 / 发布时间 / 索引号 a line of a scraped page states; the publisher as written."""
+    """发布机构 / 发布时间 / 索引号 / 来源 a line of a scraped page states; the publisher as written."""
     folded = normalize(line)
     found: dict[str, str] = {}
     if match := _PUBLISHER_LABEL.search(folded):
@@ -73,6 +76,8 @@ def web_metadata(line: str) -> dict[str, str]:
             found["published"] = date
     if match := _INDEX_NUMBER.search(folded):
         found["index_number"] = line[match.start(1) : match.end(1)]
+    if match := ORIGIN_LABEL.search(folded):
+        found["origin"] = line[match.start(1) : match.end(1)]
     return found
 
 
@@ -213,6 +218,45 @@ def _join_width(paragraph: str, join_pieces) -> str:
     return text
 
 
+# ---------------------------------------------------------------------------- document-site chunks
+
+# Document-sharing sites show a report as numbered pieces ("1、…", "2、…") cut every few hundred
+# characters wherever the cut falls: inside a word (嘎查集|2、体经济) or a year (六、20|3、22年).
+_CHUNK = re.compile(r"^\s*(\d{1,3})、")
+_CHUNK_MIN = 120  # characters of every piece but the last
+_CLAUSE_END = re.compile(r"[。！？；!?;：:…．,，、][”’」』)）\"'\s]*$")
+# Such pages flatten paragraphs into one line: two spaces, or one before a heading (一、 （一）), were a break.
+_FLATTENED_BREAK = re.compile(r"[ \u3000]{2,}|[ \u3000]+(?=[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）])")
+
+
+def join_chunks(lines: list[str]) -> list[str]:
+    """Numbered pieces of a document site back into the text they cut, markers removed.
+
+    A run of lines numbered 1、2、3… counts only when every piece but the last is long and
+    most cuts fall inside a sentence; a numbered list of long items ends each one with 。."""
+    numbered = [(i, int(m.group(1))) for i, line in enumerate(lines) if (m := _CHUNK.match(line))]
+    out = list(lines)
+    k = 0
+    while k < len(numbered):
+        run = [numbered[k]]
+        while k + len(run) < len(numbered):
+            (i, n), (j, m) = run[-1], numbered[k + len(run)]
+            if m != n + 1 or any(line.strip() for line in lines[i + 1 : j]) or len(lines[i].strip()) < _CHUNK_MIN:
+                break
+            run.append((j, m))
+        cuts_inside = sum(1 for i, _ in run[:-1] if not _CLAUSE_END.search(lines[i]))
+        if run[0][1] == 1 and len(run) >= 2 and 2 * cuts_inside >= len(run) - 1:
+            first = run[0][0]
+            joined = _CHUNK.sub("", lines[first], count=1).strip()
+            for i, _ in run[1:]:
+                piece = _CHUNK.sub("", lines[i], count=1).strip()
+                joined = joined + piece if not _SENTENCE_END.search(joined) else joined + "\n" + piece
+                out[i] = None
+            out[first] = _FLATTENED_BREAK.sub("\n", joined)
+        k += len(run)
+    return [line for piece in out if piece is not None for line in piece.split("\n")]
+
+
 def clean(text: str) -> CleanText:
     rules = domain.load_rules()
     chrome = chrome_rules(rules)
@@ -220,20 +264,23 @@ def clean(text: str) -> CleanText:
     text = remove_stray(remove_pinyin(text))
     result = CleanText(lines=[])
     kept: list[str] = []
-    for raw in text.split("\n"):
+    for raw in join_chunks(text.split("\n")):
         line = raw.strip().strip("\u3000").strip()
         if not line:
             kept.append("")
             continue
         folded = normalize(line)
+        # Furniture inside a line goes first, so that report text sharing a line with it stays.
+        if chrome.inline and chrome.inline.search(folded):
+            stripped = _remove_spans(line, chrome.inline)
+            if not stripped.strip():
+                continue
+            if stripped != line:
+                line, folded = stripped, normalize(stripped)
         if chrome.is_chrome(folded):
-            for key, value in web_metadata(line).items():
+            for key, value in web_metadata(raw).items():
                 result.metadata.setdefault(key, value)
             continue
-        if chrome.inline and chrome.inline.search(folded):
-            line = _remove_spans(line, chrome.inline)
-            if not line.strip():
-                continue
         kept.append(raw if raw.strip() == line else line)
     lines, note = rejoin(kept)
     if note:

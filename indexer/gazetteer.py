@@ -12,6 +12,7 @@ Names are matched on normalized text (simplified script), so 桂竹帽鎮 finds 
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,9 +54,19 @@ class Gazetteer:
         # Name lengths of each level, longest first: the lengths a scan needs to try.
         self.lengths = {level: sorted({len(n) for n in names}, reverse=True) for level, names in self.by_level.items()}
         self.ends = {level: re.compile(f"[{ends}]") for level, ends in ((4, TOWNSHIP_ENDS), (3, COUNTY_ENDS), (2, CITY_ENDS), (1, PROVINCE_ENDS))}
+        self._sorted: dict[int, list[str]] = {}
 
     def places(self, name: str, level: int) -> tuple[Place, ...]:
         return self.by_level[level].get(name, ())
+
+    def names_starting(self, prefix: str, level: int) -> list[str]:
+        """Names of ``level`` that start with ``prefix`` (a sorted list, bisected)."""
+        ordered = self._sorted.get(level)
+        if ordered is None:
+            ordered = self._sorted[level] = sorted(self.by_level[level])
+        start = bisect.bisect_left(ordered, prefix)
+        end = bisect.bisect_left(ordered, prefix + "\U0010ffff")
+        return ordered[start:end]
 
     def find(self, text: str, level: int) -> list[Match]:
         """Every name of ``level`` in ``text``, the longest one ending at each position."""

@@ -89,6 +89,45 @@ def is_slogan(name: str, rules: domain.Rules) -> bool:
     return len(stem) == 3 and stem[-1] in verbs and all(is_cjk(c) for c in stem)
 
 
+def _ethnic_pattern(rules: domain.Rules) -> re.Pattern:
+    cached = rules.cache.get("ethnic")
+    if cached is None:
+        groups = sorted(rules.list("township", "ethnic_groups"), key=len, reverse=True)
+        cached = rules.cache["ethnic"] = re.compile("(?:" + "|".join(map(re.escape, groups)) + ")族")
+    return cached
+
+
+def _ethnic_only(name: str, rules: domain.Rules) -> bool:
+    """瑶族乡, 少数民族乡: peoples and a suffix, no place name (a template with the name stripped)."""
+    stem = _stem(name, rules)
+    return bool(stem) and _ethnic_pattern(rules).sub("", stem) == ""
+
+
+def fold_names(text: str, rules: domain.Rules) -> str:
+    """Normalized text with variant characters of names in the official list's form (畬 → 畲)."""
+    variants = rules.cache.get("name_variants")
+    if variants is None:
+        pairs = rules.value("township", "name_variants", default={})
+        variants = rules.cache["name_variants"] = ("".join(pairs), str.maketrans(pairs))
+    folded = normalize(text)
+    return folded.translate(variants[1]) if any(c in folded for c in variants[0]) else folded
+
+
+def official_name(name: str, source: "_Text", rules: domain.Rules) -> str | None:
+    """The listed name a short form stands for: 莪山乡 → 莪山畲族乡, when only one fits (or only
+    one lies in a county the text names)."""
+    suffix = _suffix_of(name, rules)
+    stem = _stem(name, rules)
+    if len(stem) < 2:
+        return None
+    full = re.compile(re.escape(stem) + "(?:" + _ethnic_pattern(rules).pattern + ")+" + re.escape(suffix))
+    found = [n for n in source.gazetteer.names_starting(stem, 4) if full.fullmatch(n)]
+    if len(found) > 1:
+        counties = {m.name for m in source.matches[3]}
+        found = [n for n in found if any(p.county in counties for p in source.gazetteer.places(n, 4))]
+    return found[0] if len(found) == 1 else None
+
+
 def _needs_strong_cue(name: str, rules: domain.Rules) -> bool:
     """Names a sentence can produce by accident: slogans, one-character stems, common words
     (和平镇, 太平镇, 胜利乡, 中心镇, 建设镇). They count only where the text names them as
@@ -230,14 +269,20 @@ def _names_in(line: str, source: _Text, rules: domain.Rules) -> list[str]:
     return names
 
 
+_TOC_ITEM = re.compile(r"目录|\s+(?=\d{1,2}[.、])")
+
+
 def _compilation(source: _Text, rules: domain.Rules) -> list[str]:
     """Names of several reports in one file (a compilation, or its table of contents)."""
     kinds = rules.list("kind", "title_words")
     titled: set[str] = set()
     for line in source.text.split("\n"):
-        if len(line) <= 60 and any(k in line for k in kinds):
-            for match in source.gazetteer.find(line, 4):
-                titled.add(match.name)
+        # A table of contents flattened into one line: "目录1.2024年高沟镇政府工作报告 2.2024年…".
+        segments = _TOC_ITEM.split(line) if len(line) > 60 and any(k in line for k in kinds) else (line,)
+        for segment in segments:
+            if len(segment) <= 60 and any(k in segment for k in kinds):
+                for match in source.gazetteer.find(segment, 4):
+                    titled.add(match.name)
     spoken = {m.group(1) for m in re.finditer(r"代表([^\s,，。:：、]{2,12}?)(?:人民政府|政府)", source.text)}
     speakers = {n for s in spoken for n in _names_in(s, source, rules)}
     if len(titled) >= 3:
@@ -303,7 +348,7 @@ def choose_township(source: _Text, title: str, issuers: list[str], rules: domain
     own = _own_suffix(source.text, rules)
     scored: list[tuple[float, str, str]] = []
     for name, found in _township_candidates(source, title, issuers, rules).items():
-        if found.mentions == 0 and not found.cues:
+        if (found.mentions == 0 and not found.cues) or _ethnic_only(name, rules):
             continue
         self_reference = bool(own and name.endswith(own))
         if found.strong:
@@ -322,6 +367,8 @@ def choose_township(source: _Text, title: str, issuers: list[str], rules: domain
         return None, "no 乡/镇/街道/苏木 name the text claims as its own"
     scored.sort(key=lambda item: (-item[0], -len(item[1])))
     score, name, why = scored[0]
+    if not source.gazetteer.places(name, 4) and (full := official_name(name, source, rules)):
+        return full, f"{why}; short for {full} (gazetteer)"
     return name, why
 
 
@@ -345,19 +392,59 @@ def _stated_divisions(source: _Text, rules: domain.Rules) -> dict[int, Counter]:
     return stated
 
 
+def _unlisted_county_before(township: str, text: str, source: _Text, rules: domain.Rules) -> list[str]:
+    """南投县竹山镇: a county jieba knows but the official list lacks, right before the township."""
+    not_names = set(rules.list("county", "not_names"))
+    found = []
+    at = text.find("县" + township)
+    while at > 0:
+        for k in range(7, 2, -1):
+            word = text[max(0, at + 1 - k) : at + 1]
+            if len(word) == k and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names and not source.gazetteer.places(word, 3):
+                found.append(word)
+                break
+        at = text.find("县" + township, at + 1)
+    return found
+
+
 def _legacy_counties(source: _Text, rules: domain.Rules) -> Counter:
     """Counties jieba knows that the official list lacks (renamed or merged since)."""
     not_names = set(rules.list("county", "not_names"))
     counts: Counter = Counter()
-    for match in re.finditer("县", source.text):
+    text = source.text
+    for match in re.finditer("县", text):
         i = match.start()
         for k in range(7, 1, -1):
-            word = source.text[max(0, i - k) : i + 1]
+            word = text[max(0, i - k) : i + 1]
             if len(word) == k + 1 and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names:
                 if not source.gazetteer.places(word, 3):
                     counts[word] += 1
                 break
     return counts
+
+
+def _head_counties(source: _Text, head: str, rules: domain.Rules) -> list[str]:
+    """Counties the title or the issuer (a portal's 发布机构: 云和县赤石乡人民政府) states."""
+    not_names = set(rules.list("county", "not_names"))
+    found = []
+    for match in source.gazetteer.find(head, 3):
+        if match.name not in not_names and len(match.name) > 2 and _starts_name(head, match.start, rules, set()):
+            found.append(match.name)
+    return found
+
+
+def _self_located(source: _Text) -> list[str]:
+    """我乡地处武乡县东部, 沐尘畲族乡位于龙游县南部: the county a report places itself in."""
+    text, found = source.text, []
+    for verb in ("地处", "位于", "坐落"):
+        at = text.find(verb)
+        while at > 0:
+            if text[at - 1] in "乡镇道木":  # 乡, 镇, 街道, 苏木 right before: the report's own unit
+                window = text[at + 2 : at + 16].lstrip("在于")
+                ends = {0} | {m.end for level in (1, 2) for m in source.gazetteer.find(window, level)}
+                found += [m.name for m in source.gazetteer.find(window, 3) if m.start in ends and len(m.name) > 2]
+            at = text.find(verb, at + 2)
+    return list(dict.fromkeys(found))
 
 
 @dataclass
@@ -383,11 +470,18 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
     counties, cities, provinces = stated[3], stated[2], stated[1]
     location = _Location()
     text = source.text
-    adjacent = [c for c in counties if township and c + township in text]
     head = "\n".join([title] + issuers)
+    for county in _head_counties(source, head, rules):  # the title or 发布机构 (天全县城厢镇) count as stated
+        counties[county] += not counties[county]
+    adjacent = [c for c in counties if township and (c + township in text or c + township in head)]
+    located = _self_located(source)
+    repeated = [c for c, n in counties.most_common() if n >= 2]
+    if len(repeated) > 1 and counties[repeated[0]] == counties[repeated[1]]:
+        repeated = []  # several counties named as often (a list of places): none is the report's own
     # A county the report states as its own: right before its township, in its title or
-    # signature, or named more than once; never one mentioned in passing.
-    own_counties = adjacent or [c for c in counties if c in head] or [c for c, n in counties.most_common() if n >= 2]
+    # signature, where it locates itself (我乡地处…县), or named more often than any other;
+    # never one mentioned in passing.
+    own_counties = adjacent or [c for c in counties if c in head] or located or repeated
     places = source.gazetteer.places(township, 4) if township else ()
     if places:
         # The official list decides; a county the text names elsewhere (a partner district,
@@ -404,6 +498,12 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
         narrowed = [p for p in places if (not cities or p.city in cities) and (not provinces or p.province in provinces)]
         if (cities or provinces) and len(narrowed) == 1:
             _fill_from(narrowed[0], location, f"gazetteer: the only {township} in {narrowed[0].city or narrowed[0].province} (named in the text)")
+            return location
+        if elsewhere := _unlisted_county_before(township, text + "\n" + head, source, rules):
+            # 南投县竹山镇: the text puts it in a county the official list does not have (Taiwan,
+            # or a county renamed since): a namesake on the list is another place.
+            location.county = elsewhere[0]
+            location.evidence["county"] = f"text ({elsewhere[0]}{township}; {elsewhere[0]} is not in the 2025 official list)"
             return location
         if len(places) == 1 and not adjacent:
             _fill_from(places[0], location, "gazetteer (unambiguous township)")
@@ -464,10 +564,25 @@ _REVIEW = (
 _PLAN = re.compile(rf"(?<!\d)(\d{{4}})年?度?{_WORDS}{{0,10}}?(?:工作计划|计划|安排|打算|要点|思路)")
 _GOVERNMENT_TITLE = re.compile(r"(?<!\d)(\d{4})年?度?[^\d\n]{0,12}?政府工作报告")
 _OPENING_YEAR = re.compile(r"^(\d{4})年(?:度)?(?:[,，是]|以来|,|全)")
+# The line under a title that dates a speech or a session: "——2021年3月1日在城厢镇第十八届
+# 人民代表大会第二次会议上", "（2021年9月16日）".
+_SESSION_DATE = re.compile(
+    r"^[—\-－\s(（]*在?\s*(\d{4})年([一二三四五六七八九十]{1,2}|\d{1,2})月([一二三四五六七八九十]{1,3}|\d{1,2})日"
+    r"(?:[)）]\s*$|[^\n]{0,40}(?:代表大会|会议))"
+)
+# A title whose year comes last: "…亮点工作总结2021", "工作总结（2021年度）".
+_TITLE_LAST_YEAR = re.compile(r"(?:总结|计划|报告|汇报|要点)\s*[(（]?(\d{4})年?度?[)）]?$")
+# The unit's own results for a year: "全镇2020年共完成", "2020年全乡", "2020年，我镇" (not a date).
+_SELF_YEAR = re.compile(r"(?:全|我|本)(?:乡|镇|街道|苏木)(\d{4})年(?!\d{1,2}月)|(?<!\d)(\d{4})年度?[,，]?(?:全|我|本)(?:乡|镇|街道|苏木)")
+# 施政成果报告 (a Taiwan 公所's yearly results): the year it reports on.
+_TITLE_RESULTS = re.compile(r"(?<!\d)(\d{4})年度?[^\d\n]{0,8}?成果报告")
+_ROC_YEAR = re.compile(r"(?<![\d〇○零一二三四五六七八九十百])(?:民国)?(\d{2,3}|[一二三四五六七八九〇○零十百]{2,5})(?=年)")
 _PLAN_ERA = re.compile(r"[“\"]?(十[一二三四五]五)[”\"]?(?:规划)?(?:的|时期的)?(收官之年|最后一年|开局之年|起步之年|第一年)")
 
 
-def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None, kind: str = "其他", dates: list[str] | None = None) -> tuple[int | None, bool, str]:
+def extract_year(
+    drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None, kind: str = "其他", dates: list[str] | None = None, session: str | None = None
+) -> tuple[int | None, bool, str]:
     """The year the report is for: a summary's year, a plan's year, a 政府工作报告's title year."""
     earliest = int(rules.value("year", "earliest", default=1990))
     latest = int(rules.value("year", "latest", default=2035))
@@ -479,23 +594,32 @@ def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
         value = int(year)
         return value if earliest <= value <= latest else None
 
-    folded_title = year_text(normalize(title or ""))
-    # The title first; for a 政府工作报告 its year is the answer (it reviews the year before).
-    if kind == "政府工作报告":
-        for pattern in (_GOVERNMENT_TITLE, re.compile(r"(?<!\d)(\d{4})年")):
-            if (match := pattern.search(folded_title)) and (year := valid(match.group(1))):
-                return year, False, f"title {match.group(0)!r}"
-    for pattern in _REVIEW[:4]:
+    # Taiwan's pages count years from 1912 (一一二年度 = 2023).
+    opening = "\n".join(normalize(d.text) for d in drafts[:4])  # (their title or first lines say 公所)
+    roc = any(cue in opening for cue in rules.list("year", "roc_cues"))
+    years = (lambda text: western_years(year_text(text))) if roc else year_text
+    folded_title = years(normalize(title or ""))
+    # The title first; for a 政府工作报告 its year is the answer (it reviews the year before), and
+    # news or an interpretation of "2023年…政府工作报告" is about that report.
+    if (match := _GOVERNMENT_TITLE.search(folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"title {match.group(0)!r}"
+    if kind == "政府工作报告" and (match := re.search(r"(?<!\d)(\d{4})年", folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"title {match.group(0)!r}"
+    for pattern in _REVIEW[:4] + (_TITLE_LAST_YEAR, _TITLE_RESULTS):
         if (match := pattern.search(folded_title)) and (year := valid(match.group(1))):
             return year, False, f"title {match.group(0)!r}"
     if kind == "工作计划" and (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
         return year, False, f"title {match.group(0)!r} (a plan)"
 
     # Headings first, then the opening, then everything.
-    texts = {id(d): year_text(normalize(d.text)) for d in drafts}
+    texts = {id(d): years(normalize(d.text)) for d in drafts}
     ordered = [d for d in drafts if d.is_heading] + [d for d in drafts if d.section == "其他" and not d.is_heading]
     seen = {id(d) for d in ordered}
     ordered += [d for d in drafts if id(d) not in seen]
+    if kind == "政府工作报告" and session:
+        # A session in December already opens the next year's report.
+        if year := valid(int(session[:4]) + (int(session[5:7]) >= 12)):
+            return year, False, f"the session it was delivered at ({session})"
     if kind == "政府工作报告":
         for draft in ordered:
             for pattern in _REVIEW[:5]:
@@ -510,15 +634,22 @@ def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
                         return year, False, f"{match.group(0)!r}"
     if (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
         return year, False, f"title {match.group(0)!r} (a plan)"
+    # A paragraph of the opening or of the review that starts with its year ("2021年，…"): in a
+    # summary it says more than the year of the plan part at its end.
+    opening_year = None
+    for draft in drafts:
+        if draft.section in ("其他", "总结") and not draft.is_heading:
+            if (match := _OPENING_YEAR.match(texts[id(draft)])) and (year := valid(match.group(1))):
+                opening_year = year, False, f"paragraph opening {match.group(0)!r}"
+                break
+    if opening_year and kind in ("工作总结", "总结与计划"):
+        return opening_year
     for draft in ordered:
         for match in _PLAN.finditer(texts[id(draft)]):
             if year := valid(match.group(1)):
                 return year, False, f"{match.group(0)!r} (a plan only)"
-    # A paragraph of the opening or of the review that starts with its year ("2021年，…").
-    for draft in drafts:
-        if draft.section in ("其他", "总结") and not draft.is_heading:
-            if (match := _OPENING_YEAR.match(texts[id(draft)])) and (year := valid(match.group(1))):
-                return year, False, f"paragraph opening {match.group(0)!r}"
+    if opening_year:
+        return opening_year
     # "“十三五”规划的收官之年" names a year without digits; prefer what the review part says.
     review_first = sorted(drafts, key=lambda d: d.section not in ("总结", "其他"))
     for draft in review_first:
@@ -532,6 +663,17 @@ def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
                 year -= 1  # a plan for the first year of a period reviews the year before it
             if valid(year):
                 return year, True, f"inferred from {match.group(0)!r}"
+    # A summary's review part giving the unit's own results for a year ("全镇2020年共完成…").
+    if kind in ("工作总结", "总结与计划"):
+        own = Counter(
+            int(match.group(1) or match.group(2))
+            for draft in drafts
+            if draft.section == "总结" and not draft.is_heading
+            for match in _SELF_YEAR.finditer(texts[id(draft)])
+        )
+        ranked = [(year, n) for year, n in own.most_common() if valid(year)]
+        if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+            return ranked[0][0], True, f"inferred from the review part's results for {ranked[0][0]} (全镇{ranked[0][0]}年…)"
     # The date it was signed or published: a summary written early in a year is about the year before.
     for date in dates or ():
         year, month = int(date[:4]), int(date[5:7])
@@ -546,6 +688,55 @@ def extract_year(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     return None, False, "no year stated or inferable"
 
 
+def _small_number(text: str) -> int:
+    """1–31 written in digits or in Chinese numerals (一月二十二日)."""
+    if text.isdigit():
+        return int(text)
+    digits = "一二三四五六七八九"
+    tens, _, ones = text.rpartition("十")
+    if "十" not in text:
+        return digits.index(text) + 1 if len(text) == 1 else 0
+    return (digits.index(tens) + 1 if tens else 1) * 10 + (digits.index(ones) + 1 if ones else 0)
+
+
+def western_years(text: str) -> str:
+    """ROC years (一一二年, 九十二年度, 113年) as western ones (2023年), for matching only."""
+
+    def value(numeral: str) -> int | None:
+        if numeral.isdigit():
+            return int(numeral)
+        if "百" in numeral or "十" in numeral:
+            hundreds, _, rest = numeral.rpartition("百")
+            tens, _, ones = rest.rpartition("十") if "十" in rest else ("", "", rest)
+            digit = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
+            try:
+                total = (digit[hundreds] * 100 if hundreds else 100 if "百" in numeral else 0)
+                total += (digit[tens] * 10 if tens else 10 if "十" in rest else 0) + (digit[ones] if ones else 0)
+            except KeyError:
+                return None
+            return total
+        return int("".join(_DIGIT_OF[c] for c in numeral)) if all(c in _DIGIT_OF for c in numeral) else None
+
+    def western(match: re.Match) -> str:
+        year = value(match.group(1))
+        return f"{year + 1911}" if year is not None and 40 <= year <= 130 else match.group(0)
+
+    return _ROC_YEAR.sub(western, text)
+
+
+_DIGIT_OF = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"○": "0", "零": "0"}
+
+
+def session_date(drafts: list[PassageDraft]) -> str | None:
+    """The date under the title of a speech or a report delivered at a session, as YYYY-MM-DD."""
+    for draft in drafts[:8]:
+        if draft.section == "其他" and (match := _SESSION_DATE.match(year_text(normalize(draft.text)))):
+            year, month, day = int(match.group(1)), _small_number(match.group(2)), _small_number(match.group(3))
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
 # ---------------------------------------------------------------------------- kind, period, script
 
 
@@ -558,6 +749,16 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     """The title decides; without one, the level-one headings (a review part and a plan part:
     总结与计划); without those, the opening paragraphs."""
     opening = _opening(drafts, title)
+    folded_title = normalize(title or "")
+    # A news page's headline is its first line even when it names no kind of report.
+    first = normalize(drafts[0].text) if drafts and not drafts[0].level else ""
+    headline = folded_title or (first if len(first) <= 40 and not re.search("[。！？；!?;]", first) else "")
+    if cue := next((c for c in rules.list("kind", "other_in_title") if c in headline), None):
+        return "其他", f"{cue} in the headline: news of a meeting, not a report"
+    if folded_title.endswith(rules.list("kind", "other_title_endings")):
+        return "其他", "the title names an interpretation of a report"
+    if any(re.search(pattern, opening) for pattern in rules.list("kind", "party_congress")):
+        return "其他", "a party congress report"
     if any(cue in opening for cue in rules.list("kind", "government_report")):
         return "政府工作报告", "政府工作报告 cue in the title or opening"
     summary_cues, plan_cues = rules.list("kind", "summary"), rules.list("kind", "plan")
@@ -583,6 +784,8 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
 
 
 def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str | None, kind: str) -> tuple[str, str]:
+    if other := next((c for c in rules.list("period", "other_in_title") if c in year_text(normalize(title or ""))), None):
+        return "其他", f"{other} in the title"
     opening = _opening(drafts, title) + "\n" + "\n".join(normalize(d.text) for d in drafts if d.is_heading and d.level == 1)
     if any(c in opening for c in rules.list("period", "first_half")):
         return "上半年", "上半年 cue in the title or opening"
@@ -636,8 +839,8 @@ def about_year(draft: PassageDraft, meta: ReportMetadata) -> int | None:
         return draft.heading_year
     if meta.year is None or draft.is_heading and draft.level == 0:
         return meta.year
-    if meta.kind == "政府工作报告" and draft.section == "总结":
-        return meta.year - 1
+    if meta.kind == "政府工作报告" and meta.period == "年度" and draft.section == "总结":
+        return meta.year - 1  # (a half-year report reviews the same year's first half)
     if meta.kind == "总结与计划" and meta.period == "年度" and draft.section == "计划":
         return meta.year + 1
     return meta.year
@@ -671,7 +874,7 @@ def _issuer_lines(lines: list[str], publisher: str | None) -> list[str]:
 def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[str, str]) -> ReportMetadata:
     rules = domain.load_rules()
     gazetteer.load()  # always, so the build loads it before forking its workers
-    text = "\n".join(normalize(line) for line in lines)
+    text = "\n".join(fold_names(line, rules) for line in lines)
     meta = ReportMetadata()
     titles = [d.text for d in drafts if d.is_heading and d.level == 0]
     meta.title = format_metadata.get("title") or (titles[0] if titles else None)
@@ -679,19 +882,22 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
     meta.publisher = format_metadata.get("publisher") or signed_by
     meta.published = format_metadata.get("published") or signed_on
     meta.index_number = format_metadata.get("index_number")
-    title = normalize(meta.title or "")
-    issuers = _issuer_lines(lines, meta.publisher)
+    title = fold_names(meta.title or "", rules)
+    issuers = [fold_names(line, rules) for line in _issuer_lines(lines, meta.publisher)]
     source = _Text(text, rules)
     meta.township, meta.evidence["township"] = choose_township(source, title, issuers, rules)
-    location = locate(source, meta.township, title, issuers, rules)
+    # The office a page credits (来源: 海宁市融媒体中心) tells where, never which township.
+    origin = [fold_names(format_metadata["origin"], rules)] if format_metadata.get("origin") else []
+    location = locate(source, meta.township, title, issuers + origin, rules)
     meta.county, meta.city, meta.province, meta.division_code = location.county, location.city, location.province, location.code
     meta.evidence.update({k: v for k, v in location.evidence.items() if getattr(meta, k)})
     if meta.county is None:
         meta.evidence["county"] = location.evidence.get("county", "no county stated in the text")
     meta.kind, meta.evidence["kind"] = extract_kind(drafts, rules, meta.title)
     settle_sections(drafts, meta.kind)
-    dates = [d for d in (signed_on, format_metadata.get("published")) if d]
-    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates)
+    session = session_date(drafts)
+    dates = [d for d in (signed_on, format_metadata.get("published"), session) if d]
+    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates, session)
     meta.period, meta.evidence["period"] = extract_period(drafts, rules, meta.title, meta.kind)
     meta.script = extract_script(lines)
     return meta
@@ -700,8 +906,8 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
 def extract_township(text: str, title: str | None, publisher: str | None, rules: domain.Rules) -> tuple[str | None, str]:
     """The township of a report given as one text (what the benchmark's generator checks)."""
     lines = text.split("\n")
-    source = _Text(normalize(text), rules)
-    return choose_township(source, normalize(title or ""), _issuer_lines(lines, publisher), rules)
+    source = _Text(fold_names(text, rules), rules)
+    return choose_township(source, fold_names(title or "", rules), [fold_names(i, rules) for i in _issuer_lines(lines, publisher)], rules)
 
 
 def apply_overrides(meta: ReportMetadata, overrides: dict) -> list[str]:

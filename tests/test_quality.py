@@ -7,15 +7,18 @@ import pytest
 from tests.quality import FIXTURES, evaluate
 
 HELD_OUT = FIXTURES.parent / "heldout"  # written after the rules were frozen
+# Written by an evaluator from a study of real pages before reading the extraction code; the
+# thresholds are the targets for real report pages the project has never seen.
+INDEPENDENT = FIXTURES.parent / "independent"
 
 
-@pytest.fixture(scope="module", params=[FIXTURES, HELD_OUT], ids=["fixtures", "held-out"])
+@pytest.fixture(scope="module", params=[FIXTURES, HELD_OUT, INDEPENDENT], ids=["fixtures", "held-out", "independent"])
 def results(request):
     return evaluate(request.param)
 
 
 def test_there_are_enough_fixtures():
-    assert evaluate(FIXTURES).fixtures >= 40 and evaluate(HELD_OUT).fixtures >= 20
+    assert evaluate(FIXTURES).fixtures >= 40 and evaluate(HELD_OUT).fixtures >= 20 and evaluate(INDEPENDENT).fixtures >= 50
 
 
 def test_township_right_and_never_invented(results):

@@ -198,3 +198,35 @@ def test_a_txt_holding_html_is_read_as_a_web_page(tmp_path):
     assert "span" not in source.text and "<p" not in source.text
     assert "白沙镇2023年工作总结" in source.text and any("HTML" in w for w in source.warnings)
     assert not holds_html("全镇投入资金3<5万元的项目有2个，>10万元的有1个。")
+
+
+def test_document_site_chunks_are_joined_where_they_cut_a_word():
+    from indexer.clean import join_chunks
+
+    body = "二、嘎查村集体经济不断壮大 积极推进嘎查集体经济“清零消薄”行动，全镇18个嘎查村集体经济收入全部达到10万元以上。" * 2
+    lines = ["资源描述", "1、宝日勿苏镇2021年工作总结 2021年，宝日勿苏镇各项事业取得新成效。 一、农牧业提质增效 " + body + "嘎查集",
+             "2、体经济持续壮大，" + body + "六、20", "3、22年工作打算 一是稳定粮食生产。"]
+    joined = join_chunks(lines)
+    assert joined[0] == "资源描述" and not any(line.startswith(("1、", "2、", "3、")) for line in joined)
+    text = "\n".join(joined)
+    assert "嘎查集体经济持续壮大" in text and "六、2022年工作打算" in text
+    assert "一、农牧业提质增效" in joined[1:] or any(line.startswith("一、农牧业提质增效") for line in joined)
+    # a numbered list whose long items end their sentences is a list
+    items = ["1、" + "全镇新建高标准农田8000亩，发展设施蔬菜1200亩，带动农户增收。" * 4, "2、" + "完成农村公路提档升级12公里，新建公厕6座。" * 5]
+    assert join_chunks(items) == items
+
+
+def test_chrome_of_document_sites_and_portals_is_dropped():
+    page = "\n".join([
+        "上传人：阿**    文档编号：301452276    上传时间：2022-03-08    格式：DOCX    页数：9",
+        "返回 下载 相关 举报", "第1页 / 共9页", "点击查看更多>>", "  • 0", "  • 2025-01-20 发布于四川", "原创力文档",
+        "版权声明", "作者原创，不允许二次传播，一经发现收回", "---此处隐藏0字，下载后查看---", "时间： 03-02 作者：李晓 栏目：工作计划",
+        "索 引 号： | 11511825MB0000000X/2022-00012 | 主 题 词： | 政务公开 |", "文 号： | | 发布机构： | 天全县城厢镇 | 发布日期： | 2022-03-04 | |",
+        "— 1 —", "全镇完成项目12个。",
+    ])
+    cleaned = clean(page)
+    assert cleaned.lines == ["全镇完成项目12个。"]
+    assert cleaned.metadata["publisher"] == "天全县城厢镇" and cleaned.metadata["published"] == "2022-03-04"
+    inline = clean("各位领导：2019年全乡完成项目。 ……(某某网http://www.example.cn省略1086字，正式会员可完整阅读)…… 收藏湖上乡2019年工作总结) 上一篇：县委讲话 下一篇：社会事务办工作总结 相关栏目：工作总结 |")
+    assert inline.lines == ["各位领导：2019年全乡完成项目。"]
+    assert clean("严防疫情二次传播，全镇开展消杀作业120次。").lines == ["严防疫情二次传播，全镇开展消杀作业120次。"]

@@ -59,7 +59,6 @@ _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _SOFT_RUN = re.compile(rf"[ {_SOFT}]*{_SOFT}[ {_SOFT}]*")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|——|—|–|\s-\s)\s*")
 _SITE_NAME = re.compile(r"(?:网|网站|门户|首页|人民政府|政府|信息公开|政务公开)$")
-_SOURCE_LABEL = re.compile(r"(?:信息来源|来源)\s*:\s*([^\s:]+?)(?=\s|发布|点击|浏览|$)")
 
 
 # ------------------------------------------------------------------------------ charset
@@ -200,14 +199,10 @@ def page_metadata(tree: etree._Element) -> dict[str, str]:
             continue
         for key, value in web_metadata(line).items():
             found.setdefault(key, value)
-        if (match := _SOURCE_LABEL.search(folded)) and match.group(1).endswith(org_suffixes):
-            start = match.start(1)
-            found.setdefault("source", line[start : start + len(match.group(1))])
     if "publisher" not in found:
-        source = found.pop("source", None) or _meta(tree, "ContentSource")
-        if source and source.endswith(org_suffixes):
-            found["publisher"] = source
-    found.pop("source", None)
+        origin = found.get("origin") or _meta(tree, "ContentSource")
+        if origin and normalize(origin).endswith(org_suffixes):
+            found["publisher"] = origin
     if "published" not in found and (date := iso_date(_meta(tree, "PubDate", "publishdate", "article:published_time") or "")):
         found["published"] = date
     return found
