@@ -8,7 +8,7 @@ one OpenSearch document. Fields added later have defaults, so older records stil
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Iterator, TypeVar
 
@@ -75,7 +75,8 @@ Record = TypeVar("Record", Document, Passage)
 
 
 def to_json(record: Document | Passage) -> str:
-    return json.dumps(asdict(record), ensure_ascii=False)
+    # The fields are plain values, lists and dicts of them: no deep copy (asdict) needed.
+    return json.dumps(vars(record), ensure_ascii=False)
 
 
 def from_dict(kind: type[Record], data: dict) -> Record:
