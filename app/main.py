@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.memory import limit_allocator_arenas
+from app.network import nodelay_on_every_connection
 from app.routes import api, health, pages
 from app.search.engines import search_service
 from app.search.service import ServiceUnavailable
@@ -37,6 +38,7 @@ gives the command that builds it) or a search over the time limit (with `Retry-A
 
 
 limit_allocator_arenas()  # before uvicorn's thread pool exists
+nodelay_on_every_connection()  # before uvicorn accepts the first connection
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
