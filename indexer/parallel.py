@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator
 from indexer import analysis
 from indexer.records import Passage
 
-SEGMENT_POSTINGS = 30_000_000  # start a new segment after this many postings (bounds memory)
+SEGMENT_POSTINGS = 20_000_000  # start a new segment after this many postings (bounds a process's memory)
 
 Work = Callable[[Any], tuple[Any, list[Passage]]]
 

@@ -35,6 +35,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from indexer import contract
+from indexer.parallel import SEGMENT_POSTINGS
 from indexer.records import Passage
 from indexer.whoosh_store import DELETED_TERMS, DIRECTORY, ENGINE, engine_version, read_deleted_terms
 from indexer.whoosh_store.schema import RECORD, schema, term_counts
@@ -42,8 +43,8 @@ from indexer.whoosh_store.schema import RECORD, schema, term_counts
 BLOCK_POSTINGS = 1024  # postings per block: fewer, larger blocks decode faster
 COMPRESSION = 1  # zlib level of the posting blocks
 COMPRESS_FROM = 32  # postings: smaller blocks are stored as they are (zlib would only add time)
-SEGMENT_POSTINGS = 30_000_000  # start a new segment after this many postings (bounds memory)
 PICKLE_PROTOCOL = 5
+TERMS_PER_CHUNK = 65_536  # terms whose statistics are made Python objects at once
 
 _QUANTIZED = [byte_to_length(length_to_byte(n)) for n in range(1 << 16)]
 _TERMINFO = W3TermInfo._struct  # flags, weight, doc frequency, min/max length bytes, max weight, first/last id
@@ -87,23 +88,31 @@ class _FieldPostings:
         Everything per posting and per block is computed for the whole field at once with numpy;
         what is left per block is slicing bytes and pickling two small objects."""
         names = list(self.ids)
-        lexical = sorted(range(len(names)), key=names.__getitem__)  # str order = UTF-8 byte order
-        rank = np.empty(len(names), dtype=np.int64)
-        rank[lexical] = np.arange(len(names))
+        lexical = np.asarray(sorted(range(len(names)), key=names.__getitem__), dtype=np.int32)  # str order = UTF-8 byte order
+        rank = np.empty(len(names), dtype=np.int32)
+        rank[lexical] = np.arange(len(names), dtype=np.int32)
         term_rank = rank[np.frombuffer(self.terms, dtype=np.int32)]
+        del rank
+        self.terms = None  # memory: a segment's arrays are the largest thing a build holds
         order = np.argsort(term_rank, kind="stable")  # documents were added in ascending order
-        docs = np.frombuffer(self.docs, dtype=np.int32)[order].astype(np.int64)
+        docs = np.frombuffer(self.docs, dtype=np.int32)[order]
+        self.docs = None
         freqs = np.frombuffer(self.freqs, dtype=np.int32)[order]
+        self.freqs = None
+        del order
         counts = np.bincount(term_rank, minlength=len(names))
+        del term_rank
         term_starts = np.cumsum(counts) - counts
         term_ends = term_starts + counts
         # Blocks of BLOCK_POSTINGS postings within each term.
         blocks_per_term = (counts + BLOCK_POSTINGS - 1) // BLOCK_POSTINGS
+        first_block = np.cumsum(blocks_per_term) - blocks_per_term
         block_term = np.repeat(np.arange(len(names)), blocks_per_term)
-        within = np.arange(len(block_term)) - np.repeat(np.cumsum(blocks_per_term) - blocks_per_term, blocks_per_term)
+        within = np.arange(len(block_term)) - np.repeat(first_block, blocks_per_term)
         block_starts = term_starts[block_term] + within * BLOCK_POSTINGS
         block_ends = np.minimum(block_starts + BLOCK_POSTINGS, term_ends[block_term])
-        deltas = np.diff(docs, prepend=0)
+        del block_term, within
+        deltas = np.diff(docs, prepend=0).astype(np.uint32)
         deltas[block_starts] = docs[block_starts]  # each block's first id is absolute
         posting_lengths = lengths[docs]
         block_max_freq = np.maximum.reduceat(freqs, block_starts)
@@ -114,20 +123,34 @@ class _FieldPostings:
         term_max_freq = np.maximum.reduceat(freqs, term_starts)
         term_low = _length_bytes(np.minimum.reduceat(posting_lengths, term_starts))
         term_high = _length_bytes(np.maximum.reduceat(posting_lengths, term_starts))
-        delta_bytes = memoryview(deltas.astype(np.uint32).tobytes())
-        weight_bytes = memoryview(freqs.astype(np.float32).tobytes())
-        value_bytes = freqs.astype(">u4").tobytes()  # Frequency's value: the frequency, big-endian
-        columns = (block_starts.tolist(), block_ends.tolist(), block_max_freq.tolist(), block_min_freq.tolist(), block_low.tolist(), block_high.tolist(), docs[block_ends - 1].tolist())
-        blocks = list(zip(*columns))
-        first_block = (np.cumsum(blocks_per_term) - blocks_per_term).tolist()
-        per_term = zip(
-            lexical, first_block, blocks_per_term.tolist(), counts.tolist(), term_weight.tolist(), term_max_freq.tolist(),
-            term_low.tolist(), term_high.tolist(), docs[term_starts].tolist(), docs[term_ends - 1].tolist(),
-        )
-        for number, first, nblocks, count, weight, max_freq, low, high, min_id, max_id in per_term:
-            offset, size = postings_file.write_blocks(blocks[first : first + nblocks], delta_bytes, weight_bytes, value_bytes)
-            info = _TERMINFO.pack(0, float(weight), count, low, high, float(max_freq), min_id, max_id) + pack_long(offset) + pack_int(size)
-            yield names[number].encode("utf-8"), info
+        del posting_lengths
+        block_last = docs[block_ends - 1]
+        term_first, term_last = docs[term_starts], docs[term_ends - 1]
+        del docs
+        delta_bytes = memoryview(deltas).cast("B")
+        weights = freqs.astype(np.float32)
+        weight_bytes = memoryview(weights).cast("B")
+        value_bytes = memoryview(freqs.astype(">u4")).cast("B")  # Frequency's value: the frequency, big-endian
+        del freqs
+        # Python objects only for a slice of the terms at a time (a segment has a million).
+        blocks_end = first_block + blocks_per_term
+        for chunk in range(0, len(names), TERMS_PER_CHUNK):
+            terms = slice(chunk, chunk + TERMS_PER_CHUNK)
+            first_of_chunk = int(first_block[chunk])
+            in_chunk = slice(first_of_chunk, int(blocks_end[min(chunk + TERMS_PER_CHUNK, len(names)) - 1]))
+            blocks = list(zip(
+                block_starts[in_chunk].tolist(), block_ends[in_chunk].tolist(), block_max_freq[in_chunk].tolist(),
+                block_min_freq[in_chunk].tolist(), block_low[in_chunk].tolist(), block_high[in_chunk].tolist(), block_last[in_chunk].tolist(),
+            ))
+            per_term = zip(
+                lexical[terms].tolist(), (first_block[terms] - first_of_chunk).tolist(), blocks_per_term[terms].tolist(), counts[terms].tolist(),
+                term_weight[terms].tolist(), term_max_freq[terms].tolist(), term_low[terms].tolist(), term_high[terms].tolist(),
+                term_first[terms].tolist(), term_last[terms].tolist(),
+            )
+            for number, first, nblocks, count, weight, max_freq, low, high, min_id, max_id in per_term:
+                offset, size = postings_file.write_blocks(blocks[first : first + nblocks], delta_bytes, weight_bytes, value_bytes)
+                info = _TERMINFO.pack(0, float(weight), count, low, high, float(max_freq), min_id, max_id) + pack_long(offset) + pack_int(size)
+                yield names[number].encode("utf-8"), info
 
 
 # The quantized lengths Whoosh stores, in order: a quantized length's byte is its index here.
@@ -226,7 +249,7 @@ class _PostingsFile:
         self.file = postfile
         self.offset = postfile.tell()
 
-    def write_blocks(self, blocks: list[tuple], deltas: memoryview, weights: memoryview, values: bytes) -> tuple[int, int]:
+    def write_blocks(self, blocks: list[tuple], deltas: memoryview, weights: memoryview, values: memoryview) -> tuple[int, int]:
         """Write one term's blocks (start, end, max and min frequency, length bytes, last id of
         each, indexes into the field's posting arrays); return the term's (offset, size)."""
         pieces = [WHOOSH3_HEADER_MAGIC]
@@ -240,7 +263,7 @@ class _PostingsFile:
                 block_weights = array("f")
                 block_weights.frombytes(weights[4 * start : 4 * end])
             compression = COMPRESSION if end - start >= COMPRESS_FROM else 0
-            data = pickle.dumps((block_deltas, block_weights, values[4 * start : 4 * end]), PICKLE_PROTOCOL)
+            data = pickle.dumps((block_deltas, block_weights, bytes(values[4 * start : 4 * end])), PICKLE_PROTOCOL)
             if compression:
                 data = zlib.compress(data, compression)
             info = pickle.dumps((end - start, last_id, float(max_freq), compression, low, high), 2)
