@@ -116,7 +116,6 @@ class OpenIndex:
         self.doc_ids = columns.doc_ids
         self.ordinal = columns.ordinal
         self.is_heading = columns.is_heading
-        self._docnums: dict[str, np.ndarray] | None = None
         self.facets: dict[str, FacetColumn] = {}
         for facet in FACETS:
             if facet.multi_valued:
