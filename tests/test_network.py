@@ -7,6 +7,7 @@ import asyncio
 import socket
 
 import app.main  # noqa: F401  (importing the app applies the fix, as in every uvicorn worker)
+from tests.server import run_coroutine
 
 
 def test_an_accepted_connection_has_nodelay_on_a_listener_bound_with_proto_0():
@@ -31,4 +32,4 @@ def test_an_accepted_connection_has_nodelay_on_a_listener_bound_with_proto_0():
         await server.wait_closed()
         return result
 
-    assert asyncio.run(accept_one()) == 1
+    assert run_coroutine(accept_one()) == 1  # a loop of its own: Playwright's may run in this thread
