@@ -324,6 +324,18 @@ def _township_candidates(source: _Text, title: str, issuers: list[str], rules: d
     for match in re.finditer(r"中共([^\s,，。:：、]{2,16}?)(?:委员会|党委)", text):
         for name in _names_in(match.group(1), source, rules):
             candidate(name).cues.append("issuer")
+    # News of its congress: 审议通过了《巩营乡人民政府工作报告》.
+    for match in re.finditer(r"《([^\s《》]{2,16}?)(?:人民政府|政府)工作报告》", text):
+        for name in _names_in(match.group(1), source, rules):
+            candidate(name).cues.append("《…人民政府工作报告》")
+    # A 述职: "调入雁门口镇工作 … 当选为镇长", "调任城步县茅坪镇党委副书记、镇长".
+    posted = "|".join(map(re.escape, rules.list("township", "posted_to"))) or "(?!)"
+    for match in re.finditer(rf"(?:{posted})([^\s,，。:：、]{{2,14}}?)(?:工作|党委|人民政府|政府|任|担任|[,，。])", text):
+        for name in _names_in(match.group(1), source, rules):
+            if _suffix_of(name, rules)[0] + "长" in text or "书记" in text or "主任" in text:
+                candidate(name).cues.append("述职: 调入/调任")
+    for name in _opening_subjects(source, title, rules):
+        candidate(name).cues.append("opening")
     strong_after = rules.list("township", "strong_after")
     for name, found in candidates.items():
         for match in re.finditer(re.escape(name), text):
@@ -332,6 +344,27 @@ def _township_candidates(source: _Text, title: str, issuers: list[str], rules: d
             found.mentions += 1
             found.authority += text.startswith(strong_after, match.end())
     return candidates
+
+
+# What an opening sentence may start with before its subject: a time (2023年, 今年以来, 一年来),
+# a date (3月5日), a county or city (清丰县).
+_LEAD = re.compile(
+    r"^(?:(?:\d{4}年(?:上半年|下半年|度|以来)?|今年以来|今年上半年|一年来|过去的一年|近年来|\d{1,2}月\d{1,2}日(?:上午|下午)?)[,，]?\s*)?"
+)
+
+
+def _opening_subjects(source: _Text, title: str, rules: domain.Rules) -> list[str]:
+    """The township an opening sentence is about, standing first as its subject: 蛇窝泊镇下辖28个
+    行政村…, 2022年以来，豫灵镇锚定…, 3月5日，清丰县巩营乡第十届… (the first paragraphs only)."""
+    found: list[str] = []
+    paragraphs = [line for line in source.text.split("\n")[:8] if len(line) > 30 and line != title][:3]
+    for paragraph in paragraphs:
+        head = paragraph[_LEAD.match(paragraph).end() :][:24]
+        for name in _names_in(head, source, rules):
+            at = head.find(name)
+            if at == 0 or at in {m.end for level in (1, 2, 3) for m in source.gazetteer.find(head[:at], level)}:
+                found.append(name)
+    return found
 
 
 def _own_suffix(text: str, rules: domain.Rules) -> str | None:
@@ -400,7 +433,7 @@ def _unlisted_county_before(township: str, text: str, source: _Text, rules: doma
     while at > 0:
         for k in range(7, 2, -1):
             word = text[max(0, at + 1 - k) : at + 1]
-            if len(word) == k and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names and not source.gazetteer.places(word, 3):
+            if len(word) == k and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names and not source.gazetteer.official_names(word, 3):
                 found.append(word)
                 break
         at = text.find("县" + township, at + 1)
@@ -417,7 +450,7 @@ def _legacy_counties(source: _Text, rules: domain.Rules) -> Counter:
         for k in range(7, 1, -1):
             word = text[max(0, i - k) : i + 1]
             if len(word) == k + 1 and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names:
-                if not source.gazetteer.places(word, 3):
+                if not source.gazetteer.official_names(word, 3):  # (芷江县 is 芷江侗族自治县)
                     counts[word] += 1
                 break
     return counts
@@ -465,6 +498,24 @@ def _fill_from(place: gazetteer.Place, location: _Location, why: str) -> None:
         location.evidence.setdefault(key, why)
 
 
+def _written(name: str, level: int, where: str, source: _Text, after: str = "") -> bool:
+    """``name`` (then ``after``) is in ``where`` in any of its forms (芷江侗族自治县 or 芷江县)."""
+    return any(form + after in where for form in source.gazetteer.forms(name, level))
+
+
+def _superiors(source: _Text, rules: domain.Rules) -> dict[int, set[str]]:
+    """Cities and provinces the text names as its own authorities (洛阳市委, 温州市委、市政府,
+    甘肃省委): a report names its superiors this way, a partner or a place visited never.
+    Several different ones of a level (a list of visits to …市委党校) decide nothing."""
+    after = rules.list("county", "superior_after")
+    found: dict[int, set[str]] = {1: set(), 2: set()}
+    for level in (1, 2):
+        for match in source.matches[level]:
+            if source.text.startswith(after, match.end) and not source.text.startswith("委党校", match.end):
+                found[level].add(match.name)
+    return {level: names if len(names) == 1 else set() for level, names in found.items()}
+
+
 def locate(source: _Text, township: str | None, title: str, issuers: list[str], rules: domain.Rules) -> _Location:
     stated = _stated_divisions(source, rules)
     counties, cities, provinces = stated[3], stated[2], stated[1]
@@ -473,7 +524,7 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
     head = "\n".join([title] + issuers)
     for county in _head_counties(source, head, rules):  # the title or 发布机构 (天全县城厢镇) count as stated
         counties[county] += not counties[county]
-    adjacent = [c for c in counties if township and (c + township in text or c + township in head)]
+    adjacent = [c for c in counties if township and (_written(c, 3, text, source, township) or _written(c, 3, head, source, township))]
     located = _self_located(source)
     repeated = [c for c, n in counties.most_common() if n >= 2]
     if len(repeated) > 1 and counties[repeated[0]] == counties[repeated[1]]:
@@ -481,7 +532,8 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
     # A county the report states as its own: right before its township, in its title or
     # signature, where it locates itself (我乡地处…县), or named more often than any other;
     # never one mentioned in passing.
-    own_counties = adjacent or [c for c in counties if c in head] or located or repeated
+    in_head = [c for c in counties if _written(c, 3, head, source)]
+    own_counties = adjacent or in_head or located or repeated
     places = source.gazetteer.places(township, 4) if township else ()
     if places:
         # The official list decides; a county the text names elsewhere (a partner district,
@@ -491,13 +543,17 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
             _fill_from(matching[0], location, f"the text names {matching[0].county}; gazetteer")
             location.evidence["county"] = f"text ({matching[0].county}" + (f"{township})" if matching[0].county in adjacent else ")")
             return location
-        # Only a city or province the report gives as its own address narrows the choice (in the
-        # title or signature, or right before the township): a partner's 四川省 elsewhere does not.
-        cities = Counter({c: n for c, n in cities.items() if c in head or c + township in text})
-        provinces = Counter({p: n for p, n in provinces.items() if p in head or p + township in text or any(p + c in text for c in cities)})
+        # Only a city or province the report gives as its own address (in the title or
+        # signature, right before the township) or as its own authority (洛阳市委) narrows the
+        # choice: a partner's 四川省 elsewhere does not.
+        superiors = _superiors(source, rules)
+        cities = Counter({c: n for c, n in cities.items() if _written(c, 2, head, source) or _written(c, 2, text, source, township) or c in superiors[2]})
+        provinces = Counter(
+            {p: n for p, n in provinces.items() if p in head or p + township in text or p in superiors[1] or any(p + f in text for c in cities for f in source.gazetteer.forms(c, 2))}
+        )
         narrowed = [p for p in places if (not cities or p.city in cities) and (not provinces or p.province in provinces)]
         if (cities or provinces) and len(narrowed) == 1:
-            _fill_from(narrowed[0], location, f"gazetteer: the only {township} in {narrowed[0].city or narrowed[0].province} (named in the text)")
+            _fill_from(narrowed[0], location, f"官方区划名录中{narrowed[0].city or narrowed[0].province}只有一个{township}(原文提到{narrowed[0].city or narrowed[0].province})")
             return location
         if elsewhere := _unlisted_county_before(township, text + "\n" + head, source, rules):
             # 南投县竹山镇: the text puts it in a county the official list does not have (Taiwan,
@@ -523,7 +579,7 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
         county = own_counties[0] if len(own_counties) == 1 or adjacent else counties.most_common(1)[0][0]
         matches = source.gazetteer.places(county, 3)
         location.county = county
-        how = "before the township" if county in adjacent else "in the title or signature" if county in head else f"named {counties[county]} times"
+        how = "before the township" if county in adjacent else "in the title or signature" if county in in_head else f"named {counties[county]} times"
         location.evidence["county"] = f"text ({county}, {how})"
         within = [p for p in matches if (not cities or p.city in cities) and (not provinces or p.province in provinces)] or list(matches)
         if len(within) == 1:
@@ -577,13 +633,47 @@ _SELF_YEAR = re.compile(r"(?:全|我|本)(?:乡|镇|街道|苏木)(\d{4})年(?!\
 # 施政成果报告 (a Taiwan 公所's yearly results): the year it reports on.
 _TITLE_RESULTS = re.compile(r"(?<!\d)(\d{4})年度?[^\d\n]{0,8}?成果报告")
 _ROC_YEAR = re.compile(r"(?<![\d〇○零一二三四五六七八九十百])(?:民国)?(\d{2,3}|[一二三四五六七八九〇○零十百]{2,5})(?=年)")
+_FULL_DATE = re.compile(r"(?<!\d)(\d{4})年(\d{1,2})月\d{1,2}日")
+# News of a session without its date: the year the session plans for (2024年全乡将…).
+_NEWS_PLAN = re.compile(r"(?<!\d)(\d{4})年[,，]?[^。；;\d]{0,8}?将")
 _PLAN_ERA = re.compile(r"[“\"]?(十[一二三四五]五)[”\"]?(?:规划)?(?:的|时期的)?(收官之年|最后一年|开局之年|起步之年|第一年)")
 
 
+def _title_year(folded_title: str, kind: str, valid) -> tuple[int, bool, str] | None:
+    """The year a title names for the report: for a 政府工作报告 its year is the answer (it
+    reviews the year before), and news or an interpretation of "2023年…政府工作报告" is about
+    that report."""
+    if (match := _GOVERNMENT_TITLE.search(folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"标题 {match.group(0)!r}"
+    if kind == "政府工作报告" and (match := re.search(r"(?<!\d)(\d{4})年", folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"标题 {match.group(0)!r}"
+    for pattern in _REVIEW[:4] + (_TITLE_LAST_YEAR, _TITLE_RESULTS):
+        if (match := pattern.search(folded_title)) and (year := valid(match.group(1))):
+            return year, False, f"标题 {match.group(0)!r}"
+    if kind == "工作计划" and (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"标题 {match.group(0)!r}(计划)"
+    return None
+
+
+def site_title(title: str | None, names: list[str], rules: domain.Rules) -> bool:
+    """A site's label over a copied report (2023年乡镇上半年工作总结范文, 乡镇2024年工作总结模板):
+    it names no township and speaks of 乡镇 in general or of 范文; its year is the site's, not
+    necessarily the report's."""
+    folded = normalize(title or "")
+    return bool(folded) and not names and any(word in folded for word in rules.list("year", "site_title_words"))
+
+
 def extract_year(
-    drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None, kind: str = "其他", dates: list[str] | None = None, session: str | None = None
+    drafts: list[PassageDraft],
+    rules: domain.Rules,
+    title: str | None = None,
+    kind: str = "其他",
+    dates: list[str] | None = None,
+    session: str | None = None,
+    title_of_site: bool = False,
 ) -> tuple[int | None, bool, str]:
-    """The year the report is for: a summary's year, a plan's year, a 政府工作报告's title year."""
+    """The year the report is for: a summary's year, a plan's year, a 政府工作报告's title year.
+    Under a site's title (``title_of_site``), what the report says of itself comes first."""
     earliest = int(rules.value("year", "earliest", default=1990))
     latest = int(rules.value("year", "latest", default=2035))
     if dates:  # a report is never for a year after the one following its signing or publication
@@ -599,23 +689,30 @@ def extract_year(
     roc = any(cue in opening for cue in rules.list("year", "roc_cues"))
     years = (lambda text: western_years(year_text(text))) if roc else year_text
     folded_title = years(normalize(title or ""))
-    # The title first; for a 政府工作报告 its year is the answer (it reviews the year before), and
-    # news or an interpretation of "2023年…政府工作报告" is about that report.
-    if (match := _GOVERNMENT_TITLE.search(folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"title {match.group(0)!r}"
-    if kind == "政府工作报告" and (match := re.search(r"(?<!\d)(\d{4})年", folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"title {match.group(0)!r}"
-    for pattern in _REVIEW[:4] + (_TITLE_LAST_YEAR, _TITLE_RESULTS):
-        if (match := pattern.search(folded_title)) and (year := valid(match.group(1))):
-            return year, False, f"title {match.group(0)!r}"
-    if kind == "工作计划" and (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"title {match.group(0)!r} (a plan)"
+    # The title first, unless it is a site's label.
+    named_in_title = _title_year(folded_title, kind, valid)
+    if named_in_title and not title_of_site:
+        return named_in_title
+    if title_of_site:
+        folded_title = ""
+    if kind == "其他" and session_news(_opening(drafts, title), rules):
+        # News of a congress session: the year of the session (a December one opens the next
+        # year's), as the news dates it, else as the page does.
+        news = years("\n".join(normalize(d.text) for d in drafts[:6]))
+        found = _FULL_DATE.search(news)
+        session_on = f"{found.group(1)}-{int(found.group(2)):02d}" if found else (dates[-1][:7] if dates else None)
+        if session_on and (year := valid(int(session_on[:4]) + (int(session_on[5:7]) >= 12))):
+            return year, not found, f"news of the session held {session_on}"
+        if (match := _NEWS_PLAN.search(news)) and (year := valid(match.group(1))):
+            return year, True, f"news of a session planning {match.group(0)!r}"
 
-    # Headings first, then the opening, then everything.
+    # Headings first, then the opening, then everything (a site's title left out).
     texts = {id(d): years(normalize(d.text)) for d in drafts}
     ordered = [d for d in drafts if d.is_heading] + [d for d in drafts if d.section == "其他" and not d.is_heading]
     seen = {id(d) for d in ordered}
     ordered += [d for d in drafts if id(d) not in seen]
+    if title_of_site:
+        ordered = [d for d in ordered if not (d.is_heading and d.level == 0)]
     if kind == "政府工作报告" and session:
         # A session in December already opens the next year's report.
         if year := valid(int(session[:4]) + (int(session[5:7]) >= 12)):
@@ -633,7 +730,9 @@ def extract_year(
                     if year := valid(match.group(1)):
                         return year, False, f"{match.group(0)!r}"
     if (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"title {match.group(0)!r} (a plan)"
+        return year, False, f"标题 {match.group(0)!r}(计划)"
+    if named_in_title:
+        return named_in_title  # a site's title, when the report says nothing of its year
     # A paragraph of the opening or of the review that starts with its year ("2021年，…"): in a
     # summary it says more than the year of the plan part at its end.
     opening_year = None
@@ -745,6 +844,14 @@ def _opening(drafts: list[PassageDraft], title: str | None) -> str:
     return "\n".join(head)
 
 
+def session_news(opening: str, rules: domain.Rules) -> str | None:
+    """The cue making the opening news of a congress session (会议听取并审议了…), unless it
+    speaks as the report itself does (我代表…)."""
+    if "我代表" in opening:
+        return None
+    return next((c for c in rules.list("kind", "session_news") if c in opening), None)
+
+
 def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None) -> tuple[str, str]:
     """The title decides; without one, the level-one headings (a review part and a plan part:
     总结与计划); without those, the opening paragraphs."""
@@ -759,13 +866,16 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
         return "其他", "the title names an interpretation of a report"
     if any(re.search(pattern, opening) for pattern in rules.list("kind", "party_congress")):
         return "其他", "a party congress report"
+    if cue := session_news(opening, rules):
+        return "其他", f"{cue} in the opening: news of a congress session, not a report"
     if any(cue in opening for cue in rules.list("kind", "government_report")):
         return "政府工作报告", "政府工作报告 cue in the title or opening"
     summary_cues, plan_cues = rules.list("kind", "summary"), rules.list("kind", "plan")
+    progress = rules.value("kind", "plan_progress", default="(?!)")
 
     def named(source: str) -> str | None:
         summary = any(c in source for c in summary_cues)
-        plan = any(c in source for c in plan_cues)
+        plan = any(c in re.sub(progress, "", source) for c in plan_cues)  # (计划执行情况: a summary)
         return "总结与计划" if summary and plan else "工作总结" if summary else "工作计划" if plan else None
 
     if kind := named(normalize(title or "")):
@@ -897,7 +1007,8 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
     settle_sections(drafts, meta.kind)
     session = session_date(drafts)
     dates = [d for d in (signed_on, format_metadata.get("published"), session) if d]
-    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates, session)
+    title_of_site = site_title(meta.title, _names_in(title, source, rules), rules)
+    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates, session, title_of_site)
     meta.period, meta.evidence["period"] = extract_period(drafts, rules, meta.title, meta.kind)
     meta.script = extract_script(lines)
     return meta

@@ -149,7 +149,7 @@ FRAGMENTS = ["湖滨", "镇", "2023", "年政府工作报告", "各位代表:", 
 def test_fragmented_text_is_rejoined_but_headings_stay_lines():
     assert wrap_style(FRAGMENTS)[0] == "fragments"
     lines, note = rejoin(FRAGMENTS)
-    assert note and "rejoined" in note
+    assert note and "重新拼接" in note
     assert "湖滨镇2023年政府工作报告" in lines
     assert "现在,我代表湖滨镇人民政府向大会报告工作,请予审议。" in lines
     assert "一、2023年工作回顾" in lines and "(一)经济运行稳中有升" in lines
