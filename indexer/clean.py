@@ -90,7 +90,7 @@ class Chrome:
 
     prefixes: tuple[str, ...]
     exact: frozenset[str]
-    markers: tuple[str, ...]
+    markers: re.Pattern | None  # (one alternation: a hundred substrings tested at once)
     max_line: int
     lines: re.Pattern | None
     inline: re.Pattern | None
@@ -98,7 +98,7 @@ class Chrome:
     def is_chrome(self, folded: str) -> bool:
         if folded.startswith(self.prefixes) or folded in self.exact:
             return True
-        if len(folded) <= self.max_line and any(m in folded for m in self.markers):
+        if len(folded) <= self.max_line and self.markers and self.markers.search(folded):
             return True
         if is_breadcrumb(folded):
             return True
@@ -126,7 +126,7 @@ def chrome_rules(rules: domain.Rules) -> Chrome:
         cached = Chrome(
             prefixes=rules.list("web", "drop_line_prefixes") + ("发布机构", "发布时间", "发布日期", "成文日期", "发文机关"),
             exact=frozenset(rules.list("web", "drop_lines")),
-            markers=rules.list("chrome", "markers"),
+            markers=_alternation([re.escape(m) for m in rules.list("chrome", "markers")]),
             max_line=int(rules.value("chrome", "max_line", default=200)),
             lines=_alternation(rules.value("chrome", "line_patterns", default=[])),
             inline=_alternation(rules.value("chrome", "inline_patterns", default=[])),
@@ -334,7 +334,7 @@ def clean(text: str) -> CleanText:
         result.warnings.append(note)
     result.lines = [line.strip().strip("\u3000").strip() for line in lines if line.strip().strip("\u3000").strip()]
     if not result.lines:
-        result.warnings.append("no report text left after cleaning")
+        result.warnings.append("清理网页残留后没有剩下报告正文")
     return result
 
 

@@ -77,6 +77,11 @@ class Gazetteer:
         for level, names in grouped.items():
             self.by_level[level] = {name: tuple(found) for name, found in names.items()}
         self._common_forms(tuple(sorted(set(peoples) | {"各"}, key=len, reverse=True)))
+        # What a scan looks up: every name as itself, every common form as its one official name.
+        self._lookup = {
+            level: {**{form: full[0] for form, full in self.official[level].items() if len(full) == 1}, **{name: name for name in names}}
+            for level, names in self.by_level.items()
+        }
         # Name lengths of each level (common forms included), longest first: the lengths a scan needs to try.
         self.lengths = {level: sorted({len(n) for n in names} | {len(f) for f in self.official[level]}, reverse=True) for level, names in self.by_level.items()}
         self.ends = {level: re.compile(f"[{ends}]") for level, ends in ((4, TOWNSHIP_ENDS), (3, COUNTY_ENDS), (2, CITY_ENDS), (1, PROVINCE_ENDS))}
@@ -123,21 +128,14 @@ class Gazetteer:
     def find(self, text: str, level: int) -> list[Match]:
         """Every name of ``level`` in ``text``, the longest one ending at each position; a common
         form (芷江县) is found as the official name it stands for when it stands for one only."""
-        names = self.by_level[level]
-        official = self.official[level]
+        names = self._lookup[level]
         lengths = self.lengths[level]
         found: list[Match] = []
         for suffix in self.ends[level].finditer(text):
             end = suffix.end()
             for length in lengths:
-                if length > end:
-                    continue
-                name = text[end - length : end]
-                if name in names:
+                if length <= end and (name := names.get(text[end - length : end])):
                     found.append(Match(end - length, end, name))
-                    break
-                if len(full := official.get(name, ())) == 1:
-                    found.append(Match(end - length, end, full[0]))
                     break
         return found
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from indexer import domain, gazetteer
 from indexer.analysis import tokenizer
 from indexer.clean import iso_date
-from indexer.contract import KINDS, NOT_IN_GAZETTEER, PERIODS
+from indexer.contract import CONFIRMED, CORRECTED, GAZETTEER_UNIQUE, KINDS, NO_OWN_TOWNSHIP, NO_YEAR, NOT_IN_GAZETTEER, PERIODS
 from indexer.normalize import is_cjk, normalize, translation_table
 from indexer.structure import PassageDraft, year_text
 
@@ -311,10 +311,10 @@ def _township_candidates(source: _Text, title: str, issuers: list[str], rules: d
     for name, score in township_candidates(text, rules).items():
         candidate(name).found_by_heuristic = score
     for name in _names_in(title, source, rules):
-        candidate(name).cues.append("title")
+        candidate(name).cues.append("标题")
     for line in issuers:
         for name in _names_in(line, source, rules):
-            candidate(name).cues.append("signature")
+            candidate(name).cues.append("落款")
     for match in re.finditer(r"代表([^\s,，。:：、]{2,16}?)(?:人民政府|政府)", text):
         for name in _names_in(match.group(1), source, rules):
             candidate(name).cues.append("我代表…人民政府")
@@ -323,7 +323,7 @@ def _township_candidates(source: _Text, title: str, issuers: list[str], rules: d
             candidate(name).cues.append("人民代表大会")
     for match in re.finditer(r"中共([^\s,，。:：、]{2,16}?)(?:委员会|党委)", text):
         for name in _names_in(match.group(1), source, rules):
-            candidate(name).cues.append("issuer")
+            candidate(name).cues.append("中共…委员会")
     # News of its congress: 审议通过了《巩营乡人民政府工作报告》.
     for match in re.finditer(r"《([^\s《》]{2,16}?)(?:人民政府|政府)工作报告》", text):
         for name in _names_in(match.group(1), source, rules):
@@ -333,9 +333,9 @@ def _township_candidates(source: _Text, title: str, issuers: list[str], rules: d
     for match in re.finditer(rf"(?:{posted})([^\s,，。:：、]{{2,14}}?)(?:工作|党委|人民政府|政府|任|担任|[,，。])", text):
         for name in _names_in(match.group(1), source, rules):
             if _suffix_of(name, rules)[0] + "长" in text or "书记" in text or "主任" in text:
-                candidate(name).cues.append("述职: 调入/调任")
+                candidate(name).cues.append("述职:调入/调任")
     for name in _opening_subjects(source, title, rules):
-        candidate(name).cues.append("opening")
+        candidate(name).cues.append("开头一句以它为主语")
     strong_after = rules.list("township", "strong_after")
     for name, found in candidates.items():
         for match in re.finditer(re.escape(name), text):
@@ -377,7 +377,7 @@ def _own_suffix(text: str, rules: domain.Rules) -> str | None:
 def choose_township(source: _Text, title: str, issuers: list[str], rules: domain.Rules) -> tuple[str | None, str]:
     compiled = _compilation(source, rules)
     if compiled:
-        return None, f"not decided: a compilation naming {len(compiled)} townships ({'、'.join(compiled[:4])}…)"
+        return None, f"未判定: 多篇报告的汇编, 提到{len(compiled)}个乡镇({'、'.join(compiled[:4])}…)"
     own = _own_suffix(source.text, rules)
     scored: list[tuple[float, str, str]] = []
     for name, found in _township_candidates(source, title, issuers, rules).items():
@@ -393,15 +393,15 @@ def choose_township(source: _Text, title: str, issuers: list[str], rules: domain
         cue_names = list(dict.fromkeys(found.cues))
         score = 8 * len(cue_names) + 3 * min(found.authority, 3) + 2 * self_reference + min(found.mentions, 6) + found.listed
         why = cue_names + ([f"{name}人民政府/党委 ×{found.authority}"] if found.authority else [])
-        why += ["self-reference (全/我/本" + (own or "") + ")"] if self_reference else []
-        why += [f"{found.mentions} mentions"] + (["in the gazetteer"] if found.listed else [f"{NOT_IN_GAZETTEER} (lower confidence)"])
+        why += ["自称(全/我/本" + (own or "") + ")"] if self_reference else []
+        why += [f"出现{found.mentions}次"] + (["在官方区划名录中"] if found.listed else [f"{NOT_IN_GAZETTEER}(可信度较低)"])
         scored.append((score, name, "; ".join(why)))
     if not scored:
-        return None, "no 乡/镇/街道/苏木 name the text claims as its own"
+        return None, NO_OWN_TOWNSHIP
     scored.sort(key=lambda item: (-item[0], -len(item[1])))
     score, name, why = scored[0]
     if not source.gazetteer.places(name, 4) and (full := official_name(name, source, rules)):
-        return full, f"{why}; short for {full} (gazetteer)"
+        return full, f"{why}; 是官方区划名录中{full}的简称"
     return name, why
 
 
@@ -540,8 +540,8 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
         # a study trip) never overrides it.
         matching = sorted((p for p in places if p.county in counties), key=lambda p: (p.county not in own_counties, -counties[p.county]))
         if matching:
-            _fill_from(matching[0], location, f"the text names {matching[0].county}; gazetteer")
-            location.evidence["county"] = f"text ({matching[0].county}" + (f"{township})" if matching[0].county in adjacent else ")")
+            _fill_from(matching[0], location, f"原文提到{matching[0].county}; 官方区划名录")
+            location.evidence["county"] = f"原文({matching[0].county}" + (f"{township})" if matching[0].county in adjacent else ")")
             return location
         # Only a city or province the report gives as its own address (in the title or
         # signature, right before the township) or as its own authority (洛阳市委) narrows the
@@ -559,32 +559,32 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
             # 南投县竹山镇: the text puts it in a county the official list does not have (Taiwan,
             # or a county renamed since): a namesake on the list is another place.
             location.county = elsewhere[0]
-            location.evidence["county"] = f"text ({elsewhere[0]}{township}; {elsewhere[0]} is not in the 2025 official list)"
+            location.evidence["county"] = f"原文({elsewhere[0]}{township}; {elsewhere[0]}不在2025年官方区划名录中)"
             return location
         if len(places) == 1 and not adjacent:
-            _fill_from(places[0], location, "gazetteer (unambiguous township)")
+            _fill_from(places[0], location, GAZETTEER_UNIQUE)
             return location
         pool = narrowed or list(places)
         if len({p.province for p in pool}) == 1:
             location.province = pool[0].province
-            location.evidence["province"] = f"gazetteer: every {township} it lists{' there' if narrowed else ''} is in {pool[0].province}"
+            location.evidence["province"] = f"官方区划名录: {'那里' if narrowed else ''}所有的{township}都在{pool[0].province}"
         if len({p.city for p in pool}) == 1:
             location.city = pool[0].city
-            location.evidence["city"] = f"gazetteer: every {township} it lists{' there' if narrowed else ''} is in {pool[0].city}"
+            location.evidence["city"] = f"官方区划名录: {'那里' if narrowed else ''}所有的{township}都在{pool[0].city}"
         if not adjacent:
-            location.evidence["county"] = f"left empty: {len(places)} townships named {township} and the text names none of their counties"
+            location.evidence["county"] = f"留空: 官方区划名录有{len(places)}个{township}, 原文没有提到其中任何一个所在的县"
             return location
         own_counties = adjacent  # a county the official list does not pair with it: as the text says
     if own_counties:
         county = own_counties[0] if len(own_counties) == 1 or adjacent else counties.most_common(1)[0][0]
         matches = source.gazetteer.places(county, 3)
         location.county = county
-        how = "before the township" if county in adjacent else "in the title or signature" if county in in_head else f"named {counties[county]} times"
-        location.evidence["county"] = f"text ({county}, {how})"
+        how = "紧接在乡镇名之前" if county in adjacent else "在标题或落款中" if county in in_head else f"出现{counties[county]}次"
+        location.evidence["county"] = f"原文({county}, {how})"
         within = [p for p in matches if (not cities or p.city in cities) and (not provinces or p.province in provinces)] or list(matches)
         if len(within) == 1:
             location.city, location.province = within[0].city, within[0].province
-            location.evidence["city"] = location.evidence["province"] = f"gazetteer: {county} is in {within[0].city or ''}{within[0].province}"
+            location.evidence["city"] = location.evidence["province"] = f"官方区划名录: {county}属{within[0].city or ''}{within[0].province}"
         return location
     legacy = _legacy_counties(source, rules)
     if township:
@@ -593,13 +593,13 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
     legacy_own = [c for c, n in legacy.most_common() if n >= 2 or c in head]
     if legacy_own:
         location.county = legacy_own[0]
-        location.evidence["county"] = f"text ({legacy_own[0]}; not in the 2025 official list: an older name?)"
+        location.evidence["county"] = f"原文({legacy_own[0]}; 不在2025年官方区划名录中: 旧名?)"
     if len(cities) == 1 or (cities and cities.most_common(1)[0][0] in head):
         location.city = cities.most_common(1)[0][0]
-        location.evidence["city"] = f"text ({location.city})"
+        location.evidence["city"] = f"原文({location.city})"
     if len(provinces) == 1 or (provinces and provinces.most_common(1)[0][0] in head):
         location.province = provinces.most_common(1)[0][0]
-        location.evidence["province"] = f"text ({location.province})"
+        location.evidence["province"] = f"原文({location.province})"
     return location
 
 
@@ -644,14 +644,14 @@ def _title_year(folded_title: str, kind: str, valid) -> tuple[int, bool, str] | 
     reviews the year before), and news or an interpretation of "2023年…政府工作报告" is about
     that report."""
     if (match := _GOVERNMENT_TITLE.search(folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"标题 {match.group(0)!r}"
+        return year, False, f"标题「{match.group(0)}」"
     if kind == "政府工作报告" and (match := re.search(r"(?<!\d)(\d{4})年", folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"标题 {match.group(0)!r}"
+        return year, False, f"标题「{match.group(0)}」"
     for pattern in _REVIEW[:4] + (_TITLE_LAST_YEAR, _TITLE_RESULTS):
         if (match := pattern.search(folded_title)) and (year := valid(match.group(1))):
-            return year, False, f"标题 {match.group(0)!r}"
+            return year, False, f"标题「{match.group(0)}」"
     if kind == "工作计划" and (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"标题 {match.group(0)!r}(计划)"
+        return year, False, f"标题「{match.group(0)}」(计划)"
     return None
 
 
@@ -702,9 +702,9 @@ def extract_year(
         found = _FULL_DATE.search(news)
         session_on = f"{found.group(1)}-{int(found.group(2)):02d}" if found else (dates[-1][:7] if dates else None)
         if session_on and (year := valid(int(session_on[:4]) + (int(session_on[5:7]) >= 12))):
-            return year, not found, f"news of the session held {session_on}"
+            return year, not found, f"人代会新闻: 会议于{session_on}召开"
         if (match := _NEWS_PLAN.search(news)) and (year := valid(match.group(1))):
-            return year, True, f"news of a session planning {match.group(0)!r}"
+            return year, True, f"人代会新闻: 部署「{match.group(0)}」"
 
     # Headings first, then the opening, then everything (a site's title left out).
     texts = {id(d): years(normalize(d.text)) for d in drafts}
@@ -716,21 +716,21 @@ def extract_year(
     if kind == "政府工作报告" and session:
         # A session in December already opens the next year's report.
         if year := valid(int(session[:4]) + (int(session[5:7]) >= 12)):
-            return year, False, f"the session it was delivered at ({session})"
+            return year, False, f"报告所在的会议({session}; 12月的会议属下一年)"
     if kind == "政府工作报告":
         for draft in ordered:
             for pattern in _REVIEW[:5]:
                 for match in pattern.finditer(texts[id(draft)]):
                     if (year := valid(match.group(1))) and valid(year + 1):
-                        return year + 1, True, f"inferred from {match.group(0)!r} (a 政府工作报告 reviews the year before)"
+                        return year + 1, True, f"由「{match.group(0)}」推断(政府工作报告回顾的是上一年)"
     if kind != "工作计划":
         for pattern in _REVIEW:
             for draft in ordered:
                 for match in pattern.finditer(texts[id(draft)]):
                     if year := valid(match.group(1)):
-                        return year, False, f"{match.group(0)!r}"
+                        return year, False, f"正文「{match.group(0)}」"
     if (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"标题 {match.group(0)!r}(计划)"
+        return year, False, f"标题「{match.group(0)}」(计划)"
     if named_in_title:
         return named_in_title  # a site's title, when the report says nothing of its year
     # A paragraph of the opening or of the review that starts with its year ("2021年，…"): in a
@@ -739,14 +739,14 @@ def extract_year(
     for draft in drafts:
         if draft.section in ("其他", "总结") and not draft.is_heading:
             if (match := _OPENING_YEAR.match(texts[id(draft)])) and (year := valid(match.group(1))):
-                opening_year = year, False, f"paragraph opening {match.group(0)!r}"
+                opening_year = year, False, f"段首「{match.group(0)}」"
                 break
     if opening_year and kind in ("工作总结", "总结与计划"):
         return opening_year
     for draft in ordered:
         for match in _PLAN.finditer(texts[id(draft)]):
             if year := valid(match.group(1)):
-                return year, False, f"{match.group(0)!r} (a plan only)"
+                return year, False, f"正文「{match.group(0)}」(只有计划)"
     if opening_year:
         return opening_year
     # "“十三五”规划的收官之年" names a year without digits; prefer what the review part says.
@@ -761,7 +761,7 @@ def extract_year(
             if draft.section not in ("总结", "其他") and not ends:
                 year -= 1  # a plan for the first year of a period reviews the year before it
             if valid(year):
-                return year, True, f"inferred from {match.group(0)!r}"
+                return year, True, f"由「{match.group(0)}」推断"
     # A summary's review part giving the unit's own results for a year ("全镇2020年共完成…").
     if kind in ("工作总结", "总结与计划"):
         own = Counter(
@@ -772,7 +772,7 @@ def extract_year(
         )
         ranked = [(year, n) for year, n in own.most_common() if valid(year)]
         if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
-            return ranked[0][0], True, f"inferred from the review part's results for {ranked[0][0]} (全镇{ranked[0][0]}年…)"
+            return ranked[0][0], True, f"由回顾部分{ranked[0][0]}年的成绩推断(全镇{ranked[0][0]}年…)"
     # The date it was signed or published: a summary written early in a year is about the year before.
     for date in dates or ():
         year, month = int(date[:4]), int(date[5:7])
@@ -783,8 +783,8 @@ def extract_year(
         else:
             guess = year - 1 if month <= 3 else year
         if valid(guess):
-            return guess, True, f"inferred from the date {date}"
-    return None, False, "no year stated or inferable"
+            return guess, True, f"由日期{date}推断"
+    return None, False, NO_YEAR
 
 
 def _small_number(text: str) -> int:
@@ -861,15 +861,15 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     first = normalize(drafts[0].text) if drafts and not drafts[0].level else ""
     headline = folded_title or (first if len(first) <= 40 and not re.search("[。！？；!?;]", first) else "")
     if cue := next((c for c in rules.list("kind", "other_in_title") if c in headline), None):
-        return "其他", f"{cue} in the headline: news of a meeting, not a report"
+        return "其他", f"标题含「{cue}」: 会议新闻, 不是报告"
     if folded_title.endswith(rules.list("kind", "other_title_endings")):
-        return "其他", "the title names an interpretation of a report"
+        return "其他", "标题是对报告的解读"
     if any(re.search(pattern, opening) for pattern in rules.list("kind", "party_congress")):
-        return "其他", "a party congress report"
+        return "其他", "党代会报告"
     if cue := session_news(opening, rules):
-        return "其他", f"{cue} in the opening: news of a congress session, not a report"
+        return "其他", f"开头含「{cue}」: 人代会新闻, 不是报告"
     if any(cue in opening for cue in rules.list("kind", "government_report")):
-        return "政府工作报告", "政府工作报告 cue in the title or opening"
+        return "政府工作报告", "标题或开头是政府工作报告"
     summary_cues, plan_cues = rules.list("kind", "summary"), rules.list("kind", "plan")
     progress = rules.value("kind", "plan_progress", default="(?!)")
 
@@ -879,35 +879,35 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
         return "总结与计划" if summary and plan else "工作总结" if summary else "工作计划" if plan else None
 
     if kind := named(normalize(title or "")):
-        return kind, "title"
+        return kind, "标题"
     parts = [d.section for d in drafts if d.is_heading and d.level == 1]
     if "计划" in parts:
         before = parts[: parts.index("计划")]
         if any(part in ("总结", "其他") for part in before):
-            return "总结与计划", "headings: a review part, then a plan part"
-        return "工作计划", "headings: a plan"
+            return "总结与计划", "一级标题: 先回顾, 后计划"
+        return "工作计划", "一级标题: 计划"
     if "总结" in parts:
-        return "工作总结", "headings: a review part"
+        return "工作总结", "一级标题: 回顾"
     if kind := named(opening):
-        return kind, "opening paragraphs"
-    return "其他", "no cue"
+        return kind, "开头段落"
+    return "其他", "无线索"
 
 
 def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str | None, kind: str) -> tuple[str, str]:
     if other := next((c for c in rules.list("period", "other_in_title") if c in year_text(normalize(title or ""))), None):
-        return "其他", f"{other} in the title"
+        return "其他", f"标题含「{other}」"
     opening = _opening(drafts, title) + "\n" + "\n".join(normalize(d.text) for d in drafts if d.is_heading and d.level == 1)
     if any(c in opening for c in rules.list("period", "first_half")):
-        return "上半年", "上半年 cue in the title or opening"
+        return "上半年", "标题或开头提到上半年"
     if any(c in opening for c in rules.list("period", "second_half")):
-        return "下半年", "下半年 cue in the title or opening"
+        return "下半年", "标题或开头提到下半年"
     if any(c in opening for c in rules.list("period", "half")):
-        return "上半年", "半年 cue in the title or opening"
+        return "上半年", "标题或开头提到半年"
     if kind == "政府工作报告" or any(c in opening for c in rules.list("period", "annual")):
-        return "年度", "annual cue in the title or opening" if kind != "政府工作报告" else "a 政府工作报告 covers a year"
+        return "年度", "标题或开头提到全年" if kind != "政府工作报告" else "政府工作报告按年度"
     if kind in ("工作总结", "工作计划", "总结与计划") and re.search(r"\d{4}年度?[^\d\n]{0,8}?(?:工作)?(?:总结|计划|回顾|要点|思路|打算)", year_text(opening)):
-        return "年度", "the title or a heading names a year's work"
-    return "其他", "no cue"
+        return "年度", "标题或一级标题写明某年的工作"
+    return "其他", "无线索"
 
 
 _IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -995,14 +995,16 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
     title = fold_names(meta.title or "", rules)
     issuers = [fold_names(line, rules) for line in _issuer_lines(lines, meta.publisher)]
     source = _Text(text, rules)
-    meta.township, meta.evidence["township"] = choose_township(source, title, issuers, rules)
-    # The office a page credits (来源: 海宁市融媒体中心) tells where, never which township.
+    # The office a page credits (来源: 海宁市融媒体中心) tells where; when it is a government
+    # (来源: 蓼叶镇人民政府) it signs the page.
     origin = [fold_names(format_metadata["origin"], rules)] if format_metadata.get("origin") else []
+    signing = [o for o in origin if o.endswith(rules.list("township", "issuing_offices"))]
+    meta.township, meta.evidence["township"] = choose_township(source, title, issuers + signing, rules)
     location = locate(source, meta.township, title, issuers + origin, rules)
     meta.county, meta.city, meta.province, meta.division_code = location.county, location.city, location.province, location.code
     meta.evidence.update({k: v for k, v in location.evidence.items() if getattr(meta, k)})
     if meta.county is None:
-        meta.evidence["county"] = location.evidence.get("county", "no county stated in the text")
+        meta.evidence["county"] = location.evidence.get("county", "原文没有写明所在的县")
     meta.kind, meta.evidence["kind"] = extract_kind(drafts, rules, meta.title)
     settle_sections(drafts, meta.kind)
     session = session_date(drafts)
@@ -1026,26 +1028,26 @@ def apply_overrides(meta: ReportMetadata, overrides: dict) -> list[str]:
     changes = []
     for key, value in overrides.items():
         if key not in FIELDS:
-            changes.append(f"ignored unknown field {key!r}")
+            changes.append(f"忽略未知字段「{key}」")
             continue
         if key == "year":
             value = int(value) if str(value).strip() else None
             if meta.year_inferred and value == meta.year and value is not None:
                 # A person read the report and kept the inferred year: it is stated now.
-                meta.evidence[key] = "confirmed in data/metadata.toml"
-                changes.append(f"year: {value!r} confirmed (was inferred)")
+                meta.evidence[key] = CONFIRMED
+                changes.append(f"year: 确认{value}(原为推断)")
             meta.year_inferred = False
         elif key == "kind" and value not in KINDS:
-            changes.append(f"ignored kind {value!r} (one of {', '.join(KINDS)})")
+            changes.append(f"忽略类型「{value}」(应为{'、'.join(KINDS)}之一)")
             continue
         elif key == "period" and value not in PERIODS:
-            changes.append(f"ignored period {value!r} (one of {', '.join(PERIODS)})")
+            changes.append(f"忽略时段「{value}」(应为{'、'.join(PERIODS)}之一)")
             continue
         else:
             value = str(value) or None
         old = getattr(meta, key)
         if old != value:
             setattr(meta, key, value)
-            meta.evidence[key] = "corrected in data/metadata.toml"
-            changes.append(f"{key}: {old!r} → {value!r}")
+            meta.evidence[key] = CORRECTED
+            changes.append(f"{key}: {'(空)' if old is None else old} → {'(空)' if value is None else value}")
     return changes
