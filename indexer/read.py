@@ -104,7 +104,7 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
         else:
             raise UnreadableReport("undecodable: neither UTF-8, UTF-16 nor GB18030/GBK text")
     if truncated:
-        warnings.append(f"ends in an incomplete {encoding} character; the broken last bytes were dropped")
+        warnings.append(f"文件末尾有不完整的{encoding}字符, 已丢弃残缺的字节")
     if "\x00" in text:
         raise UnreadableReport("binary file (contains NUL characters), not a text report")
     if not text.strip():
@@ -133,7 +133,7 @@ def read_text(path: Path) -> SourceText:
     if holds_html(text):
         from indexer.readers.html import html_source
 
-        return html_source(text, encoding, warnings + ["a text file holding HTML markup: read as a web page"])
+        return html_source(text, encoding, warnings + ["文本文件含HTML标记, 按网页读取"])
     return SourceText(text=text, encoding=encoding, warnings=warnings)
 
 

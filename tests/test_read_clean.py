@@ -59,7 +59,7 @@ def test_truncated_multibyte_tail_is_dropped_with_a_warning():
     text, used, warnings = decode(data)
     assert used == "utf-8"
     assert REPORT.rstrip().startswith(text.rstrip()[:-1])
-    assert warnings and "incomplete" in warnings[0]
+    assert warnings and "不完整" in warnings[0]
 
 
 def test_pinyin_glued_into_words_is_removed_everywhere():
