@@ -731,8 +731,6 @@ def extract_year(
                         return year, False, f"正文「{match.group(0)}」"
     if (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
         return year, False, f"标题「{match.group(0)}」(计划)"
-    if named_in_title:
-        return named_in_title  # a site's title, when the report says nothing of its year
     # A paragraph of the opening or of the review that starts with its year ("2021年，…"): in a
     # summary it says more than the year of the plan part at its end.
     opening_year = None
@@ -743,12 +741,16 @@ def extract_year(
                 break
     if opening_year and kind in ("工作总结", "总结与计划"):
         return opening_year
+    if named_in_title and kind != "工作计划":
+        return named_in_title  # a site's title: a summary saying no more than its plan's year
     for draft in ordered:
         for match in _PLAN.finditer(texts[id(draft)]):
             if year := valid(match.group(1)):
                 return year, False, f"正文「{match.group(0)}」(只有计划)"
     if opening_year:
         return opening_year
+    if named_in_title:
+        return named_in_title  # a site's title over a plan stating no year of its own
     # "“十三五”规划的收官之年" names a year without digits; prefer what the review part says.
     review_first = sorted(drafts, key=lambda d: d.section not in ("总结", "其他"))
     for draft in review_first:
