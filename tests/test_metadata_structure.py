@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from indexer import domain, metadata
+from indexer import domain, gazetteer, metadata
 from indexer.contract import CORRECTED, GAZETTEER_UNIQUE, TOWNSHIP_UNKNOWN
 from indexer.pipeline import process_text
 from indexer.read import SourceText
@@ -42,6 +44,14 @@ def test_evidence_says_how_each_field_was_found(processed):
     assert "溆浦县祖师殿镇" in processed[ZUSHIDIAN].document.evidence["county"]
     assert "标题" in processed[ZHAITAN].document.evidence["township"]
     assert "十三五" in processed[TEMPLATE].document.evidence["year"]
+
+
+def test_evidence_and_warnings_are_written_in_chinese(processed):
+    # The curation view shows them to people using a Chinese interface (issue 19): no English
+    # sentence, only names, numbers and quoted text.
+    for report in processed.values():
+        for shown in list(report.document.evidence.values()) + report.document.warnings:
+            assert not re.search(r"[A-Za-z]{3,}", shown), shown
 
 
 def test_script_is_detected(processed):
@@ -418,3 +428,13 @@ def test_the_review_of_a_half_year_government_report_is_about_the_same_year():
     report = process_text(SourceText("2023年上半年政府工作报告\n各位代表：\n现在，我代表xx镇人民政府向大会报告工作。\n一、上半年工作回顾\n夏粮平均亩产提高。\n二、下半年工作安排\n抓好秋粮生产。", "utf-8"), "t")
     assert report.document.period == "上半年"
     assert {p.text: p.about_year for p in report.passages}["夏粮平均亩产提高。"] == 2023
+
+
+def test_an_autonomous_county_is_read_in_its_common_form():
+    assert gazetteer.county_forms("芷江侗族自治县")[:2] == ("芷江侗族自治县", "芷江县")
+    assert gazetteer.official_counties("芷江县") == ("芷江侗族自治县",)
+    assert gazetteer.official_counties("芷江侗族自治县") == ("芷江侗族自治县",)
+    assert gazetteer.official_counties("双江县") == ("双江拉祜族佤族布朗族傣族自治县",)
+    assert gazetteer.official_counties("溆浦县") == ("溆浦县",) and gazetteer.county_forms("溆浦县") == ("溆浦县",)
+    assert gazetteer.official_counties("河南县") == ()  # (it would read as the province)
+    assert gazetteer.official_counties("东乡县") == ()  # 东乡族自治县 has no name left without its people
