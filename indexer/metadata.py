@@ -1051,5 +1051,5 @@ def apply_overrides(meta: ReportMetadata, overrides: dict) -> list[str]:
         if old != value:
             setattr(meta, key, value)
             meta.evidence[key] = CORRECTED
-            changes.append(f"{key}: {'(空)' if old is None else old} → {'(空)' if value is None else value}")
+            changes.append(f"{key}: {old!r} → {value!r}")
     return changes
