@@ -72,7 +72,9 @@ def install(app: FastAPI) -> None:
         message = error.detail if isinstance(error.detail, str) else "error"
         if error.status_code == 404 and message == "Not Found":
             message = "没有这个页面 (not found)"
-        return error_response(request, error.status_code, message)
+        response = error_response(request, error.status_code, message)
+        response.headers.update(error.headers or {})  # WWW-Authenticate of a 401, Allow of a 405
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):

@@ -76,12 +76,15 @@ def login_form(request: Request, next: str = "/"):
 @router.post("/login")
 async def login(request: Request):
     auth = auth_of(request)
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    expired = "登录表单已过期或来自其他网站，请重新登录 (the form expired or came from another site)"
+    if not same_site(request) or not nonce:  # refused before anything of the request is read
+        return _login_page(request, 403, expired)
     form = await read_form(request)
     name = form.get("name", "").strip()[:64]
     next_path = local_path(form.get("next"))
-    nonce = request.cookies.get(LOGIN_COOKIE, "")
-    if not same_site(request) or not nonce or not Signer.matches(auth.signer.login_token(nonce), form.get(CSRF_FIELD)):
-        return _login_page(request, 403, "登录表单已过期或来自其他网站，请重新登录 (the form expired or came from another site)", name, next_path)
+    if not Signer.matches(auth.signer.login_token(nonce), form.get(CSRF_FIELD)):
+        return _login_page(request, 403, expired, name, next_path)
     address = _address(request)
     wait = auth.throttle.retry_after(address, name)
     if wait:
