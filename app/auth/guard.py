@@ -69,7 +69,8 @@ def signed_in(request: Request) -> Curator | None:
         return cached
     curator = None
     cookie = request.cookies.get(SESSION_COOKIE)
-    auth = getattr(request.app.state, "auth", None)
+    app = request.scope.get("app")  # an error page may be made for a request no app saw
+    auth = getattr(app.state, "auth", None) if app is not None else None
     if cookie and auth is not None:
         session = auth.signer.read_session(cookie)
         try:

@@ -17,36 +17,36 @@ class AuditTrail:
         self.path = path
 
     def append(self, entries: list[dict]) -> None:
-        """One write of whole lines with O_APPEND: lines of two writers never interleave."""
+        """One write of whole lines with O_APPEND (the caller holds the corrections lock)."""
         if not entries:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode("utf-8")
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            size = os.fstat(descriptor).st_size
+            if size and os.pread(descriptor, 1, size - 1) != b"\n":
+                data = b"\n" + data  # after a line cut short, start a line of our own
             os.write(descriptor, data)
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
 
     def page(self, page: int = 1, size: int = 50) -> tuple[list[dict], int]:
-        """(the entries of ``page``, newest first; how many entries there are)."""
-        wanted = min(page * size, MAX_ENTRIES_READ)
-        newest: deque[str] = deque(maxlen=wanted)
+        """(the entries of ``page``, newest first; how many entries there are). A damaged line
+        (cut by a full disk) is skipped."""
+        newest: deque[dict] = deque(maxlen=min(page * size, MAX_ENTRIES_READ))
         total = 0
         try:
-            with self.path.open(encoding="utf-8") as handle:
+            with self.path.open(encoding="utf-8", errors="replace") as handle:
                 for line in handle:
-                    if line.strip():
-                        newest.append(line)
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(entry, dict):
+                        newest.append(entry)
                         total += 1
         except FileNotFoundError:
             return [], 0
-        lines = list(reversed(newest))[(page - 1) * size : page * size]
-        entries = []
-        for line in lines:
-            try:
-                entries.append(json.loads(line))
-            except ValueError:  # a line cut by a full disk: the others still show
-                continue
-        return entries, total
+        return list(reversed(newest))[(page - 1) * size : page * size], total

@@ -27,10 +27,6 @@ class Change:
     before: Value
     after: Value
 
-    @property
-    def label(self) -> str:
-        return LABELS[self.field]
-
 
 def _name(field: str, value: object) -> str | None:
     if value is None:

@@ -53,7 +53,7 @@ def test_sign_in_correct_a_township_and_see_the_facet_move(pages, site):
     township = item.get_by_label("乡镇")
     assert township.input_value() == "汤垟乡"
     # The list of official names: the townships of its county, then what is typed.
-    options = item.locator("datalist[id$='-townships'] option")
+    options = item.locator("datalist[id$='-township-names'] option")
     assert "仁宫乡" in [options.nth(i).get_attribute("value") for i in range(options.count())]
     township.fill("仁宫")
     page.wait_for_function(
