@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from app.search import curation
 from app.search.facets import BY_NAME, FACETS, UNKNOWN, Facet
 from app.search.service import COMPARE_BY, COMPARE_VALUES, SORTS, CompareRequest, SearchRequest, SearchService
 from app.settings import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, MAX_FACET_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
@@ -125,3 +126,7 @@ def compare_request(
 ) -> CompareRequest:
     """The validated comparison of a query string (the search parameters plus by and value)."""
     return make_compare_request(search, by, value, settings)
+
+
+# The order of the curation view (/collection and /api/collection).
+CollectionSort = Annotated[curation.Sort, Query(description="order: " + " | ".join(f"{k} ({v})" for k, v in curation.SORTS.items()))]
