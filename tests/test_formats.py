@@ -386,6 +386,24 @@ def test_legacy_word_without_a_converter_says_what_to_install(tmp_path, monkeypa
         read_report(path)
 
 
+def test_a_word_name_holding_another_format_is_read_by_that_formats_reader(tmp_path):
+    made = tmp_path / "made"
+    made.mkdir()
+    originals = {
+        "docx": word_document(TANGYANG, made / "report.docx"),
+        "html": made / "report.html",
+        "pdf": printed_pdf(GUIZHUMAO, made / "report.pdf"),
+    }
+    originals["html"].write_bytes(government_page(ZHAITAN).encode("gbk"))
+    renamed = [("docx", ".doc"), ("html", ".doc"), ("pdf", ".doc"), ("html", ".docx"), ("pdf", ".docx")]
+    if doc_reader.find_soffice():
+        originals["doc"] = legacy_word(ZUSHIDIAN, tmp_path / "legacy")
+        renamed.append(("doc", ".docx"))
+    for real, name in renamed:
+        path = shutil.copy(originals[real], tmp_path / f"{real}-under-a-word-name{name}")
+        assert read_report(path).text == read_report(originals[real]).text, (real, name)
+
+
 # ------------------------------------------------------------------------------ a folder of every kind
 
 
