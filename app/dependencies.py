@@ -122,7 +122,7 @@ def compare_request(
     # The schema states the constraints (so clients and fuzzers send what is accepted); the
     # checks stay in make_compare_request, whose messages list the values to choose.
     by: Annotated[str, Query(description=BY_DESCRIPTION, json_schema_extra={"enum": list(COMPARE_BY)})] = "township",
-    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION, json_schema_extra={"minItems": COMPARE_VALUES[0], "maxItems": COMPARE_VALUES[1], "uniqueItems": True})] = [],
+    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION, json_schema_extra={"minItems": COMPARE_VALUES[0], "maxItems": COMPARE_VALUES[1], "uniqueItems": True})] = [],  # noqa: B006 (FastAPI gives each request its own copy)
 ) -> CompareRequest:
     """The validated comparison of a query string (the search parameters plus by and value)."""
     return make_compare_request(search, by, value, settings)

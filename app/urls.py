@@ -49,7 +49,7 @@ def toggle(state: SearchRequest, facet: str, value: str) -> SearchRequest:
 
 
 def without_filters(state: SearchRequest) -> SearchRequest:
-    return replace(state, page=1, **{facet: () for facet in FACETS})
+    return replace(state, page=1, **dict.fromkeys(FACETS, ()))
 
 
 def search_url(state: SearchRequest, **changes) -> str:

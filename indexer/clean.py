@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from indexer import domain
-from indexer.normalize import is_cjk, normalize
+from indexer.normalize import normalize
 from indexer.readers.common import join_pieces
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"

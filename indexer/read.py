@@ -13,9 +13,9 @@ import hashlib
 import importlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from indexer.readers.common import SourceText, UnreadableReport, decode, sniff
 

@@ -125,10 +125,9 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
             elif other in stack:
                 low[module] = min(low[module], order[other])
         if low[module] == order[module]:
-            group = set()
-            while not group or member != module:
-                member = stack.pop()
-                group.add(member)
+            group = {stack.pop()}
+            while module not in group:
+                group.add(stack.pop())
             if len(group) > 1:
                 groups.append(group)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from app.search.service import SearchRequest
 from app.search.engines import search_service
+from app.search.service import SearchRequest
 from indexer.build import build
 from indexer.pipeline import ProcessedReport, process_text
 from indexer.read import UnreadableReport, read_report
@@ -275,7 +275,7 @@ def printed_pdf(doc_id: str, path: Path, indent: bool = True) -> Path:
         return rows + [current]
 
     furniture()
-    for number, line in enumerate(report_lines(doc_id)):
+    for line in report_lines(doc_id):
         # The font maps the middle dot U+00B7 only through U+30FB (read back as U+00B7).
         line = line.replace("\u00b7", "\u30fb")
         first = 2 * size if indent and not any(p.match(line) for _, p in MARKERS) else 0

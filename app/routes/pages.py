@@ -113,7 +113,7 @@ def compare_page(
     service: Service,
     settings: Config,
     by: str = "township",
-    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION)] = [],
+    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION)] = [],  # noqa: B006 (FastAPI gives each request its own copy)
 ):
     if by not in COMPARE_BY:
         raise InvalidParameter(f"by 必须是 {' / '.join(COMPARE_BY)} 之一 (unknown by {by[:30]!r})")
