@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.memory import limit_allocator_arenas
-from app.network import nodelay_on_every_connection
 from app.auth.guard import Auth
 from app.corrections.apply import Corrections
+from app.memory import limit_allocator_arenas
+from app.network import nodelay_on_every_connection
 from app.routes import api, corrections, health, login, pages
 from app.search.engines import search_service
 from app.search.service import ServiceUnavailable

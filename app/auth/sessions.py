@@ -83,7 +83,7 @@ class Signer:
         return Session(data["n"], data["s"], data["e"])
 
     def _mac(self, purpose: str, value: str) -> str:
-        return hmac.new(self.key, f"{purpose}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.new(self.key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
     def csrf_token(self, session_id: str) -> str:
         return self._mac("csrf", session_id)
