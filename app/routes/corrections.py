@@ -10,6 +10,7 @@ before it reads anything of the request.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -57,8 +58,8 @@ async def _apply(request: Request, service: SearchService, curator: Curator, pay
     if document is None:
         raise HTTPException(404, f"没有这份报告 (no report with doc_id {doc_id[:80]!r})")
     report = report_of(document)
-    if not confirm_inferred:
-        report = type(report)(report.doc_id, report.source, report.title, report.values, False)
+    if not confirm_inferred:  # a form sends the year unchanged: that confirms nothing
+        report = replace(report, year_inferred=False)
     try:
         return await run_in_threadpool(corrections_of(request).apply, curator.name, curator.via, report, values)
     except CorrectionsUnavailable as error:
