@@ -17,7 +17,7 @@ from app import errors
 from app.memory import limit_allocator_arenas
 from app.network import nodelay_on_every_connection
 from app.routes import api, health, pages
-from app.search.engines import search_service
+from app.search.engines import service_for
 from app.search.service import ServiceUnavailable
 from app.security import SecurityHeaders
 from app.settings import Settings, load_settings
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.service = search_service(settings.index_dir, settings.search_timeout, settings.engine)
+    app.state.service = service_for(settings)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -26,6 +26,13 @@ class Settings:
     max_filter_values: int = 50  # selected values per facet
     # The engine holding the index (TOWNSHIP_ENGINE, see app.search.engines); Whoosh today.
     engine: str = field(default_factory=lambda: os.environ.get("TOWNSHIP_ENGINE", "whoosh"))
+    # What a worker keeps of what requests asked (a term's postings and BM25, a filter's passages),
+    # least recently used out first, per generation in use (TOWNSHIP_CACHE_MB).
+    cache_mb: float = field(default_factory=lambda: float(os.environ.get("TOWNSHIP_CACHE_MB", "64")))
+
+    @property
+    def cache_bytes(self) -> int:
+        return int(self.cache_mb * 1024 * 1024)
 
 
 def load_settings() -> Settings:
