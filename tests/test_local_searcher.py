@@ -156,7 +156,7 @@ def test_columns_follow_the_records(index, storage, by_docnum):
     columns = storage.columns
     for docnum, passage in enumerate(by_docnum):
         assert columns.doc_ids[columns.doc[docnum]] == passage.doc_id and columns.ordinal[docnum] == passage.ordinal
-        assert index.passage_id(docnum) == passage.passage_id and index.docnum(passage.passage_id) == docnum
+        assert index.passage_ids(np.asarray([docnum]))[0] == passage.passage_id and index.docnum(passage.passage_id) == docnum
         for name, value in contract.category_values(passage).items():
             codes, values = columns.category[name]
             assert values[codes[docnum]] == value

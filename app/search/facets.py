@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Callable
 
 from indexer.contract import KINDS, PERIODS, SECTIONS
@@ -92,15 +93,15 @@ def _or_none(name: str) -> Callable[[Passage], Any]:
 
 
 HIT_FIELDS: tuple[HitField, ...] = (
-    HitField("doc_id", str, "the report's id", lambda p: p.doc_id, export=("jsonl",)),
-    HitField("passage_id", str, "the passage's id", lambda p: p.passage_id, export=("jsonl",)),
+    HitField("doc_id", str, "the report's id", attrgetter("doc_id"), export=("jsonl",)),
+    HitField("passage_id", str, "the passage's id", attrgetter("passage_id"), export=("jsonl",)),
     HitField("township", str | None, "乡镇, when known", _or_none("township"), facet="township"),
     HitField("county", str | None, "县, when known", _or_none("county"), facet="county"),
     HitField("year", int | None, "the report's year, when known", _or_none("year"), facet="year"),
-    HitField("section", str, " / ".join(SECTIONS), lambda p: p.section, facet="section"),
-    HitField("heading", str, "标题路径, e.g. 一、2023年工作总结 › (二)砥砺奋进抓项目…", lambda p: p.heading),
+    HitField("section", str, " / ".join(SECTIONS), attrgetter("section"), facet="section"),
+    HitField("heading", str, "标题路径, e.g. 一、2023年工作总结 › (二)砥砺奋进抓项目…", attrgetter("heading")),
     HitField("themes", list[str], "主题", lambda p: list(p.themes), facet="theme"),
-    HitField("text", str, "the whole passage as written", lambda p: p.text),
+    HitField("text", str, "the whole passage as written", attrgetter("text")),
     HitField("snippet", str, "HTML: all text escaped, matches in <mark>", added_by="service", export=()),
     HitField("url", str, "document page that scrolls to and highlights this passage for this query", added_by="app"),
     HitField("city", str | None, "市 of the township, when known", _or_none("city")),
@@ -109,10 +110,11 @@ HIT_FIELDS: tuple[HitField, ...] = (
         "about_year", int | None, "所述年份: the year the passage's section is about (a plan: the planned year)",
         lambda p: p.about_year or p.year or None, facet="about_year",
     ),
-    HitField("kind", str, "报告类型: " + " / ".join(KINDS), lambda p: p.kind, facet="kind"),
-    HitField("period", str, "时段: " + " / ".join(PERIODS), lambda p: p.period, facet="period"),
+    HitField("kind", str, "报告类型: " + " / ".join(KINDS), attrgetter("kind"), facet="kind"),
+    HitField("period", str, "时段: " + " / ".join(PERIODS), attrgetter("period"), facet="period"),
 )
 RECORD_FIELDS = tuple(f for f in HIT_FIELDS if f.added_by == "record")
+_READERS = tuple((f.name, f.read) for f in RECORD_FIELDS)
 
 
 def export_columns(format: str) -> tuple[str, ...]:
@@ -122,4 +124,4 @@ def export_columns(format: str) -> tuple[str, ...]:
 
 def hit_values(passage: Passage) -> dict[str, Any]:
     """A passage's hit fields that come from its record."""
-    return {f.name: f.read(passage) for f in RECORD_FIELDS}
+    return {name: read(passage) for name, read in _READERS}

@@ -137,32 +137,47 @@ class OpenIndex:
 
     # -- derived once
 
-    def docnums(self, doc_id: str) -> np.ndarray:
-        """A report's passages in order (ascending document numbers: a report is written in one go)."""
+    def _by_report(self) -> dict[str, tuple[np.ndarray, int]]:
+        """Each report's passages in order, and the document number of its ordinal 0 when its
+        passages are numbered in one run by ordinal (a report is written in one go), else -1."""
 
-        def build() -> dict[str, np.ndarray]:
-            docs = self.doc_of[self.order]
+        def build() -> dict[str, tuple[np.ndarray, int]]:
+            order = self.order
+            docs = self.doc_of[order]
             starts = np.flatnonzero(np.diff(docs, prepend=-1))
             ends = np.append(starts[1:], len(docs))
-            return {self.doc_ids[docs[s]]: self.order[s:e] for s, e in zip(starts.tolist(), ends.tolist())}
+            if not len(starts):
+                return {}
+            group = np.repeat(np.arange(len(starts)), ends - starts)
+            within = np.arange(len(order)) - starts[group]
+            in_run = (order - order[starts][group] == within) & (self.ordinal[order] == within)
+            run = np.logical_and.reduceat(in_run, starts)
+            firsts = np.where(run, order[starts], -1).tolist()
+            return {self.doc_ids[docs[s]]: (order[s:e], first) for s, e, first in zip(starts.tolist(), ends.tolist(), firsts)}
 
-        return self.derived.get("passages by report", build).get(doc_id, docsets.EMPTY)
+        return self.derived.get("passages by report", build)
+
+    def docnums(self, doc_id: str) -> np.ndarray:
+        """A report's passages in order."""
+        found = self._by_report().get(doc_id)
+        return docsets.EMPTY if found is None else found[0]
 
     def docnum(self, passage_id: str) -> int | None:
-        found = split_passage_id(passage_id)
+        parts = split_passage_id(passage_id)
+        found = None if parts is None else self._by_report().get(parts[0])
         if found is None:
             return None
-        doc_id, ordinal = found
-        docs = self.docnums(doc_id)
-        if ordinal < len(docs) and int(self.ordinal[docs[ordinal]]) == ordinal:  # ordinals count from 0
-            return int(docs[ordinal])
+        docs, first = found
+        ordinal = parts[1]
+        if first >= 0:
+            return first + ordinal if ordinal < len(docs) else None
         for docnum in docs.tolist():
             if int(self.ordinal[docnum]) == ordinal:
                 return docnum
         return None
 
-    def passage_id(self, docnum: int) -> str:
-        return passage_id(self.doc_ids[self.doc_of[docnum]], int(self.ordinal[docnum]))
+    def passage_ids(self, docs: np.ndarray) -> list[str]:
+        return [passage_id(self.doc_ids[d], o) for d, o in zip(self.doc_of[docs].tolist(), self.ordinal[docs].tolist())]
 
     def norms(self, field: str) -> np.ndarray:
         def build() -> np.ndarray:

@@ -68,7 +68,7 @@ class LocalSearcher:
             scores, verbatim = relevance(index, query.root, docs, deadline, query.synonyms)
             value = ranking.relevance_value(scores, verbatim, index.passage_weights[docs])
         chosen = ranking.window(index, query.sort, docs, value, query.offset, query.limit)
-        ids = [index.passage_id(d) for d in docs[chosen].tolist()]
+        ids = index.passage_ids(docs[chosen])
         values = value[chosen].tolist() if value is not None and query.sort == "relevance" else [0.0] * len(ids)
         return Answer(ids, values, len(docs), facets)
 
@@ -122,7 +122,8 @@ class LocalSearcher:
         deadline.check()
         exclude = [index.docnums(doc_id) for doc_id in exclude_documents]
         excluded = np.concatenate(exclude) if exclude else docsets.EMPTY
-        return [(index.passage_id(d), score) for d, score in similar.best(index, terms, excluded, limit, headings)]
+        best = similar.best(index, terms, excluded, limit, headings)
+        return list(zip(index.passage_ids(np.asarray([d for d, _ in best], dtype=np.int64)), [score for _, score in best]))
 
     def close(self) -> None:
         self.index.storage.close()
