@@ -7,9 +7,9 @@ Adding an engine to ``tests/test_conformance.py`` is a line in :data:`ENGINES` a
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator
 
 from app.search.engines import ENGINES as APP_ENGINES
 from app.search.port import Engine
@@ -26,6 +26,6 @@ def whoosh(data_dir: Path, workspace: Path) -> Iterator[Engine]:
     yield APP_ENGINES["whoosh"](Settings(index_dir=index_dir))
 
 
-ENGINES: dict[str, Callable[[Path, Path], ContextManager[Engine]]] = {
+ENGINES: dict[str, Callable[[Path, Path], AbstractContextManager[Engine]]] = {
     "whoosh": whoosh,
 }

@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from typing import Callable, Hashable, Iterable, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
 
 import numpy as np
 

@@ -7,8 +7,8 @@ An engine is a sink (``indexer``) plus what the factory opens; each passes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from app.search.port import Engine
 from app.search.port_service import PortSearchService

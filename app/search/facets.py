@@ -11,9 +11,10 @@ when it reads a new column, a column in :mod:`indexer.contract`) and its field i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, Callable
+from typing import Any
 
 from indexer.contract import KINDS, PERIODS, SECTIONS
 from indexer.records import Passage

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Hashable
 from functools import lru_cache
-from typing import Callable, Hashable, TypeVar
+from typing import TypeVar
 
 from app.search.caches import DerivedOnce
 from app.search.port import Engine, Searcher

@@ -12,8 +12,8 @@ the curation view (``documents``). The generation in use is :mod:`app.search.liv
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
-from typing import Iterator
 
 from app.search import highlight
 from app.search.deadline import Deadline
@@ -23,11 +23,12 @@ from app.search.live import Generation, LiveGeneration, warm
 from app.search.port import Engine, FacetDistribution, Query, Searcher
 from app.search.query import ParsedQuery, parse
 from app.search.service import (
+    DEFAULT_TREND_BUCKETS,
     OTHER,
     Alternative,
-    Comparison,
     CompareColumn,
     CompareRequest,
+    Comparison,
     CountBucket,
     DocumentView,
     FacetValue,
@@ -43,7 +44,6 @@ from app.search.service import (
     TownshipView,
     TrendBucket,
     Trends,
-    DEFAULT_TREND_BUCKETS,
     is_plan_item,
 )
 from indexer import analysis, domain

@@ -5,8 +5,9 @@ port (:mod:`app.search.port`), whatever engine answers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, make_dataclass
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from app.search import facets as facet_registry
 from app.search.port import SORTS  # noqa: F401  (re-exported: the orders a search takes)

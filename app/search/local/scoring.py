@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.search.port import B, K1, idf  # noqa: F401  (idf: BM25's, the port's)
+from app.search.port import K1, B, idf  # noqa: F401  (idf: BM25's, the port's)
 
 
 def length_norm(lengths: np.ndarray, average: float) -> np.ndarray:

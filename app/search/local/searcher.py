@@ -9,8 +9,8 @@ answers for one generation. Neither imports an engine: the storage opener is giv
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

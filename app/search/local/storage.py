@@ -8,8 +8,9 @@ Whoosh's is :class:`indexer.whoosh_store.reader.WhooshStorage`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
