@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import threading
 import time
@@ -32,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from tests.benchmarks import corpus
 from tests.benchmarks.httpbench import Client
@@ -81,11 +82,18 @@ class Tally:
             if problem:
                 self.errors[problem] += 1
                 if len(self.samples) < 20:
-                    self.samples.append(f"{problem}: {status} {request.url[:160]} {body[:160]!r}")
+                    self.samples.append(f"{problem}: {status} {unquote(request.url)[:160]} {_excerpt(body)}")
 
     @property
     def total_errors(self) -> int:
         return sum(self.errors.values())
+
+
+def _excerpt(body: bytes) -> str:
+    """What an answer says, briefly: a page's title, else the start of the body."""
+    text = body.decode("utf-8", errors="replace")
+    title = re.search(r"<title>(.*?)</title>", text, re.S)
+    return (title.group(1) if title else text)[:160].strip()
 
 
 def _problem(expect: str, status: int, body: bytes) -> str | None:
