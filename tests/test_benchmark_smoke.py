@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from app.search.facets import NAMES as FACET_NAMES
+from app.search.facets import UNKNOWN
 from indexer.build import build
 from indexer.normalize import normalize
-from app.search.facets import NAMES as FACET_NAMES, UNKNOWN
 from tests.benchmarks import baselines, corpus, tantivy_column
 from tests.benchmarks.queries import Corpus, matching, query_mix
 from tests.benchmarks.run import percentile

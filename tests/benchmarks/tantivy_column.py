@@ -358,7 +358,7 @@ def run_column(generation: Path, target: Path, mix: list, truth: list[dict], rou
     log("Tantivy: the query mix")
     served = run_queries(target, mix, rounds)
     recall = {}
-    for i, q in enumerate(mix):
+    for i in range(len(mix)):
         expected = set(truth[i]["found"])
         total = served["answers"][i]["total"]
         if served["found"][i] is None:  # the empty query: every passage (with the filters) counts
@@ -398,6 +398,10 @@ def summary(column: dict, mix: list) -> dict:
     }
 
 
+def _times(ratio: float | None) -> str:
+    return "–" if ratio is None else f"×{ratio:.1f}"
+
+
 def _ratio(a: float | None, b: float | None) -> str:
     return f"×{a / b:.1f}" if a is not None and b else "–"
 
@@ -432,8 +436,7 @@ def markdown(result: dict, ms, class_name) -> str:
         lines.append(
             f"| {class_name(row['class'])} | {row['n']} | {ms(tv['cold']['p50'])} / {ms(tv['cold']['p95'])} | {ms(tv['warm']['p50'])} / {ms(tv['warm']['p95'])} "
             f"| {tv['recall']} | {ms(row['warm']['p50'])} / {ms(row['warm']['p95'])} | {ms(row['took_warm']['p50'])} / {ms(row['took_warm']['p95'])} "
-            f"| {_ratio(row['warm']['p50'], tv['warm']['p50'])} / {_ratio(row['warm']['p95'], tv['warm']['p95'])} "
-            f"| {_ratio(row['took_warm']['p50'], tv['warm']['p50'])} / {_ratio(row['took_warm']['p95'], tv['warm']['p95'])} |"
+            f"| {_times(r['http_p50'])} / {_times(r['http_p95'])} | {_times(r['took_p50'])} / {_times(r['took_p95'])} |"
         )
     build_line = "index reused (built earlier)" if b.get("reused") else f"built in {b['wall_s']:.1f} s"
     lines += [
