@@ -398,6 +398,10 @@ def summary(column: dict, mix: list) -> dict:
     }
 
 
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
 def _times(ratio: float | None) -> str:
     return "–" if ratio is None else f"×{ratio:.1f}"
 
@@ -422,6 +426,7 @@ def markdown(result: dict, ms, class_name) -> str:
     b = t["build"]
     lines = [
         "",
+        "",
         f"**Tantivy {b['tantivy']}** (PyPI `tantivy`, Rust), same passages and normalization, unigram + "
         "overlapping-bigram tokens, BM25, terms aggregations for the 8 facets (disjunctive), count + top 10 with stored records, "
         "no snippets, no synonyms. **Tantivy answers in-process** (its own Python process, no HTTP); **the API is measured "
@@ -443,9 +448,9 @@ def markdown(result: dict, ms, class_name) -> str:
         "",
         "| | API | Tantivy | API / Tantivy |",
         "|---|---:|---:|---:|",
-        f"| index build (wall) | {result['build'].get('wall_s', '–')} s | {b['wall_s']:.1f} s ({b['python_s']:.0f} s of it Python: JSON, normalize, pairs) | {_ratio(result['build'].get('wall_s'), b['wall_s'])} |",
+        f"| index build (wall) | {_number(result['build'].get('wall_s'))} s | {b['wall_s']:.1f} s ({b['python_s']:.0f} s of it Python: JSON, normalize, pairs) | {_ratio(result['build'].get('wall_s'), b['wall_s'])} |",
         f"| index on disk | {result['index_mb']:,.0f} MB | {b['size_mb']:,.0f} MB ({b['segments']} segments) | {_ratio(result['index_mb'], b['size_mb'])} |",
-        f"| peak memory of the build | {result['build'].get('peak_rss_mb', '–')} MB | {b['peak_rss_mb']:,.0f} MB | {_ratio(result['build'].get('peak_rss_mb'), b['peak_rss_mb'])} |",
+        f"| peak memory of the build | {_number(result['build'].get('peak_rss_mb'))} MB | {b['peak_rss_mb']:,.0f} MB | {_ratio(result['build'].get('peak_rss_mb'), b['peak_rss_mb'])} |",
         f"| RSS after the cold and warm passes (process holding the index) | {result['server']['rss_after_warm_mb']:,.0f} MB | {t['rss']['rss_after_mb']:,.0f} MB | {_ratio(result['server']['rss_after_warm_mb'], t['rss']['rss_after_mb'])} |",
         f"| opening the index | {result['server']['ready_s']:.1f} s (server ready) | {t['open_s']:.2f} s | |",
         "",
