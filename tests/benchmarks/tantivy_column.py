@@ -42,14 +42,13 @@ from pathlib import Path
 
 BUILD_SUMMARY = "bench-build.json"
 PAIR_SPACE = "\u2423"  # ␣: whitespace inside a character pair (the whitespace tokenizer splits on it)
-STRING_FACET_ORDER = "count"  # terms aggregation order: most frequent first, like the API
 SEGMENT_SIZE = 1 << 20  # terms kept per segment before merging: every value, so counts are exact
 
 
 def _spaces_table() -> dict[int, str]:
     """Every code point Python or Rust (Unicode White_Space) would split on → ``PAIR_SPACE``."""
     rust = {0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
-    return {c: PAIR_SPACE for c in [*range(0x110000), *rust] if c in rust or chr(c).isspace()}
+    return {c: PAIR_SPACE for c in range(0x110000) if c in rust or chr(c).isspace()}
 
 
 _SPACES: dict[int, str] | None = None
