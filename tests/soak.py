@@ -165,6 +165,7 @@ def _invalid(rng: random.Random, m: Material) -> Request:
         (
             Request("invalid parameter", _url("/api/suggest", {"q": "乡", "limit": rng.choice((0, 11, -1))}), INVALID),
             Request("invalid parameter", _url("/api/suggest", {"q": "村" * 101}), INVALID),
+            Request("invalid parameter", _url("/api/trends", {"q": "茶", "buckets": rng.choice((0, 1001, -5, "all"))}), INVALID),
             Request("invalid parameter", _url(f"/api/passages/{quote(passage)}/similar", {"limit": rng.choice((0, 51))}), INVALID),
             Request("invalid parameter", _url("/api/export", {"q": "茶", "format": "xml"}), INVALID),
             Request("invalid parameter", _url("/api/compare", {"by": "township", "value": values[:1]}), INVALID),
@@ -192,7 +193,10 @@ def next_request(rng: random.Random, m: Material) -> Request:
     if roll < 0.50:
         return Request("search page", _url("/", _search_params(rng, m, rng.choice(("", _q(rng, m))))))
     if roll < 0.56:
-        return Request("trends", _url("/api/trends", {"q": rng.choice(("", _q(rng, m))), **_filters(rng, m)}))
+        params = {"q": rng.choice(("", _q(rng, m))), **_filters(rng, m)}
+        if rng.random() < 0.5:
+            params["buckets"] = rng.randint(1, 1000)
+        return Request("trends", _url("/api/trends", params))
     if roll < 0.62:
         return Request("suggest", _url("/api/suggest", {"q": rng.choice(WORDS + m.townships)[: rng.randint(1, 3)], "limit": rng.randint(1, 10)}))
     if roll < 0.67:

@@ -37,10 +37,10 @@ from tests.benchmarks.queries import Corpus, query_mix
 
 # A sample's layer: the first of these its stack passes through, leaf first.
 LAYERS = (
-    ("service: stored records and snippets (_hit)", ("_hit (app/search/core/engine.py",)),
-    ("service: facet counts", ("app/search/core/facet_counts.py",)),
-    ("service: ranking (BM25, order)", ("relevance (app/search/core/matching.py", "_ordered (app/search/core/engine.py", "app/search/core/ranking.py")),
-    ("service: matching (postings, verbatim check)", ("evaluate (app/search/core/matching.py", "term_match (app/search/core/matching.py")),
+    ("service: stored records and snippets (hits)", ("_hit (app/search/", "passages (app/search/")),
+    ("service: facet counts", ("facet_counts.py",)),
+    ("service: ranking (BM25, order)", ("relevance (app/search/", "_ordered (app/search/", "ranking.py")),
+    ("service: matching (postings, verbatim check)", ("evaluate (app/search/", "term_match (app/search/")),
     ("service: other", ("app/search/",)),
     ("API: response model validation and encoding (FastAPI, pydantic)", ("serialize_response (fastapi/", "jsonable_encoder (fastapi/", "pydantic", "render (starlette/responses.py", "json/")),
     ("API: request parameters (FastAPI dependencies)", ("solve_dependencies (fastapi/",)),
