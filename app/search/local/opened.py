@@ -15,8 +15,9 @@ from indexer.contract import TEXT_FIELDS, UNIGRAM
 from indexer.normalize import normalize
 from indexer.records import Document, passage_id, split_passage_id
 
-DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays and term matches per generation
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, verbatim matches and filters per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
+IMPACT_FREQUENCIES = 256  # frequencies with a bound of their own (see OpenIndex.impacts)
 
 
 @dataclass
@@ -203,31 +204,56 @@ class OpenIndex:
     # -- what requests ask, within the term cache's limit
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        return self.term_cache.get(("postings", field, term), lambda: self.storage.postings(field, term))
+        """Document numbers holding ``term`` in ``field`` and its frequency in each (kept in the
+        smallest type that holds them: most are below 256)."""
+
+        def read():
+            ids, frequencies = self.storage.postings(field, term)
+            if len(frequencies) and frequencies.max() < 256 and (frequencies == np.floor(frequencies)).all():
+                frequencies = frequencies.astype(np.uint8)
+            return ids, frequencies
+
+        return self.term_cache.get(("postings", field, term), read)
+
+    def idf(self, field: str, term: str) -> float:
+        return scoring.idf(self.count, len(self.postings(field, term)[0]))
 
     def bm25(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers holding ``term`` in ``field`` and their BM25 score for it."""
-
-        def compute():
-            ids, frequencies = self.postings(field, term)
-            if not len(ids):
-                return ids, np.zeros(0)
-            return ids, scoring.bm25(frequencies, self.norms(field)[ids], scoring.idf(self.count, len(ids)))
-
-        return self.term_cache.get(("bm25", field, term), compute)
+        """Document numbers holding ``term`` in ``field`` and their BM25 score for it (computed
+        for every posting each time: more-like-this over the whole collection asks for it)."""
+        ids, frequencies = self.postings(field, term)
+        if not len(ids):
+            return ids, np.zeros(0)
+        return ids, scoring.bm25(frequencies, self.norms(field)[ids], self.idf(field, term))
 
     def bm25_at(self, field: str, term: str, docs: np.ndarray) -> np.ndarray:
-        """BM25 of ``term`` in ``field`` for each of ``docs`` (0 where absent)."""
-        ids, scores = self.bm25(field, term)
-        if not len(ids) or not len(docs):
-            return np.zeros(len(docs))
-        if len(docs) * 64 > self.size:
-            dense = np.zeros(self.size)
-            dense[ids] = scores
-            return dense[docs]
-        index = np.searchsorted(ids, docs)
-        index[index == len(ids)] = 0
-        return np.where(ids[index] == docs, scores[index], 0.0)
+        """BM25 of ``term`` in ``field`` for each of ``docs`` (0 where absent), computed for
+        those only (the same operations per passage as :meth:`bm25`, so the same values)."""
+        ids, frequencies = self.postings(field, term)
+        scores = np.zeros(len(docs))
+        found, at = docsets.locate(ids, docs, self.size)
+        if len(at):
+            scores[found] = scoring.bm25(frequencies[at], self.norms(field)[docs[found]], self.idf(field, term))
+        return scores
+
+    def impacts(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """What a passage holding ``term`` in ``field`` ``t`` times ranks by for it at most, for
+        each ``t`` (0 … IMPACT_FREQUENCIES, the last for every frequency from there on, fractions
+        rounded down): the largest ``passage weight × BM25`` of its postings with that frequency
+        (0 where none has it); and how many postings have each frequency. Computed once per
+        posting list (a few kilobytes kept beside it): top-k ranking bounds passages by it
+        (:mod:`.topk`)."""
+
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            ids, frequencies = self.postings(field, term)
+            level = frequencies if frequencies.dtype == np.uint8 else np.minimum(np.floor(frequencies), IMPACT_FREQUENCIES).astype(np.intp)
+            most = np.zeros(IMPACT_FREQUENCIES + 1)
+            if len(ids):
+                ranked_by = self.passage_weights[ids] * scoring.bm25(frequencies, self.norms(field)[ids], self.idf(field, term))
+                np.maximum.at(most, level, ranked_by)
+            return most, np.bincount(level, minlength=IMPACT_FREQUENCIES + 1)
+
+        return self.term_cache.get(("impacts", field, term), compute)
 
     def filter_docs(self, facet: str, values: tuple[str, ...]) -> np.ndarray:
         """Live passages carrying any of ``values`` of ``facet``."""

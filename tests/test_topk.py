@@ -1,0 +1,121 @@
+"""Top-k ranking (:mod:`app.search.local.topk`) against scoring every match.
+
+On generated corpora (two sizes, two seeds) and the benchmark's query mix over them (plus OR,
+nesting, exclusions and synonym groups), for every order a query takes (relevance, year_desc,
+year_asc) and windows of 10, 20 and 100 from the start and deep in the answer: the window is
+the one exhaustive scoring gives (the same passages in the same order) with the same values,
+bit for bit. The pruning thresholds are lowered so that small answers take the pruned path too,
+and the test checks it really prunes (fewer passages scored than matched).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from app.search.deadline import Deadline
+from app.search.local import facet_counts, ranking, topk
+from app.search.local.matching import relevance
+from app.search.local.searcher import LocalSearcher
+from app.search.port_service import question
+from app.search.service import SearchRequest
+from indexer import layout
+from indexer.build import build
+from indexer.whoosh_store.reader import open_storage
+from tests.benchmarks import corpus as generator
+from tests.benchmarks.queries import Corpus, query_mix
+
+EXTRA = ("光伏 OR 水电", "(信访 OR 低保) -矛盾", "乡村 (振兴 OR 治理)", '"乡村振兴" OR 茶', "-村", "党建", "产业 -光伏", "村 党")
+WINDOWS = ((0, 10), (0, 20), (0, 100), (90, 10))
+
+
+@pytest.fixture(scope="module", params=[(40, generator.DEFAULT_SEED), (120, 20250101)], ids=["40 reports", "120 reports"])
+def corpus(request, tmp_path_factory):
+    reports, seed = request.param
+    data = tmp_path_factory.mktemp("topk-data")
+    names = generator.township_names(max(4, reports // 8), seed)
+    for i in range(reports):
+        report = generator.report(i, seed, names)
+        (data / report.relative).parent.mkdir(parents=True, exist_ok=True)
+        (data / report.relative).write_bytes(report.text.encode(report.encoding))
+    index_dir = tmp_path_factory.mktemp("topk-index")
+    build(data, index_dir, procs=2, full=True)
+    generation = layout.current_generation(index_dir)
+    searcher = LocalSearcher(open_storage(generation))
+    yield searcher, query_mix(Corpus.load(generation))
+    searcher.close()
+
+
+@pytest.fixture
+def pruning_everywhere(monkeypatch):
+    """Every answer takes the pruned path, and every passage scored is counted."""
+    monkeypatch.setattr(topk, "PRUNE_FROM", 0)
+    monkeypatch.setattr(topk, "PRUNE_SHARE", 2)
+    scored = []
+    values = topk.values
+    monkeypatch.setattr(topk, "values", lambda index, root, synonyms, docs, deadline: scored.append(len(docs)) or values(index, root, synonyms, docs, deadline))
+    return scored
+
+
+def _questions(mix) -> list[tuple[str, object]]:
+    asked = [(b.label(), SearchRequest(q=b.q, **{f: (v,) for f, v in b.filters.items()})) for b in mix if b.q]
+    return asked + [(q, SearchRequest(q=q)) for q in EXTRA]
+
+
+def test_the_window_is_the_one_scoring_every_match_gives(corpus, pruning_everywhere):
+    searcher, mix = corpus
+    index = searcher.index
+    deadline = Deadline(120)
+    compared = pruned = 0
+    for label, request in _questions(mix):
+        query = question(request).query
+        filters = {name: tuple(v) for name, v in query.filters.items() if v}
+        docs = facet_counts.narrowed(index, searcher._matches(query, deadline), facet_counts.filter_sets(index, filters))
+        scores, verbatim = relevance(index, query.root, docs, deadline, query.synonyms)
+        every = ranking.relevance_value(scores, verbatim, index.passage_weights[docs])
+        for sort in ("relevance", "year_desc", "year_asc"):
+            for offset, limit in WINDOWS + ((len(docs) // 2, 10),):
+                expected = ranking.window(index, sort, docs, every, offset, limit)
+                pruning_everywhere.clear()
+                chosen, value = topk.window(index, query.root, query.synonyms, sort, docs, offset, limit, deadline)
+                assert chosen.tolist() == expected.tolist(), (label, sort, offset, limit)
+                assert value.tolist() == every[expected].tolist(), (label, sort, offset, limit)  # bit for bit
+                compared += 1
+                pruned += sum(pruning_everywhere) < len(docs)
+    assert compared > 1000
+    assert pruned > compared // 10  # the pruned path really left passages unscored
+
+
+def test_the_searcher_answers_as_before(corpus):
+    # Through the port: the relevance values of the first page are those of every match scored.
+    searcher, mix = corpus
+    index = searcher.index
+    deadline = Deadline(120)
+    for label, request in _questions(mix)[:40]:
+        query = replace(question(request).query, limit=20)
+        answer = searcher.search(query, deadline)
+        docs = searcher._matches(query, deadline)
+        filters = {name: tuple(v) for name, v in query.filters.items() if v}
+        docs = facet_counts.narrowed(index, docs, facet_counts.filter_sets(index, filters))
+        scores, verbatim = relevance(index, query.root, docs, deadline, query.synonyms)
+        every = ranking.relevance_value(scores, verbatim, index.passage_weights[docs])
+        order = ranking.window(index, "relevance", docs, every, 0, 20)
+        assert answer.ids == index.passage_ids(docs[order]), label
+        assert answer.scores == every[order].tolist(), label
+        assert answer.total == len(docs)
+
+
+def test_frequency_bounds_hold_for_every_posting(corpus):
+    # What a passage holding a word t times ranks by for it never exceeds the list's bound at t.
+    searcher, _ = corpus
+    index = searcher.index
+    for field, word in (("unigram", "村"), ("bigram", "信访"), ("words", "发展"), ("heading_words", "工作"), ("words", "乡村振兴")):
+        ids, frequencies = index.postings(field, word)
+        most, count = index.impacts(field, word)
+        assert count.sum() == len(ids)
+        ranked_by = index.passage_weights[ids] * index.bm25_at(field, word, ids)
+        levels = frequencies.astype(np.intp)
+        assert (ranked_by <= most[levels]).all()
+        assert all(most[t] == ranked_by[levels == t].max() for t in np.unique(levels))
