@@ -72,6 +72,8 @@ def command_build(args) -> int:
     from indexer.build import BuildFailed, build
     from indexer.progress import Progress
 
+    if args.engine == "postgres":
+        return _build_postgres(args)
     index_dir = Path(args.index_dir)
     if args.if_missing:
         try:
@@ -93,6 +95,31 @@ def command_build(args) -> int:
             on_plan=progress.start,
         )
     except BuildFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(_summary(report))
+    return 0
+
+
+def _build_postgres(args) -> int:
+    from indexer.build import BuildFailed
+    from indexer.postgres_store.build import build
+    from indexer.postgres_store.store import BuildLocked, DatabaseUnavailable
+    from indexer.progress import Progress
+
+    progress = Progress(0, enabled=not args.quiet)
+    try:
+        report = build(
+            Path(args.data_dir),
+            args.dsn,
+            metadata_path=Path(args.metadata) if args.metadata else None,
+            procs=args.procs,
+            max_bytes=args.max_mb * 1048576,
+            on_report=progress.step,
+            full=args.full,
+            on_plan=progress.start,
+        )
+    except (BuildFailed, BuildLocked, DatabaseUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(_summary(report))
@@ -165,6 +192,8 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--if-missing", action="store_true", help="do nothing when an index already exists")
     build.add_argument("--full", action="store_true", help="rebuild everything, even when only some reports changed")
     build.add_argument("--quiet", action="store_true", help="no progress output")
+    build.add_argument("--engine", choices=("whoosh", "postgres"), default="whoosh", help="where the index goes: files in --index-dir (whoosh, the default) or a PostgreSQL database (postgres)")
+    build.add_argument("--dsn", help="with --engine postgres: the database, postgresql://user@host:port/name (default: $TOWNSHIP_PG_DSN)")
     build.set_defaults(run=command_build)
 
     watch = commands.add_parser("watch", help="keep the index up to date with a data folder (polls it; runs until stopped)")
