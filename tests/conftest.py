@@ -57,3 +57,27 @@ def client(index_dir):
 
     with TestClient(create_app(Settings(index_dir=index_dir)), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A throwaway PostgreSQL server for the session (tests/pgcluster.py); each test module
+    makes its own database on it (``pgcluster.new_database``)."""
+    from tests import pgcluster
+
+    with pgcluster.cluster() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres):
+    """A database on the session's server with the bundled reports built into it."""
+    import os
+
+    from indexer.postgres_store.build import build as build_postgres
+    from tests import pgcluster
+
+    dsn = pgcluster.new_database(postgres)
+    os.environ.setdefault("TOWNSHIP_PG_PURGE_GRACE", "0")
+    build_postgres(DATA_DIR, dsn, procs=1)
+    return dsn

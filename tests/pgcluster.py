@@ -196,3 +196,15 @@ def standby(primary: Cluster, parent: Path | None = None) -> Iterator[Cluster]:
         yield made
     finally:
         _remove(made)
+
+
+def new_database(server: Cluster, name: str | None = None) -> str:
+    """A new, empty database on ``server``; its DSN."""
+    import uuid
+
+    import psycopg
+
+    name = name or f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return server.dsn.rsplit("/", 1)[0] + "/" + name

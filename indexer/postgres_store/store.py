@@ -29,7 +29,7 @@ from indexer.records import Document, Passage
 
 KEEP_GENERATIONS = 2  # the one in use and the one before (servers switch within seconds)
 INDEX_METHOD = os.environ.get("TOWNSHIP_PG_INDEX", "gin")  # the grams index: gin (kept: see the README) or rum
-PURGE_GRACE_SECONDS = float(os.environ.get("TOWNSHIP_PG_PURGE_GRACE", "10"))  # after a full build, before the old copy goes
+PURGE_GRACE = "TOWNSHIP_PG_PURGE_GRACE"  # seconds after a full build before the old copy goes (default 10)
 
 
 class DatabaseUnavailable(Exception):
@@ -230,7 +230,7 @@ def purge(database: Database, wait: bool) -> dict:
         return {}
     kept = [row[0] for row in database.execute(f"SELECT generation FROM {s}.generations ORDER BY generation DESC LIMIT %s", (KEEP_GENERATIONS,)).fetchall()]
     if wait and len(kept) > 1:
-        time.sleep(PURGE_GRACE_SECONDS)
+        time.sleep(float(os.environ.get(PURGE_GRACE, "10")))
         kept = [current]
     oldest = min(kept)
     started = time.perf_counter()

@@ -72,6 +72,7 @@ class PostgresEngine:
         if read_dsns is None:
             read_dsns = [d.strip() for d in os.environ.get("TOWNSHIP_PG_READ_DSNS", "").split(",") if d.strip()]
         self.schema = sql.schema_name()
+        self.build_command = f"python -m indexer build --engine postgres --dsn {redacted(self.dsn)}"
         self.servers = [self._server(d, "standby", pool_size) for d in read_dsns] + [self._server(self.dsn, "primary", pool_size)]
         self._lock = threading.Lock()
 
@@ -147,7 +148,7 @@ class PostgresEngine:
         return str(row[0]) if row and row[0] is not None else None
 
     def open_current(self) -> PostgresSearcher:
-        hint = f"build it with: python -m indexer build --engine postgres --dsn {redacted(self.dsn)}"
+        hint = f"build it with: {self.build_command}"
         try:
             row = self.run(None, f"SELECT generation FROM {self.schema}.state", one=True)
         except psycopg.errors.UndefinedTable:
