@@ -27,7 +27,6 @@ import os
 from dataclasses import dataclass, fields
 from importlib import metadata as package_metadata
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 

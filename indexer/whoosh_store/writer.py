@@ -21,10 +21,10 @@ import shutil
 import zlib
 from array import array
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 from whoosh import index
@@ -82,7 +82,7 @@ class _FieldPostings:
         self.docs.extend(repeat(docnum, len(counts)))
         return sum(counts.values())
 
-    def write(self, postings_file: "_PostingsFile", lengths: np.ndarray) -> Iterator[tuple[bytes, bytes]]:
+    def write(self, postings_file: _PostingsFile, lengths: np.ndarray) -> Iterator[tuple[bytes, bytes]]:
         """Write every term's posting blocks; yield (term bytes, term-table entry) in byte order.
 
         Everything per posting and per block is computed for the whole field at once with numpy;
