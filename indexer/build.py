@@ -118,7 +118,7 @@ class Source:
     procs: int
 
 
-def prepare(data_dir: Path, engine: dict, metadata_path: Path | None, procs: int | None, max_bytes: int, timings: "Timings") -> Source:
+def prepare(data_dir: Path, engine: dict, metadata_path: Path | None, procs: int | None, max_bytes: int, timings: Timings) -> Source:
     """Discover ``data_dir``'s reports (:class:`BuildFailed` when there are none) for a sink whose
     ``manifest()`` is ``engine``."""
     if not data_dir.is_dir():

@@ -256,7 +256,8 @@ def corpus_from(dsn: str, generation: int) -> Corpus:
     """The benchmark's corpus view of a database generation (passages in collection order)."""
     with psycopg.connect(dsn) as connection:
         rows = connection.execute(
-            """SELECT p.record FROM township.passages p JOIN township.documents d ON d.generation = %s AND d.doc_id = p.doc_id AND d.born = p.born
+            """SELECT r.record FROM township.passages p JOIN township.documents d ON d.generation = %s AND d.doc_id = p.doc_id AND d.born = p.born
+               JOIN township.passage_records r ON r.pid = p.pid
                ORDER BY d.ord, p.ordinal""", (generation,)).fetchall()
     made = Corpus([], [], [], [], [], [])
     for (record,) in rows:

@@ -10,10 +10,10 @@ its passages over its own connection); unchanged reports keep their rows.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from indexer import incremental
+from indexer import incremental, layout
 from indexer.build import (
     BuildFailed,
     BuildReport,
@@ -48,7 +48,7 @@ def build(
     timings = Timings()
     dsn = resolve_dsn(dsn)
     source = prepare(data_dir, PostgresSink.manifest(), metadata_path, procs, max_bytes, timings)
-    with Database.locked(dsn) as database:
+    with Database.locked(dsn) as database, layout.building():
         with timings.part("plan"):
             previous, reason = database.previous(source.fingerprint, full)
             changes = incremental.classify(source.files, source.ids, previous)

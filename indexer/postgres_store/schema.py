@@ -4,16 +4,22 @@ Tables (schema ``township`` unless ``TOWNSHIP_PG_SCHEMA`` says otherwise):
 
 * ``state``: the published generation (one row); moving it is publishing.
 * ``generations``: each published generation's manifest and statistics (passages, total length
-  of each text field: BM25's averages).
-* ``documents``: every report's record per generation (its ``order`` is per generation).
-* ``passages``: one row per passage, visible from generation ``born`` until ``died``: its
-  record, facet values, normalized text (``body``, for ``strpos``), grams (``tsvector``, GIN),
-  the length of each text field and the ranking weight.
+  of each text field: BM25's averages) and ``base``, the full build its document frequencies
+  count from.
+* ``documents``: every report's record per generation (its ``order`` is per generation), and
+  ``born``: the generation that wrote its passages.
+* ``passages``: one row per passage, immutable, visible in every generation whose ``documents``
+  row of its report names its ``born``: facet values, the length of each text field, the
+  normalized text (``body``, for ``strpos``: kept in the row) and the ``grams`` (``tsvector``
+  under GIN, kept aside): every character, every pair, and ``w:`` + each word of two
+  characters or more (for a term that matches by its words).
+* ``passage_records``: the stored record of each passage (read for a page of hits only).
 * ``postings``: jieba words of bodies and heading paths: per field, word and segment (what one
-  indexing process wrote), the passages holding the word and how often.
+  indexing process wrote), the passages holding the word and how often (BM25).
 * ``term_df``: document frequencies of grams and words among the live passages of each
   generation, a row per term whenever a generation changes it.
-* ``segments``: which generation wrote each segment (a failed build's are removed).
+* ``segments``, ``segment_df``: which generation wrote each segment and what it adds to the
+  document frequencies, until it is published.
 """
 
 from __future__ import annotations
@@ -81,13 +87,13 @@ def ddl(schema: str, index_method: str = "gin") -> list[str]:
   {categories},
   {THEMES} text[] NOT NULL,
   body text COLLATE "C" NOT NULL,
-  grams tsvector NOT NULL,
-  words tsvector NOT NULL,
+  grams tsvector NOT NULL)""",
+        # Read for every match: stays in the row. Read by the index only: kept aside.
+        f"ALTER TABLE {s}.passages ALTER COLUMN body SET STORAGE MAIN, ALTER COLUMN grams SET STORAGE EXTERNAL",
+        f"""CREATE TABLE IF NOT EXISTS {s}.passage_records (
+  pid bigint PRIMARY KEY,
   record jsonb NOT NULL)""",
-        # Read with every search: stays in the row. Read for candidates only: kept aside.
-        f"ALTER TABLE {s}.passages ALTER COLUMN body SET STORAGE MAIN, ALTER COLUMN words SET STORAGE MAIN, ALTER COLUMN grams SET STORAGE EXTERNAL, ALTER COLUMN record SET STORAGE EXTENDED",
-        f"CREATE INDEX IF NOT EXISTS passages_grams ON {s}.passages USING {index_method} (grams)" + (" WITH (fastupdate = off)" if index_method == "gin" else ""),
-        f"CREATE INDEX IF NOT EXISTS passages_words ON {s}.passages USING gin (words)",
+        f"CREATE INDEX IF NOT EXISTS passages_grams ON {s}.passages USING {index_method} (grams)" + (" WITH (fastupdate = on, gin_pending_list_limit = 65536)" if index_method == "gin" else ""),
         f"CREATE INDEX IF NOT EXISTS passages_id ON {s}.passages (passage_id)",
         f"CREATE INDEX IF NOT EXISTS passages_doc ON {s}.passages (doc_id, ordinal)",
         f"CREATE INDEX IF NOT EXISTS passages_segment ON {s}.passages (segment)",
@@ -124,17 +130,23 @@ def _quoted(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def grams(normalized: str) -> set[str]:
-    """Every character but the space, and every overlapping pair of characters."""
-    found = set(normalized)
-    found.discard(" ")
-    found.update(map(str.__add__, normalized, normalized[1:]))
-    return found
+def grams(normalized: str) -> tuple[set[str], set[str]]:
+    """Every character but the space (unigrams), and every overlapping pair of characters (bigrams)."""
+    unigrams = set(normalized)
+    unigrams.discard(" ")
+    return unigrams, set(map(str.__add__, normalized, normalized[1:]))
+
+
+WORD_PREFIX = "w:"  # grams are one or two characters: a word lexeme (three or more) never meets one
+
+
+def word_lexeme(word: str) -> str:
+    return WORD_PREFIX + word
 
 
 def word_lexemes(words) -> list[str]:
-    """The jieba words of a body that can match together (two characters or more)."""
-    return [word for word in words if len(word) >= 2]
+    """Lexemes of the jieba words of a body that can match together (two characters or more)."""
+    return [WORD_PREFIX + word for word in words if len(word) >= 2]
 
 
 def tsvector_literal(lexemes) -> str:

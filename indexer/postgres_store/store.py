@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 
-from indexer import contract, incremental, records
+from indexer import incremental, records
 from indexer.incremental import Previous
 from indexer.postgres_store import ENGINE, engine_version, redacted
 from indexer.postgres_store import schema as sql
@@ -119,6 +118,7 @@ class Database:
         current = self.current or 0
         stale = [row[0] for row in self.execute(f"SELECT segment FROM {s}.segments WHERE generation > %s", (current,)).fetchall()]
         with self.connection.transaction():
+            self.execute(f"DELETE FROM {s}.passage_records r USING {s}.passages p WHERE r.pid = p.pid AND p.born > %s", (current,))
             self.execute(f"DELETE FROM {s}.passages WHERE born > %s", (current,))
             if stale:
                 self.execute(f"DELETE FROM {s}.postings WHERE segment = ANY(%s)", (stale,))
@@ -166,15 +166,14 @@ class PostgresSink:
         ).fetchall()
         born = dict(rows)
         self.carried = {doc_id: born[doc_id] for doc_id in unchanged}
-        removed: Counter = Counter()
-        analysed = PassageAnalysis()
-        for doc_id in stale:
-            if doc_id not in born:
-                continue
-            records_of = database.execute(f"SELECT record FROM {s}.passages WHERE doc_id = %s AND born = %s", (doc_id, born[doc_id])).fetchall()
-            removed.update(df_counts(analysed, (records.from_dict(Passage, row[0]) for row in records_of)))
-        if removed:
-            copy_df(database.connection, s, -self.generation, Counter({key: -value for key, value in removed.items()}))
+        gone = [(doc_id, born[doc_id]) for doc_id in stale if doc_id in born]
+        rows = database.execute(
+            f"SELECT r.record FROM {s}.passages p JOIN unnest(%s::text[], %s::int[]) g(doc_id, born) ON p.doc_id = g.doc_id AND p.born = g.born "
+            f"JOIN {s}.passage_records r ON r.pid = p.pid",
+            ([d for d, _ in gone], [b for _, b in gone]),
+        ).fetchall() if gone else []
+        removed = df_counts(PassageAnalysis(), (records.from_dict(Passage, row[0]) for row in rows))
+        copy_df(database.connection, s, -self.generation, removed, sign=-1)
 
     def commit(self, segments: list, documents: list[Document], manifest: dict) -> None:
         """Publish: the documents of this generation, its document frequencies and statistics,
@@ -236,8 +235,9 @@ def purge(database: Database, wait: bool) -> dict:
     started = time.perf_counter()
     with database.connection.transaction():
         removed = database.execute(
-            f"""DELETE FROM {s}.passages p WHERE NOT EXISTS (
-  SELECT 1 FROM {s}.documents d WHERE d.generation >= %s AND d.doc_id = p.doc_id AND d.born = p.born)""",
+            f"""WITH gone AS (DELETE FROM {s}.passages p WHERE NOT EXISTS (
+  SELECT 1 FROM {s}.documents d WHERE d.generation >= %s AND d.doc_id = p.doc_id AND d.born = p.born) RETURNING pid)
+DELETE FROM {s}.passage_records r USING gone WHERE r.pid = gone.pid""",
             (oldest,),
         ).rowcount
         database.execute(f"DELETE FROM {s}.documents WHERE generation < %s", (oldest,))
@@ -257,11 +257,11 @@ WHERE n.field = t.field AND n.term = t.term AND n.generation > t.generation AND 
             database.execute(f"DELETE FROM {s}.postings WHERE segment = ANY(%s)", (empty,))
             database.execute(f"DELETE FROM {s}.segments WHERE segment = ANY(%s)", (empty,))
     if removed:
-        database.execute(f"VACUUM (ANALYZE) {s}.passages, {s}.postings, {s}.term_df")
+        database.execute(f"VACUUM (ANALYZE) {s}.passages, {s}.passage_records, {s}.postings, {s}.term_df")
     return {"passages": removed, "segments": len(empty), "seconds": round(time.perf_counter() - started, 3)}
 
 
 def analyze(database: Database) -> None:
     """Fresh planner statistics and visibility maps after a build wrote many rows."""
     s = database.schema
-    database.execute(f"VACUUM (ANALYZE) {s}.passages, {s}.postings, {s}.term_df, {s}.documents")
+    database.execute(f"VACUUM (ANALYZE) {s}.passages, {s}.passage_records, {s}.postings, {s}.term_df, {s}.documents")

@@ -29,7 +29,7 @@ WORDS_CODE, HEADING_CODE = sql.FIELD_CODES[contract.WORDS], sql.FIELD_CODES[cont
 UNIGRAM_CODE, BIGRAM_CODE = sql.FIELD_CODES[contract.UNIGRAM], sql.FIELD_CODES[contract.BIGRAM]
 PASSAGE_COLUMNS = (
     "pid", "born", "segment", "passage_id", "doc_id", "ordinal", "is_heading",
-    *sql.LENGTH_COLUMNS.values(), *sql.CATEGORY_COLUMNS, sql.THEMES, "body", "grams", "words", "record",
+    *sql.LENGTH_COLUMNS.values(), *sql.CATEGORY_COLUMNS, sql.THEMES, "body", "grams",
 )
 
 
@@ -64,32 +64,43 @@ class PassageAnalysis:
             found = self._headings[heading_text] = analysis.word_counts(normalize(heading_text))
         return found
 
-    def terms(self, passage: Passage) -> tuple[str, set[str], Counter, Counter]:
+    def terms(self, passage: Passage) -> tuple[str, dict[int, set | Counter]]:
+        """The normalized body, and per field code its terms (grams: sets; words: counts)."""
         body = normalize(passage.text).replace("\x00", " ")
-        return body, sql.grams(body), analysis.word_counts(body), self.heading_words(passage.heading_text)
+        unigrams, bigrams = sql.grams(body)
+        return body, {UNIGRAM_CODE: unigrams, BIGRAM_CODE: bigrams, WORDS_CODE: analysis.word_counts(body), HEADING_CODE: self.heading_words(passage.heading_text)}
 
 
-def df_counts(analysed: PassageAnalysis, passages) -> Counter:
-    """(field code, term) → passages holding it, for ``passages``."""
-    counted: Counter = Counter()
+class Frequencies(dict):
+    """Field code → term → passages holding it."""
+
+    def __init__(self):
+        super().__init__({code: Counter() for code in sql.FIELD_CODES.values()})
+
+    def add(self, terms: dict[int, set | Counter]) -> None:
+        for code, found in terms.items():
+            self[code].update(found.keys() if isinstance(found, Counter) else found)
+
+
+def df_counts(analysed: PassageAnalysis, passages) -> Frequencies:
+    """The document frequencies ``passages`` add."""
+    counted = Frequencies()
     for passage in passages:
-        _, grams, words, headings = analysed.terms(passage)
-        counted.update((UNIGRAM_CODE if len(g) == 1 else BIGRAM_CODE, g) for g in grams)
-        counted.update((WORDS_CODE, w) for w in words)
-        counted.update((HEADING_CODE, w) for w in headings)
+        counted.add(analysed.terms(passage)[1])
     return counted
 
 
-def copy_df(connection: psycopg.Connection, schema: str, segment: int, counted: Counter) -> None:
+def copy_df(connection: psycopg.Connection, schema: str, segment: int, counted: Frequencies, sign: int = 1) -> None:
     with connection.cursor().copy(f"COPY {schema}.segment_df (segment, field, term, df) FROM STDIN") as copy:
-        batch = []
-        for (field, term), df in counted.items():
-            batch.append(f"{segment}\t{field}\t{copy_field(term)}\t{df}\n")
-            if len(batch) >= 10000:
+        for code, terms in counted.items():
+            batch = []
+            for term, df in terms.items():
+                batch.append(f"{segment}\t{code}\t{copy_field(term)}\t{sign * df}\n")
+                if len(batch) >= 10000:
+                    copy.write("".join(batch))
+                    batch = []
+            if batch:
                 copy.write("".join(batch))
-                batch = []
-        if batch:
-            copy.write("".join(batch))
 
 
 class PostgresSegmentWriter:
@@ -106,8 +117,9 @@ class PostgresSegmentWriter:
         self.segment: int | None = None
         self._connection: psycopg.Connection | None = None
         self._rows: list[str] = []
+        self._records: list[str] = []
         self._words: dict[tuple[int, str], tuple[array, array]] = {}
-        self._df: Counter = Counter()
+        self._df = Frequencies()
         self._analysis = PassageAnalysis()
 
     def _open(self) -> psycopg.Connection:
@@ -122,17 +134,17 @@ class PostgresSegmentWriter:
         pid = (self.segment << SEGMENT_BITS) | self.docnum
         if self.docnum >= 1 << SEGMENT_BITS:
             raise OverflowError("a segment holds at most 2**24 passages")
-        body, grams, words, headings = self._analysis.terms(passage)
-        self._df.update((UNIGRAM_CODE if len(g) == 1 else BIGRAM_CODE, g) for g in grams)
-        for field, counts in ((WORDS_CODE, words), (HEADING_CODE, headings)):
-            for word, tf in counts.items():
-                self._df[field, word] += 1
+        body, terms = self._analysis.terms(passage)
+        self._df.add(terms)
+        words, headings = terms[WORDS_CODE], terms[HEADING_CODE]
+        for field in (WORDS_CODE, HEADING_CODE):
+            for word, tf in terms[field].items():
                 entry = self._words.get((field, word))
                 if entry is None:
                     entry = self._words[field, word] = (array("q"), array("l"))
                 entry[0].append(pid)
                 entry[1].append(tf)
-            self.postings += len(counts) * POSTINGS_SCALE
+            self.postings += len(terms[field]) * POSTINGS_SCALE
         lengths = {
             contract.UNIGRAM: len(body) - body.count(" "),
             contract.BIGRAM: max(0, len(body) - 1),
@@ -145,9 +157,11 @@ class PostgresSegmentWriter:
             "t" if passage.is_heading else "f",
             *(str(lengths[field]) for field in sql.LENGTH_COLUMNS),
             *(categories[name] for name in sql.CATEGORY_COLUMNS),
-            _text_array(list(passage.themes)), body, sql.tsvector_literal(grams), sql.tsvector_literal(sql.word_lexemes(words)), records.to_json(passage),
+            _text_array(list(passage.themes)), body,
+            sql.tsvector_literal([*terms[UNIGRAM_CODE], *terms[BIGRAM_CODE], *sql.word_lexemes(words)]),
         ]
         self._rows.append("\t".join(copy_field(value) for value in row) + "\n")
+        self._records.append(f"{pid}\t{copy_field(records.to_json(passage))}\n")
         self.docnum += 1
         if len(self._rows) >= COPY_BATCH:
             self._flush()
@@ -155,9 +169,12 @@ class PostgresSegmentWriter:
     def _flush(self) -> None:
         if not self._rows:
             return
-        with self._open().cursor().copy(f"COPY {self.schema}.passages ({', '.join(PASSAGE_COLUMNS)}) FROM STDIN") as copy:
+        cursor = self._open().cursor()
+        with cursor.copy(f"COPY {self.schema}.passages ({', '.join(PASSAGE_COLUMNS)}) FROM STDIN") as copy:
             copy.write("".join(self._rows))
-        self._rows = []
+        with cursor.copy(f"COPY {self.schema}.passage_records (pid, record) FROM STDIN") as copy:
+            copy.write("".join(self._records))
+        self._rows, self._records = [], []
 
     def finish(self) -> int | None:
         """Write what is left, the posting arrays and the document frequencies; the segment number."""
@@ -176,7 +193,7 @@ class PostgresSegmentWriter:
                 copy.write("".join(batch))
         self._words = {}
         copy_df(connection, self.schema, self.segment, self._df)
-        self._df = Counter()
+        self._df = Frequencies()
         connection.close()
         self._connection = None
         return self.segment

@@ -2,11 +2,12 @@
 
 A query becomes two conditions and two expressions:
 
-* the **pre-filter**: what the GIN indexes answer (``grams @@`` the grams of each string,
-  ``words @@`` the words of a term that may match by its words), a necessary condition,
-  structured like the tree (AND, OR; an exclusion constrains nothing);
+* the **pre-filter**: what the GIN index answers (``grams @@`` the grams of each string, or the
+  word lexemes of a term that may match by its words), a necessary condition, structured like
+  the tree (AND, OR; an exclusion constrains nothing);
 * the **check**: the exact meaning, row by row, on what the row holds inline: ``strpos`` on the
-  normalized text (contains means contains) and ``words @@`` for words found separately. It is
+  normalized text (contains means contains), and for words found separately membership in the
+  passages holding them all (looked up once per statement). It is
   left out where the pre-filter is already exact (strings of one or two characters), so a
   common word costs no per-row work;
 * the **verbatim count** and the **scoring terms** (field, term, weight) of BM25, as the port
@@ -22,11 +23,14 @@ from app.search.query import And, Node, Not, Or, Term
 from indexer import analysis, contract
 from indexer.postgres_store import schema as sql
 
+WORDS_CODE = sql.FIELD_CODES[contract.WORDS]
+
 
 @dataclass
 class Params:
-    """Named parameters of one statement."""
+    """Named parameters of one statement (and the schema it reads)."""
 
+    schema: str = "township"
     values: dict = field(default_factory=dict)
 
     def add(self, value) -> str:
@@ -75,7 +79,7 @@ def exact_only(node: Node) -> Node:
 
 # ---------------------------------------------------------------------------- pre-filter
 
-# A pre-filter: ("grams", tsquery) | ("words", tsquery) | ("and"|"or", [pre-filters]) | None (no constraint)
+# A pre-filter: ("grams", tsquery) | ("and"|"or", [pre-filters]) | None (no constraint)
 
 
 def _prefilter(node: Node, synonyms) -> tuple | None:
@@ -84,7 +88,7 @@ def _prefilter(node: Node, synonyms) -> tuple | None:
         for alt in alternatives(node, synonyms):
             parts.append(("grams", sql.tsquery_all(alt.grams())))
             if alt.together:
-                parts.append(("words", sql.tsquery_all(alt.together)))
+                parts.append(("grams", sql.tsquery_all(sql.word_lexemes(alt.together))))
         return _combine("or", parts)
     if isinstance(node, Not):
         return None
@@ -103,7 +107,7 @@ def _combine(kind: str, parts: list) -> tuple | None:
         flat += part[1] if part[0] == kind else [part]
     merged, others = {}, []
     for part in flat:
-        if part[0] in ("grams", "words"):
+        if part[0] == "grams":
             merged.setdefault(part[0], []).append(part[1])
         else:
             others.append(part)
@@ -115,8 +119,8 @@ def _combine(kind: str, parts: list) -> tuple | None:
 
 def _render_prefilter(prefilter: tuple, params: Params, alias: str) -> str:
     kind, value = prefilter
-    if kind in ("grams", "words"):
-        return f"{alias}.{kind} @@ {params.add(value)}::tsquery"
+    if kind == "grams":
+        return f"{alias}.grams @@ {params.add(value)}::tsquery"
     joiner = " AND " if kind == "and" else " OR "
     return "(" + joiner.join(_render_prefilter(part, params, alias) for part in value) + ")"
 
@@ -125,13 +129,17 @@ def _render_prefilter(prefilter: tuple, params: Params, alias: str) -> str:
 
 
 def _row(node: Node, synonyms, params: Params, alias: str) -> str:
-    """The exact condition on one row (never reads the grams)."""
+    """The exact condition on one row, on what the row holds inline (never its grams): words
+    found separately are looked up once for the statement, in their posting arrays."""
     if isinstance(node, Term):
         parts = []
         for alt in alternatives(node, synonyms):
             parts.append(f"strpos({alias}.body, {params.add(alt.text)}) > 0")
             if alt.together:
-                parts.append(f"{alias}.words @@ {params.add(sql.tsquery_all(alt.together))}::tsquery")
+                holding = " INTERSECT ".join(
+                    f"SELECT unnest(pids) FROM {params.schema}.postings WHERE field = {WORDS_CODE} AND term = {params.add(word)}" for word in alt.together
+                )
+                parts.append(f"{alias}.pid IN ({holding})")
         return "(" + " OR ".join(parts) + ")"
     if isinstance(node, Not):
         return f"NOT {_row(exact_only(node.child), {}, params, alias)}"
@@ -157,10 +165,11 @@ def _check(node: Node, synonyms, params: Params, alias: str) -> str | None:
     return _row(node, synonyms, params, alias)
 
 
-def match_condition(root: Node | None, synonyms, params: Params, alias: str = "p") -> str:
-    """The SQL condition selecting the passages ``root`` matches (TRUE for every passage)."""
+def match_condition(root: Node | None, synonyms, params: Params, alias: str = "p") -> tuple[str, bool]:
+    """The SQL condition selecting the passages ``root`` matches (TRUE for every passage), and
+    whether the indexes narrow it (a pre-filter)."""
     if root is None:
-        return "TRUE"
+        return "TRUE", False
     parts = []
     prefilter = _prefilter(root, synonyms)
     if prefilter is not None:
@@ -168,15 +177,32 @@ def match_condition(root: Node | None, synonyms, params: Params, alias: str = "p
     check = _check(root, synonyms, params, alias)
     if check:
         parts.append(check)
-    return " AND ".join(parts) if parts else "TRUE"
+    return (" AND ".join(parts) if parts else "TRUE"), prefilter is not None
 
 
 # ---------------------------------------------------------------------------- relevance
 
 
+def _constant_verbatim(node: Node, synonyms) -> int | None:
+    """The verbatim count when every match has the same (terms the gram index answers exactly,
+    ANDed): the check per row can then be left out."""
+    if isinstance(node, Term):
+        alts = alternatives(node, synonyms)
+        return 1 if len(alts) == 1 and alts[0].exact_by_index else None
+    if isinstance(node, Not):
+        return 0
+    if isinstance(node, Or):
+        return None
+    counts = [_constant_verbatim(c, synonyms) for c in node.children]
+    return None if None in counts else sum(counts)
+
+
 def verbatim_count(node: Node, synonyms, params: Params, alias: str = "p") -> str:
     """How many of the query's terms a row contains verbatim (synonyms count once, OR takes the
     best, AND adds, exclusions add nothing)."""
+    constant = _constant_verbatim(node, synonyms)
+    if constant is not None:
+        return str(constant)
     if isinstance(node, Term):
         alts = [f"(strpos({alias}.body, {params.add(alt.text)}) > 0)::int" for alt in alternatives(node, synonyms)]
         return alts[0] if len(alts) == 1 else f"GREATEST({', '.join(alts)})"
@@ -199,7 +225,7 @@ def scoring_terms(node: Node, synonyms) -> dict[tuple[str, str], float]:
     def add(key, weight):
         out[key] = out.get(key, 0.0) + weight
 
-    def visit(n: Node, negated: bool):
+    def visit(n: Node):
         if isinstance(n, Not):
             return
         if isinstance(n, Term):
@@ -212,16 +238,10 @@ def scoring_terms(node: Node, synonyms) -> dict[tuple[str, str], float]:
                     add((gram_field, grams[0]), 1.0)
             return
         for child in n.children:
-            visit(child, negated)
+            visit(child)
 
     if node is not None:
-        visit(node, False)
+        visit(node)
     return out
 
 
-def positive_terms(node: Node | None) -> list[Term]:
-    if node is None or isinstance(node, Not):
-        return []
-    if isinstance(node, Term):
-        return [node]
-    return [t for child in node.children for t in positive_terms(child)]

@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from math import log
-from typing import Sequence
-
-import psycopg
 
 from app.search.facets import BY_NAME, FACETS, UNKNOWN, value_order
 from app.search.port import (
-    B,
     HEADING_FACTOR,
     K1,
     SUBSTANTIAL_CHARS,
     VERBATIM_WEIGHT,
     Answer,
+    B,
     Deadline,
     FacetDistribution,
     GenerationInfo,
@@ -78,8 +76,8 @@ class PostgresSearcher:
 
     # -- plumbing
 
-    def _fetch(self, statement: str, params=None, one: bool = False, deadline: Deadline | None = None):
-        return self.engine.run(self.generation, statement, params, one=one, deadline=deadline)
+    def _fetch(self, statement: str, params=None, one: bool = False, deadline: Deadline | None = None, steer: bool = False):
+        return self.engine.run(self.generation, statement, params, one=one, deadline=deadline, steer=steer)
 
     @property
     def _alive(self) -> str:
@@ -91,7 +89,7 @@ class PostgresSearcher:
     def all_counts(self) -> dict[str, dict[str, int]]:
         """Every facet's value counts over the whole generation (once per generation)."""
         if self._all_counts is None:
-            counted = self._facet_rows("TRUE", Params(), {}, [f.name for f in FACETS], disjunctive=True, deadline=None)[0]
+            counted = self._facet_rows("TRUE", Params(self.schema), {}, [f.name for f in FACETS], disjunctive=True, deadline=None)[0]
             with self._lock:
                 self._all_counts = counted
         return self._all_counts
@@ -121,7 +119,7 @@ class PostgresSearcher:
             return f"p.{column} && {params.add(stored)}::text[]"
         return f"p.{column} = ANY({params.add(stored)}::text[])"
 
-    def _facet_rows(self, condition: str, params: Params, filters: dict, names: list[str], disjunctive: bool, deadline) -> tuple[dict[str, dict[str, int]], int]:
+    def _facet_rows(self, condition: str, params: Params, filters: dict, names: list[str], disjunctive: bool, deadline, steer: bool = False) -> tuple[dict[str, dict[str, int]], int]:
         """Value counts of each facet in ``names`` among the rows meeting ``condition`` and the
         filters (a facet's own filter left out when ``disjunctive``), and the total."""
         flags = {name: self._filter_sql(name, values, params) for name, values in filters.items()}
@@ -145,7 +143,7 @@ class PostgresSearcher:
         statement = f"WITH base AS MATERIALIZED (SELECT {columns} FROM {self._alive} WHERE {condition})\n" + "\nUNION ALL ".join(selects)
         counted: dict[str, dict[str, int]] = {name: {} for name in names}
         total = 0
-        for name, value, count in self._fetch(statement, params.values, deadline=deadline):
+        for name, value, count in self._fetch(statement, params.values, deadline=deadline, steer=steer):
             if not name:
                 total = count
                 continue
@@ -169,9 +167,9 @@ class PostgresSearcher:
     # -- search
 
     def search(self, query: Query, deadline: Deadline) -> Answer:
-        params = Params()
+        params = Params(self.schema)
         synonyms = dict(query.synonyms)
-        condition = compiled.match_condition(query.root, synonyms, params)
+        condition, steer = compiled.match_condition(query.root, synonyms, params)
         if query.exclude_documents:
             condition += f" AND p.doc_id <> ALL({params.add(list(query.exclude_documents))}::text[])"
         filters = {name: values for name, values in query.filters.items() if values}
@@ -181,39 +179,40 @@ class PostgresSearcher:
             if query.root is None and not filters and not query.exclude_documents:
                 counted, total = self.all_counts(), self.count
             else:
-                counted, total = self._facet_rows(condition, params, filters, list(query.facets), query.disjunctive, deadline)
+                counted, total = self._facet_rows(condition, params, filters, list(query.facets), query.disjunctive, deadline, steer)
             facets = {name: self._distribution(name, counted[name], filters.get(name, ()), query.facet_limit) for name in query.facets}
         deadline.check()
         filtered = condition + "".join(f" AND {self._filter_sql(name, values, params)}" for name, values in filters.items())
         if query.limit == 0:
             if total is None:
-                total = self._fetch(f"SELECT count(*) FROM {self._alive} WHERE {filtered}", params.values, one=True, deadline=deadline)[0]
+                total = self._count(filtered, params, deadline, steer)
             return Answer([], [], total, facets)
-        ids, scores, counted_total = self._page(query, synonyms, filtered, params, deadline)
+        ids, scores, counted_total = self._page(query, synonyms, filtered, params, deadline, total is None, steer)
         return Answer(ids, scores, counted_total if total is None else total, facets)
 
-    def _page(self, query: Query, synonyms, condition: str, params: Params, deadline: Deadline) -> tuple[list[str], list[float], int]:
+    def _page(self, query: Query, synonyms, condition: str, params: Params, deadline: Deadline, count: bool, steer: bool) -> tuple[list[str], list[float], int | None]:
+        """The window's ids and ranking values, and (``count``) the total. ``steer``: the
+        condition goes through the indexes (:data:`app.search.postgres.engine.STEERED`)."""
         ranked = query.root is not None and query.sort != "document"
-        value = self._relevance(query.root, synonyms, params) if ranked else ("0::float8", "")
+        expression, joins = self._relevance(query.root, synonyms, params) if ranked else (_f(0), "")
         order = "d.ord, p.ordinal"
         if query.sort == "relevance" and ranked:
             order = "value DESC, " + order
         elif query.sort in ("year_desc", "year_asc"):
             direction = "DESC" if query.sort == "year_desc" else "ASC"
-            order = f"(p.year = '') , NULLIF(p.year, '')::int {direction}, value DESC, " + order
+            order = f"(p.year = ''), NULLIF(p.year, '')::int {direction}, value DESC, " + order
         window = f" LIMIT {int(query.limit)}" if query.limit is not None else ""
         window += f" OFFSET {int(query.offset)}" if query.offset else ""
-        expression, joins = value
-        statement = (
-            f"SELECT p.passage_id, {expression} AS value, count(*) OVER () AS total FROM {self._alive}{joins} "
-            f"WHERE {condition} ORDER BY {order}{window}"
-        )
-        rows = self._fetch(statement, params.values, deadline=deadline)
-        total = rows[0][2] if rows else (0 if not query.offset else self._count(condition, params, deadline))
-        return [r[0] for r in rows], [float(r[1]) if ranked else 0.0 for r in rows], total
+        total = ", count(*) OVER () AS total" if count else ""
+        statement = f"SELECT p.passage_id, {expression} AS value{total} FROM {self._alive}{joins} WHERE {condition} ORDER BY {order}{window}"
+        rows = self._fetch(statement, params.values, deadline=deadline, steer=steer)
+        counted = None
+        if count:
+            counted = rows[0][2] if rows else (0 if not query.offset else self._count(condition, params, deadline, steer))
+        return [r[0] for r in rows], [float(r[1]) if ranked else 0.0 for r in rows], counted
 
-    def _count(self, condition: str, params: Params, deadline: Deadline) -> int:
-        return self._fetch(f"SELECT count(*) FROM {self._alive} WHERE {condition}", params.values, one=True, deadline=deadline)[0]
+    def _count(self, condition: str, params: Params, deadline: Deadline, steer: bool) -> int:
+        return self._fetch(f"SELECT count(*) FROM {self._alive} WHERE {condition}", params.values, one=True, deadline=deadline, steer=steer)[0]
 
     # -- BM25
 
@@ -230,7 +229,7 @@ WHERE t.generation BETWEEN %s AND %s ORDER BY t.field, t.term, t.generation DESC
         return {(field, term): df for field, term, df in rows}
 
     def _norm(self, field: str, alias: str = "p") -> str:
-        return f"{K1!r} * ({1 - B!r} + {B!r} * {alias}.{LENGTHS[field]} / {self.averages[field]!r})"
+        return f"{_f(K1)} * ({_f(1 - B)} + {_f(B)} * {alias}.{LENGTHS[field]} / {_f(self.averages[field])})"
 
     def _relevance(self, root, synonyms, params: Params) -> tuple[str, str]:
         """(the ranking value of a row, the joins it needs): verbatim count first, then BM25 of
@@ -247,37 +246,43 @@ WHERE t.generation BETWEEN %s AND %s ORDER BY t.field, t.term, t.generation DESC
                 word_terms.append((CODES[field], term, factor))
                 continue
             tf = _gram_count(term, params)
-            parts.append(f"{factor!r} * ({tf}) * {K1 + 1!r} / (({tf}) + {self._norm(field)})")
+            parts.append(f"{_f(factor * (K1 + 1))} * ({tf}) / (({tf}) + {self._norm(field)})")
         joins = ""
         if word_terms:
             norms = {code: self._norm(field) for field, code in CODES.items() if code in (CODES[contract.WORDS], CODES[contract.HEADING_WORDS])}
             contribution = " + ".join(
-                f"coalesce(w.tf{i}, 0) * {factor * (K1 + 1)!r} / (coalesce(w.tf{i}, 0) + {norms[code]})" for i, (code, _, factor) in enumerate(word_terms)
+                f"coalesce(w.tf{i}, 0) * {_f(factor * (K1 + 1))} / (coalesce(w.tf{i}, 0) + {norms[code]})" for i, (code, _, factor) in enumerate(word_terms)
             )
-            parts.append(f"CASE WHEN w.pid IS NULL THEN 0 ELSE {contribution} END")
-            pivot = ", ".join(f"sum(x.tf) FILTER (WHERE k.i = {i}) AS tf{i}" for i in range(len(word_terms)))
-            joins = (
-                f" LEFT JOIN (SELECT x.pid, {pivot} FROM unnest({params.add([i for i in range(len(word_terms))])}::int[], "
-                f"{params.add([code for code, _, _ in word_terms])}::smallint[], {params.add([term for _, term, _ in word_terms])}::text[]) k(i, field, term) "
-                f"JOIN {self.schema}.postings g ON g.field = k.field AND g.term = k.term CROSS JOIN LATERAL unnest(g.pids, g.tfs) x(pid, tf) "
-                f"GROUP BY x.pid) w ON w.pid = p.pid"
+            parts.append(f"CASE WHEN w.pid IS NULL THEN {_f(0)} ELSE {contribution} END")
+            pivot = ", ".join(f"sum(x.tf) FILTER (WHERE x.i = {i}) AS tf{i}" for i in range(len(word_terms)))
+            # One index lookup per word, never a join with the postings table (which the planner,
+            # told to hash-join, would scan whole).
+            lookups = " UNION ALL ".join(
+                f"SELECT {i} AS i, u.pid, u.tf FROM {self.schema}.postings g, unnest(g.pids, g.tfs) u(pid, tf) WHERE g.field = {code} AND g.term = {params.add(term)}"
+                for i, (code, term, _) in enumerate(word_terms)
             )
-        bm25 = " + ".join(parts) if parts else "0"
-        weight = f"LEAST(1.0, p.len_unigram / {float(SUBSTANTIAL_CHARS)!r}) * CASE WHEN p.is_heading THEN {HEADING_FACTOR!r} ELSE 1.0 END"
+            joins = f" LEFT JOIN (SELECT x.pid, {pivot} FROM ({lookups}) x GROUP BY x.pid) w ON w.pid = p.pid"
+        bm25 = " + ".join(parts) if parts else _f(0)
+        weight = f"LEAST({_f(1)}, p.len_unigram / {_f(SUBSTANTIAL_CHARS)}) * CASE WHEN p.is_heading THEN {_f(HEADING_FACTOR)} ELSE {_f(1)} END"
         verbatim = compiled.verbatim_count(root, synonyms, params)
-        return f"(({verbatim}) * {VERBATIM_WEIGHT!r} + ({bm25}) * {weight})", joins
+        return f"(({verbatim}) * {_f(VERBATIM_WEIGHT)} + ({bm25}) * {weight})", joins
 
     # -- records
 
     def passages(self, ids: Sequence[str]) -> list[Passage | None]:
         if not ids:
             return []
-        rows = self._fetch(f"SELECT p.passage_id, p.record FROM {self._alive} WHERE p.passage_id = ANY(%s::text[])", (list(ids),))
+        rows = self._fetch(
+            f"SELECT p.passage_id, r.record FROM {self._alive} JOIN {self.schema}.passage_records r ON r.pid = p.pid WHERE p.passage_id = ANY(%s::text[])",
+            (list(ids),),
+        )
         found = {pid: _passage(record) for pid, record in rows}
         return [found.get(i) for i in ids]
 
     def document_passages(self, doc_id: str) -> list[Passage]:
-        rows = self._fetch(f"SELECT p.record FROM {self._alive} WHERE p.doc_id = %s ORDER BY p.ordinal", (doc_id,))
+        rows = self._fetch(
+            f"SELECT r.record FROM {self._alive} JOIN {self.schema}.passage_records r ON r.pid = p.pid WHERE p.doc_id = %s ORDER BY p.ordinal", (doc_id,)
+        )
         return [_passage(r[0]) for r in rows]
 
     def documents(self) -> list[Document]:
@@ -308,7 +313,7 @@ ORDER BY t.term, t.generation DESC) latest WHERE df > 0 ORDER BY df DESC, term L
         terms = [(w, weight) for w, weight in terms]
         df = self.frequencies([(code, w) for w, _ in terms])
         factors = [(w, weight * idf(self.count, df[(code, w)])) for w, weight in terms if df.get((code, w))]
-        params = Params()
+        params = Params(self.schema)
         conditions = []
         if not headings:
             conditions.append("NOT p.is_heading")
@@ -322,12 +327,12 @@ ORDER BY t.term, t.generation DESC) latest WHERE df > 0 ORDER BY df DESC, term L
                 return [(i, 0.0) for i in within]
             return []
         norm = self._norm(contract.WORDS)
-        score = f"sum(x.tf * k.factor * {K1 + 1!r} / (x.tf + {norm}))"
-        source = (
-            f"unnest({params.add([w for w, _ in factors])}::text[], {params.add([f for _, f in factors])}::float8[]) k(term, factor) "
-            f"JOIN {self.schema}.postings g ON g.field = {code} AND g.term = k.term CROSS JOIN LATERAL unnest(g.pids, g.tfs) x(pid, tf) "
-            f"JOIN {self._alive} ON p.pid = x.pid"
+        score = f"sum(x.tf * x.factor * {_f(K1 + 1)} / (x.tf + {norm}))"
+        lookups = " UNION ALL ".join(
+            f"SELECT {_f(factor)} AS factor, u.pid, u.tf FROM {self.schema}.postings g, unnest(g.pids, g.tfs) u(pid, tf) WHERE g.field = {code} AND g.term = {params.add(word)}"
+            for word, factor in factors
         )
+        source = f"({lookups}) x JOIN {self._alive} ON p.pid = x.pid"
         window = f" LIMIT {int(limit)}" if limit is not None else ""
         rows = self._fetch(
             f"SELECT p.passage_id, {score} AS score FROM {source} WHERE {where} GROUP BY p.passage_id, d.ord, p.ordinal "
@@ -344,12 +349,19 @@ ORDER BY t.term, t.generation DESC) latest WHERE df > 0 ORDER BY df DESC, term L
         pass
 
 
+def _f(value: float) -> str:
+    """A float8 literal (a bare ``1.5`` is numeric in SQL, and numeric arithmetic is slow)."""
+    return f"{float(value)!r}::float8"
+
+
 def _gram_count(gram: str, params: Params) -> str:
     """How often ``gram`` (one or two characters) occurs in the body, overlapping pairs counted."""
     if len(gram) == 2 and gram[0] == gram[1]:
-        pattern = "\\U%08x(?=\\U%08x)" % (ord(gram[0]), ord(gram[1]))
+        pattern = f"\\U{ord(gram[0]):08x}(?=\\U{ord(gram[1]):08x})"
         return f"regexp_count(p.body, {params.add(pattern)})"
-    return f"((length(p.body) - length(replace(p.body, {params.add(gram)}, ''))) / {len(gram)})"
+    # Bytes, not characters: removing every occurrence removes as many bytes as it occurs times
+    # the gram's (a length in bytes is stored; one in characters is counted).
+    return f"((octet_length(p.body) - octet_length(replace(p.body, {params.add(gram)}, ''))) / {len(gram.encode('utf-8'))})"
 
 
 def _passage(record) -> Passage:
