@@ -14,8 +14,9 @@ Tables (schema ``township`` unless ``TOWNSHIP_PG_SCHEMA`` says otherwise):
   under GIN, kept aside): every character, every pair, and ``w:`` + each word of two
   characters or more (for a term that matches by its words).
 * ``passage_records``: the stored record of each passage (read for a page of hits only).
-* ``postings``: jieba words of bodies and heading paths: per field, word and segment (what one
-  indexing process wrote), the passages holding the word and how often (BM25).
+* ``postings``: per field, term and segment (what one indexing process wrote), the passages
+  holding the term and how often (BM25): every jieba word of bodies and heading paths; a
+  gram only where it occurs more than once (once is what the grams index says).
 * ``term_df``: document frequencies of grams and words among the live passages of each
   generation, a row per term whenever a generation changes it.
 * ``segments``, ``segment_df``: which generation wrote each segment and what it adds to the
@@ -128,13 +129,6 @@ def ddl(schema: str, index_method: str = "gin") -> list[str]:
 
 def _quoted(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def grams(normalized: str) -> tuple[set[str], set[str]]:
-    """Every character but the space (unigrams), and every overlapping pair of characters (bigrams)."""
-    unigrams = set(normalized)
-    unigrams.discard(" ")
-    return unigrams, set(map(str.__add__, normalized, normalized[1:]))
 
 
 WORD_PREFIX = "w:"  # grams are one or two characters: a word lexeme (three or more) never meets one

@@ -64,11 +64,15 @@ class PassageAnalysis:
             found = self._headings[heading_text] = analysis.word_counts(normalize(heading_text))
         return found
 
-    def terms(self, passage: Passage) -> tuple[str, dict[int, set | Counter]]:
-        """The normalized body, and per field code its terms (grams: sets; words: counts)."""
+    def terms(self, passage: Passage) -> tuple[str, dict[int, Counter]]:
+        """The normalized body, and per field code its terms with their frequencies."""
         body = normalize(passage.text).replace("\x00", " ")
-        unigrams, bigrams = sql.grams(body)
-        return body, {UNIGRAM_CODE: unigrams, BIGRAM_CODE: bigrams, WORDS_CODE: analysis.word_counts(body), HEADING_CODE: self.heading_words(passage.heading_text)}
+        return body, {
+            UNIGRAM_CODE: analysis.unigram_counts(body),
+            BIGRAM_CODE: analysis.bigram_counts(body),
+            WORDS_CODE: analysis.word_counts(body),
+            HEADING_CODE: self.heading_words(passage.heading_text),
+        }
 
 
 class Frequencies(dict):
@@ -77,9 +81,9 @@ class Frequencies(dict):
     def __init__(self):
         super().__init__({code: Counter() for code in sql.FIELD_CODES.values()})
 
-    def add(self, terms: dict[int, set | Counter]) -> None:
+    def add(self, terms: dict[int, Counter]) -> None:
         for code, found in terms.items():
-            self[code].update(found.keys() if isinstance(found, Counter) else found)
+            self[code].update(found.keys())
 
 
 def df_counts(analysed: PassageAnalysis, passages) -> Frequencies:
@@ -136,20 +140,24 @@ class PostgresSegmentWriter:
             raise OverflowError("a segment holds at most 2**24 passages")
         body, terms = self._analysis.terms(passage)
         self._df.add(terms)
-        words, headings = terms[WORDS_CODE], terms[HEADING_CODE]
-        for field in (WORDS_CODE, HEADING_CODE):
-            for word, tf in terms[field].items():
-                entry = self._words.get((field, word))
+        for field, found in terms.items():
+            # Words: every posting. Grams: only where one occurs more than once (a passage the
+            # grams index finds holds it once unless listed here: a tenth of the postings).
+            gram = field in (UNIGRAM_CODE, BIGRAM_CODE)
+            for term, tf in found.items():
+                if gram and tf == 1:
+                    continue
+                entry = self._words.get((field, term))
                 if entry is None:
-                    entry = self._words[field, word] = (array("q"), array("l"))
+                    entry = self._words[field, term] = (array("q"), array("l"))
                 entry[0].append(pid)
                 entry[1].append(tf)
-            self.postings += len(terms[field]) * POSTINGS_SCALE
+                self.postings += POSTINGS_SCALE
         lengths = {
-            contract.UNIGRAM: len(body) - body.count(" "),
-            contract.BIGRAM: max(0, len(body) - 1),
-            contract.WORDS: sum(words.values()),
-            contract.HEADING_WORDS: sum(headings.values()),
+            contract.UNIGRAM: sum(terms[UNIGRAM_CODE].values()),
+            contract.BIGRAM: sum(terms[BIGRAM_CODE].values()),
+            contract.WORDS: sum(terms[WORDS_CODE].values()),
+            contract.HEADING_WORDS: sum(terms[HEADING_CODE].values()),
         }
         categories = contract.category_values(passage)
         row = [
@@ -158,7 +166,7 @@ class PostgresSegmentWriter:
             *(str(lengths[field]) for field in sql.LENGTH_COLUMNS),
             *(categories[name] for name in sql.CATEGORY_COLUMNS),
             _text_array(list(passage.themes)), body,
-            sql.tsvector_literal([*terms[UNIGRAM_CODE], *terms[BIGRAM_CODE], *sql.word_lexemes(words)]),
+            sql.tsvector_literal([*terms[UNIGRAM_CODE], *terms[BIGRAM_CODE], *sql.word_lexemes(terms[WORDS_CODE])]),
         ]
         self._rows.append("\t".join(copy_field(value) for value in row) + "\n")
         self._records.append(f"{pid}\t{copy_field(records.to_json(passage))}\n")

@@ -52,3 +52,82 @@ def server(work_dir: Path):
     os.chmod(work_dir, 0o755)
     with pgcluster.cluster(parent=work_dir) as made:
         yield pgcluster.new_database(made, "township_bench"), made
+
+
+def compare_gram_indexes(dsn: str, rounds: int = 3) -> dict:
+    """GIN against RUM (``postgresql-15-rum``) for the grams of a built database: time to build
+    the index over every passage, its size, the time to insert 2,000 more passages with it in
+    place, and the query mix through the searcher (best of ``rounds`` per query). The
+    database ends with a GIN index as the build makes it."""
+    import statistics
+    import time
+
+    from app.search.facets import NAMES
+    from app.search.port import Query
+    from app.search.postgres.engine import PostgresEngine
+    from app.search.query import parse
+    from tests.benchmarks.queries import query_mix
+
+    s = schema_name()
+    mix = query_mix(corpus_from_database(dsn))
+
+    class Deadline:
+        def __init__(self):
+            self.end = time.monotonic() + 120
+
+        def check(self):
+            pass
+
+        def remaining(self):
+            return self.end - time.monotonic()
+
+    methods = {
+        "gin": "USING gin (grams) WITH (fastupdate = on, gin_pending_list_limit = 65536)",
+        "rum": "USING rum (grams rum_tsvector_ops)",
+    }
+    results = {}
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS rum")
+        for method, using in methods.items():
+            connection.execute(f"DROP INDEX IF EXISTS {s}.passages_grams")
+            started = time.perf_counter()
+            connection.execute(f"CREATE INDEX passages_grams ON {s}.passages {using}")
+            built = time.perf_counter() - started
+            size = connection.execute(f"SELECT pg_relation_size('{s}.passages_grams')").fetchone()[0]
+            connection.execute(f"VACUUM ANALYZE {s}.passages")
+            # Inserting: 2,000 passages copied again under another segment, then removed.
+            started = time.perf_counter()
+            with connection.transaction():
+                connection.execute(
+                    f"INSERT INTO {s}.passages SELECT pid + (1::bigint << 50), -1, segment, passage_id, doc_id, ordinal, is_heading, "
+                    f"len_unigram, len_bigram, len_words, len_heading, township, county, city, province, year, about_year, section, kind, period, "
+                    f"themes, body, grams FROM {s}.passages ORDER BY pid LIMIT 2000"
+                )
+                if method == "gin":
+                    connection.execute(f"SELECT gin_clean_pending_list('{s}.passages_grams'::regclass)")
+            inserted = time.perf_counter() - started
+            connection.execute(f"DELETE FROM {s}.passages WHERE born = -1")
+            connection.execute(f"VACUUM ANALYZE {s}.passages")
+            engine = PostgresEngine(dsn)
+            searcher = engine.open_current()
+            timings = []
+            for query in mix:
+                asked = Query(root=parse(query.q).root, filters={k: (v,) for k, v in query.filters.items()}, offset=(query.page - 1) * 10, facets=NAMES)
+                best = None
+                for _ in range(rounds):
+                    started = time.perf_counter()
+                    searcher.search(asked, Deadline())
+                    took = (time.perf_counter() - started) * 1000
+                    best = took if best is None else min(best, took)
+                timings.append(best)
+            engine.close()
+            timings.sort()
+            results[method] = {
+                "build_s": round(built, 2), "size_mb": round(size / 1048576, 1), "insert_2000_s": round(inserted, 2),
+                "query_p50_ms": round(statistics.median(timings), 1), "query_p95_ms": round(timings[int(len(timings) * 0.95)], 1),
+                "query_total_ms": round(sum(timings)),
+            }
+        connection.execute(f"DROP INDEX IF EXISTS {s}.passages_grams")
+        connection.execute(f"CREATE INDEX passages_grams ON {s}.passages {methods['gin']}")
+        connection.execute(f"VACUUM ANALYZE {s}.passages")
+    return results

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from math import log
 
 from app.search.facets import BY_NAME, FACETS, UNKNOWN, value_order
@@ -89,7 +90,10 @@ class PostgresSearcher:
     def all_counts(self) -> dict[str, dict[str, int]]:
         """Every facet's value counts over the whole generation (once per generation)."""
         if self._all_counts is None:
-            counted = self._facet_rows("TRUE", Params(self.schema), {}, [f.name for f in FACETS], disjunctive=True, deadline=None)[0]
+            params = Params(self.schema)
+            names = [f.name for f in FACETS]
+            rows = self._fetch(self._statement("TRUE", params, {}, names, True, None), params.values)
+            counted = _facet_counts(rows, names)[0]
             with self._lock:
                 self._all_counts = counted
         return self._all_counts
@@ -114,48 +118,9 @@ class PostgresSearcher:
     def _filter_sql(self, facet: str, values: tuple[str, ...], params: Params) -> str:
         spec = BY_NAME[facet]
         stored = self._values(facet, values)
-        column = sql.THEMES if spec.multi_valued else spec.column
         if spec.multi_valued:
-            return f"p.{column} && {params.add(stored)}::text[]"
-        return f"p.{column} = ANY({params.add(stored)}::text[])"
-
-    def _facet_rows(self, condition: str, params: Params, filters: dict, names: list[str], disjunctive: bool, deadline, steer: bool = False) -> tuple[dict[str, dict[str, int]], int]:
-        """Value counts of each facet in ``names`` among the rows meeting ``condition`` and the
-        filters (a facet's own filter left out when ``disjunctive``), and the total."""
-        flags = {name: self._filter_sql(name, values, params) for name, values in filters.items()}
-        flag_columns = "".join(f", {expression} AS f_{name}" for name, expression in flags.items())
-        facet_columns = ", ".join(f"p.{BY_NAME[n].column}" if not BY_NAME[n].multi_valued else f"p.{sql.THEMES}" for n in names)
-        selects = []
-
-        def within(leave_out: str | None) -> str:
-            chosen = [f"f_{name}" for name in flags if name != leave_out]
-            return f" FILTER (WHERE {' AND '.join(chosen)})" if chosen else ""
-
-        for name in names:
-            spec = BY_NAME[name]
-            where = within(name if disjunctive else None)
-            if spec.multi_valued:
-                selects.append(f"SELECT '{name}', t, count(*){where} FROM base, unnest(base.{sql.THEMES}) t GROUP BY t")
-            else:
-                selects.append(f"SELECT '{name}', {spec.column}, count(*){where} FROM base GROUP BY {spec.column}")
-        selects.append(f"SELECT '', '', count(*){within(None)} FROM base")
-        columns = (facet_columns + flag_columns).lstrip(", ") or "1 AS one"
-        statement = f"WITH base AS MATERIALIZED (SELECT {columns} FROM {self._alive} WHERE {condition})\n" + "\nUNION ALL ".join(selects)
-        counted: dict[str, dict[str, int]] = {name: {} for name in names}
-        total = 0
-        for name, value, count in self._fetch(statement, params.values, deadline=deadline, steer=steer):
-            if not name:
-                total = count
-                continue
-            spec = BY_NAME[name]
-            if not count:
-                continue
-            if value == "" or value is None:
-                if not spec.unknown:
-                    continue
-                value = UNKNOWN
-            counted[name][value] = counted[name].get(value, 0) + count
-        return counted, total
+            return f"p.{sql.THEMES} && {params.add(stored)}::text[]"
+        return f"p.{spec.column} = ANY({params.add(stored)}::text[])"
 
     def _distribution(self, name: str, counts: dict[str, int], selected: tuple[str, ...], limit: int) -> FacetDistribution:
         spec = BY_NAME[name]
@@ -167,35 +132,77 @@ class PostgresSearcher:
     # -- search
 
     def search(self, query: Query, deadline: Deadline) -> Answer:
+        """One statement: the matches, read once, give the facet counts, the total and the
+        window (ranked when asked)."""
         params = Params(self.schema)
         synonyms = dict(query.synonyms)
         condition, steer = compiled.match_condition(query.root, synonyms, params)
         if query.exclude_documents:
             condition += f" AND p.doc_id <> ALL({params.add(list(query.exclude_documents))}::text[])"
         filters = {name: values for name, values in query.filters.items() if values}
-        facets: dict[str, FacetDistribution] = {}
-        total = None
-        if query.facets:
-            if query.root is None and not filters and not query.exclude_documents:
-                counted, total = self.all_counts(), self.count
-            else:
-                counted, total = self._facet_rows(condition, params, filters, list(query.facets), query.disjunctive, deadline, steer)
-            facets = {name: self._distribution(name, counted[name], filters.get(name, ()), query.facet_limit) for name in query.facets}
-        deadline.check()
-        filtered = condition + "".join(f" AND {self._filter_sql(name, values, params)}" for name, values in filters.items())
-        if query.limit == 0:
-            if total is None:
-                total = self._count(filtered, params, deadline, steer)
-            return Answer([], [], total, facets)
-        ids, scores, counted_total = self._page(query, synonyms, filtered, params, deadline, total is None, steer)
-        return Answer(ids, scores, counted_total if total is None else total, facets)
+        names = list(query.facets)
+        counted, total = None, None
+        if names and query.root is None and not filters and not query.exclude_documents:
+            counted, total, names = self.all_counts(), self.count, []  # browsing everything: counted once
+        page = None
+        if query.limit != 0:
+            page = self._page(query, synonyms, params)
+        statement = self._statement(condition, params, filters, names, query.disjunctive, page, count=total is None)
+        rows = self._fetch(statement, params.values, deadline=deadline, steer=steer)
+        found, counted_total = _facet_counts(rows, names)
+        counted = counted or found
+        total = counted_total if total is None else total
+        hits = sorted((row for row in rows if row[0] == _HIT), key=lambda row: row[3])
+        facets = {name: self._distribution(name, counted[name], filters.get(name, ()), query.facet_limit) for name in query.facets}
+        ranked = page is not None and page.ranked
+        return Answer([r[1] for r in hits], [float(r[4]) if ranked else 0.0 for r in hits], total, facets)
 
-    def _page(self, query: Query, synonyms, condition: str, params: Params, deadline: Deadline, count: bool, steer: bool) -> tuple[list[str], list[float], int | None]:
-        """The window's ids and ranking values, and (``count``) the total. ``steer``: the
-        condition goes through the indexes (:data:`app.search.postgres.engine.STEERED`)."""
+    def _statement(self, condition: str, params: Params, filters: dict, names: list[str], disjunctive: bool, page, count: bool = True) -> str:
+        """The matches (``base``: ``condition``, each filter a flag), the value counts of each
+        facet in ``names`` (a facet's own filter left out when ``disjunctive``), the total, and
+        (``page``) the window among the matches meeting every filter. With nothing to count (a
+        page of every passage), only the window: read in collection order, it stops early."""
+        flags = {name: self._filter_sql(name, values, params) for name, values in filters.items()}
+        if not names and not count:
+            source = f"(SELECT p.*, d.ord FROM {self._alive} WHERE {condition}) p"
+            return (
+                f"SELECT {_HIT}, passage_id, '', (row_number() OVER ())::bigint, value FROM "
+                f"(SELECT p.passage_id, {page.value} AS value FROM {source}{page.joins} ORDER BY {page.order}{page.window}) hits"
+            )
+        columns = ["p.pid", "p.passage_id", "d.ord", "p.ordinal", "p.year", "p.is_heading", *(f"p.{c}" for c in LENGTHS.values())]
+        columns += [f"p.{BY_NAME[n].column}" if not BY_NAME[n].multi_valued else f"p.{sql.THEMES}" for n in names]
+        if page is not None and page.body:
+            columns.append("p.body")
+        columns += [f"{expression} AS f_{name}" for name, expression in flags.items()]
+        columns = list(dict.fromkeys(columns))
+
+        def within(leave_out: str | None) -> str:
+            chosen = [f"f_{name}" for name in flags if name != leave_out]
+            return " AND ".join(chosen) if chosen else "TRUE"
+
+        parts = []
+        for name in names:
+            spec = BY_NAME[name]
+            where = within(name if disjunctive else None)
+            if spec.multi_valued:
+                parts.append(f"SELECT {_FACET}, '{name}', t, count(*) FILTER (WHERE {where}), NULL::float8 FROM base, unnest(base.{sql.THEMES}) t GROUP BY t")
+            else:
+                parts.append(f"SELECT {_FACET}, '{name}', {spec.column}, count(*) FILTER (WHERE {where}), NULL::float8 FROM base GROUP BY {spec.column}")
+        parts.append(f"SELECT {_TOTAL}, '', '', count(*) FILTER (WHERE {within(None)}), NULL::float8 FROM base")
+        if page is not None:
+            parts.append(
+                f"SELECT {_HIT}, passage_id, '', (row_number() OVER ())::bigint, value FROM "
+                f"(SELECT p.passage_id, {page.value} AS value FROM base p{page.joins} WHERE {within(None)} ORDER BY {page.order}{page.window}) hits"
+            )
+        return (
+            f"WITH base AS MATERIALIZED (SELECT {', '.join(columns)} FROM {self._alive} WHERE {condition})\n"
+            + "\nUNION ALL ".join(f"({part})" for part in parts)
+        )
+
+    def _page(self, query: Query, synonyms, params: Params) -> _Page:
         ranked = query.root is not None and query.sort != "document"
-        expression, joins = self._relevance(query.root, synonyms, params) if ranked else (_f(0), "")
-        order = "d.ord, p.ordinal"
+        value, joins, body = self._relevance(query.root, synonyms, params) if ranked else (_f(0), "", False)
+        order = "p.ord, p.ordinal"
         if query.sort == "relevance" and ranked:
             order = "value DESC, " + order
         elif query.sort in ("year_desc", "year_asc"):
@@ -203,16 +210,7 @@ class PostgresSearcher:
             order = f"(p.year = ''), NULLIF(p.year, '')::int {direction}, value DESC, " + order
         window = f" LIMIT {int(query.limit)}" if query.limit is not None else ""
         window += f" OFFSET {int(query.offset)}" if query.offset else ""
-        total = ", count(*) OVER () AS total" if count else ""
-        statement = f"SELECT p.passage_id, {expression} AS value{total} FROM {self._alive}{joins} WHERE {condition} ORDER BY {order}{window}"
-        rows = self._fetch(statement, params.values, deadline=deadline, steer=steer)
-        counted = None
-        if count:
-            counted = rows[0][2] if rows else (0 if not query.offset else self._count(condition, params, deadline, steer))
-        return [r[0] for r in rows], [float(r[1]) if ranked else 0.0 for r in rows], counted
-
-    def _count(self, condition: str, params: Params, deadline: Deadline, steer: bool) -> int:
-        return self._fetch(f"SELECT count(*) FROM {self._alive} WHERE {condition}", params.values, one=True, deadline=deadline, steer=steer)[0]
+        return _Page(ranked, value, joins, body, order, window)
 
     # -- BM25
 
@@ -231,41 +229,46 @@ WHERE t.generation BETWEEN %s AND %s ORDER BY t.field, t.term, t.generation DESC
     def _norm(self, field: str, alias: str = "p") -> str:
         return f"{_f(K1)} * ({_f(1 - B)} + {_f(B)} * {alias}.{LENGTHS[field]} / {_f(self.averages[field])})"
 
-    def _relevance(self, root, synonyms, params: Params) -> tuple[str, str]:
-        """(the ranking value of a row, the joins it needs): verbatim count first, then BM25 of
-        the scoring terms scaled by the passage weight."""
+    def _relevance(self, root, synonyms, params: Params) -> tuple[str, str, bool]:
+        """(the ranking value of a row, the join it needs, whether it reads the body): verbatim
+        count first, then BM25 of the scoring terms scaled by the passage weight.
+
+        Term frequencies come from the posting arrays (a gram's only where it occurs more than
+        once: a passage holding it holds it once otherwise), looked up once per term."""
         terms = compiled.scoring_terms(root, synonyms)
         df = self.frequencies([(CODES[f], t) for f, t in terms])
-        word_terms, parts = [], []
+        verbatim = compiled.verbatim_count(root, synonyms, params)
+        # When every match holds every term (its verbatim count is the same for all), a gram of
+        # the query is in every match; otherwise whether a row holds it is asked of the body.
+        held = verbatim.isdigit()
+        looked_up, parts = [], []
         for (field, term), weight in terms.items():
             frequency = df.get((CODES[field], term), 0)
             if not frequency:
                 continue
-            factor = weight * idf(self.count, frequency)
+            factor = _f(weight * idf(self.count, frequency) * (K1 + 1))
+            i = len(looked_up)
+            looked_up.append((CODES[field], term))
             if field in (contract.WORDS, contract.HEADING_WORDS):
-                word_terms.append((CODES[field], term, factor))
-                continue
-            tf = _gram_count(term, params)
-            parts.append(f"{_f(factor * (K1 + 1))} * ({tf}) / (({tf}) + {self._norm(field)})")
+                tf = f"coalesce(w.tf{i}, 0)"
+            elif held:
+                tf = f"coalesce(w.tf{i}, 1)"
+            else:
+                tf = f"(CASE WHEN strpos(p.body, {params.add(term)}) > 0 THEN coalesce(w.tf{i}, 1) ELSE 0 END)"
+            parts.append(f"{factor} * {tf} / ({tf} + {self._norm(field)})")
         joins = ""
-        if word_terms:
-            norms = {code: self._norm(field) for field, code in CODES.items() if code in (CODES[contract.WORDS], CODES[contract.HEADING_WORDS])}
-            contribution = " + ".join(
-                f"coalesce(w.tf{i}, 0) * {_f(factor * (K1 + 1))} / (coalesce(w.tf{i}, 0) + {norms[code]})" for i, (code, _, factor) in enumerate(word_terms)
-            )
-            parts.append(f"CASE WHEN w.pid IS NULL THEN {_f(0)} ELSE {contribution} END")
-            pivot = ", ".join(f"sum(x.tf) FILTER (WHERE x.i = {i}) AS tf{i}" for i in range(len(word_terms)))
-            # One index lookup per word, never a join with the postings table (which the planner,
+        if looked_up:
+            pivot = ", ".join(f"sum(x.tf) FILTER (WHERE x.i = {i}) AS tf{i}" for i in range(len(looked_up)))
+            # One index lookup per term, never a join with the postings table (which the planner,
             # told to hash-join, would scan whole).
             lookups = " UNION ALL ".join(
                 f"SELECT {i} AS i, u.pid, u.tf FROM {self.schema}.postings g, unnest(g.pids, g.tfs) u(pid, tf) WHERE g.field = {code} AND g.term = {params.add(term)}"
-                for i, (code, term, _) in enumerate(word_terms)
+                for i, (code, term) in enumerate(looked_up)
             )
             joins = f" LEFT JOIN (SELECT x.pid, {pivot} FROM ({lookups}) x GROUP BY x.pid) w ON w.pid = p.pid"
         bm25 = " + ".join(parts) if parts else _f(0)
         weight = f"LEAST({_f(1)}, p.len_unigram / {_f(SUBSTANTIAL_CHARS)}) * CASE WHEN p.is_heading THEN {_f(HEADING_FACTOR)} ELSE {_f(1)} END"
-        verbatim = compiled.verbatim_count(root, synonyms, params)
-        return f"(({verbatim}) * {_f(VERBATIM_WEIGHT)} + ({bm25}) * {weight})", joins
+        return f"(({verbatim}) * {_f(VERBATIM_WEIGHT)} + ({bm25}) * {weight})", joins, not held
 
     # -- records
 
@@ -354,14 +357,34 @@ def _f(value: float) -> str:
     return f"{float(value)!r}::float8"
 
 
-def _gram_count(gram: str, params: Params) -> str:
-    """How often ``gram`` (one or two characters) occurs in the body, overlapping pairs counted."""
-    if len(gram) == 2 and gram[0] == gram[1]:
-        pattern = f"\\U{ord(gram[0]):08x}(?=\\U{ord(gram[1]):08x})"
-        return f"regexp_count(p.body, {params.add(pattern)})"
-    # Bytes, not characters: removing every occurrence removes as many bytes as it occurs times
-    # the gram's (a length in bytes is stored; one in characters is counted).
-    return f"((octet_length(p.body) - octet_length(replace(p.body, {params.add(gram)}, ''))) / {len(gram.encode('utf-8'))})"
+_FACET, _TOTAL, _HIT = 0, 1, 2  # the parts of a search statement's rows
+
+
+@dataclass(frozen=True)
+class _Page:
+    ranked: bool
+    value: str  # the ranking value of a row
+    joins: str
+    body: bool  # the value reads the body
+    order: str
+    window: str
+
+
+def _facet_counts(rows, names: list[str]) -> tuple[dict[str, dict[str, int]], int | None]:
+    """Value counts per facet (values without one under UNKNOWN for the facets that count them)
+    and the total, from a search statement's rows."""
+    counted: dict[str, dict[str, int]] = {name: {} for name in names}
+    total = None
+    for part, name, value, count, _ in rows:
+        if part == _TOTAL:
+            total = count
+        elif part == _FACET and count:
+            if not value:
+                if not BY_NAME[name].unknown:
+                    continue
+                value = UNKNOWN
+            counted[name][value] = counted[name].get(value, 0) + count
+    return counted, total
 
 
 def _passage(record) -> Passage:
