@@ -116,6 +116,15 @@ class Source:
     fingerprint: dict
     work: Callable[[tuple], tuple[tuple, list[Passage]]]
     procs: int
+    metadata_file: Path
+    corrections: dict[str, str]  # file → fingerprint of the metadata corrections applying to it
+
+    def manifest(self, report: BuildReport, data_dir: Path, changes: Changes, engine: dict) -> dict:
+        """What a generation built from this folder records about itself."""
+        manifest = manifest_of(report, data_dir, self.fingerprint, failed_files(report, changes), engine)
+        # Where the corrections came from (the app writes curators' corrections there).
+        manifest.update(metadata=str(self.metadata_file.resolve()), corrections=self.corrections)
+        return manifest
 
 
 def prepare(data_dir: Path, engine: dict, metadata_path: Path | None, procs: int | None, max_bytes: int, timings: Timings) -> Source:
@@ -144,7 +153,8 @@ def prepare(data_dir: Path, engine: dict, metadata_path: Path | None, procs: int
 
     ids = _unique_ids([f.relative for f in files])
     fingerprint = incremental.pipeline_fingerprint(metadata_file, engine)
-    return Source(files, skipped, ids, fingerprint, work, procs or min(2, os.cpu_count() or 1))
+    corrections = incremental.correction_fingerprints({f.relative: _overrides_for(overrides, f.relative, i) for f, i in zip(files, ids)})
+    return Source(files, skipped, ids, fingerprint, work, procs or min(2, os.cpu_count() or 1), metadata_file, corrections)
 
 
 def build(
@@ -169,7 +179,7 @@ def build(
     with layout.build_lock(index_dir):
         with timings.part("plan"):
             previous, reason = incremental.previous_generation(index_dir, fingerprint, full)
-            changes = incremental.classify(files, ids, previous)
+            changes = incremental.classify(files, ids, previous, source.corrections)
             report = new_report(index_dir, skipped, changes, reason)
             update = None
             if not reason:
@@ -199,10 +209,9 @@ def build(
                 reasons = "".join(f"\n  {f}: {r}" for f, r in report.skipped)
                 raise BuildFailed(f"none of the {len(files)} report files in {data_dir} could be indexed:{reasons}")
             with timings.part("records"):
-                failed = failed_files(report, changes)
                 records.write_jsonl(workspace / "documents.jsonl", report.documents)
                 report.seconds = time.perf_counter() - started
-                manifest = manifest_of(report, data_dir, fingerprint, failed, WhooshSink.manifest())
+                manifest = source.manifest(report, data_dir, changes, WhooshSink.manifest())
                 (workspace / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             with timings.part("publish"):
                 report.generation = layout.publish(index_dir, workspace)
@@ -373,7 +382,7 @@ def manifest_of(report: BuildReport, data_dir: Path, fingerprint: dict, failed: 
         "analysis": contract.analysis_fingerprint(),
         **engine,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "data_dir": str(data_dir),
+        "data_dir": str(data_dir.resolve()),
         "documents": len(report.documents),
         "passages": report.passages,
         "chars": report.chars,

@@ -19,8 +19,6 @@ from indexer.build import (
     BuildReport,
     Timings,
     collect,
-    failed_files,
-    manifest_of,
     new_report,
     nothing_changed,
     prepare,
@@ -51,7 +49,7 @@ def build(
     with Database.locked(dsn) as database, layout.building():
         with timings.part("plan"):
             previous, reason = database.previous(source.fingerprint, full)
-            changes = incremental.classify(source.files, source.ids, previous)
+            changes = incremental.classify(source.files, source.ids, previous, source.corrections)
             report = new_report(redacted(dsn), source.skipped, changes, reason)
             if not reason and nothing_changed(changes, previous, source.skipped):
                 report = up_to_date(report, previous, timings, started)
@@ -77,7 +75,7 @@ def build(
         report.segments = len(indexer.segments)
         with timings.part("publish"):
             report.seconds = time.perf_counter() - started
-            manifest = manifest_of(report, data_dir, source.fingerprint, failed_files(report, changes), PostgresSink.manifest())
+            manifest = source.manifest(report, data_dir, changes, PostgresSink.manifest())
             manifest["server_version"] = database.execute("SHOW server_version").fetchone()[0]
             sink.commit(indexer.segments, report.documents, manifest)
         report.generation = f"generation {generation}"
