@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import psycopg
@@ -74,16 +75,13 @@ def _configure(connection: psycopg.Connection) -> None:
 class PostgresEngine:
     name = "postgres"
 
-    def __init__(self, dsn: str | None = None, read_dsns: list[str] | None = None, pool_size: int = POOL_SIZE):
-        self.dsn = dsn or os.environ.get("TOWNSHIP_PG_DSN") or ""
-        if not self.dsn:
-            raise ValueError("TOWNSHIP_ENGINE=postgres needs TOWNSHIP_PG_DSN=postgresql://… (the database the index was built into)")
-        if read_dsns is None:
-            read_dsns = [d.strip() for d in os.environ.get("TOWNSHIP_PG_READ_DSNS", "").split(",") if d.strip()]
+    def __init__(self, dsn: str, read_dsns: Sequence[str] = (), pool_size: int = POOL_SIZE):
+        """``dsn``: the primary (builds write there; read last); ``read_dsns``: its standbys."""
+        self.dsn = dsn
         self.schema = sql.schema_name()
-        self.build_command = f"python -m indexer build --engine postgres --dsn {redacted(self.dsn)}"
+        self.build_command = f"python -m indexer build --engine postgres --dsn {redacted(dsn) if dsn else '$TOWNSHIP_PG_DSN'}"
         self._lock = threading.Lock()
-        self.servers = [self._server(d, "standby", pool_size) for d in read_dsns] + [self._server(self.dsn, "primary", pool_size)]
+        self.servers = [self._server(d, "standby", pool_size) for d in read_dsns] + ([self._server(dsn, "primary", pool_size)] if dsn else [])
 
     def _server(self, dsn: str, role: str, size: int) -> Server:
         server = Server(dsn, role, None)
@@ -170,6 +168,8 @@ class PostgresEngine:
     # -- the port
 
     def current_token(self) -> str | None:
+        if not self.dsn:
+            return None
         try:
             row = self.run(None, f"SELECT generation FROM {self.schema}.state", one=True)
         except (ServiceUnavailable, psycopg.Error):
@@ -178,6 +178,8 @@ class PostgresEngine:
 
     def open_current(self) -> PostgresSearcher:
         hint = f"build it with: {self.build_command}"
+        if not self.dsn:
+            raise IndexMissing(f"TOWNSHIP_ENGINE=postgres needs TOWNSHIP_PG_DSN=postgresql://… (the database the index is built into); {hint}")
         try:
             row = self.run(None, f"SELECT generation FROM {self.schema}.state", one=True)
         except psycopg.errors.UndefinedTable:

@@ -147,8 +147,10 @@ class PostgresSearcher:
         page = None
         if query.limit != 0:
             page = self._page(query, synonyms, params)
-        statement = self._statement(condition, params, filters, names, query.disjunctive, page, count=total is None)
-        rows = self._fetch(statement, params.values, deadline=deadline, steer=steer)
+        rows = []
+        if page is not None or names or total is None:
+            statement = self._statement(condition, params, filters, names, query.disjunctive, page, count=total is None)
+            rows = self._fetch(statement, params.values, deadline=deadline, steer=steer)
         found, counted_total = _facet_counts(rows, names)
         counted = counted or found
         total = counted_total if total is None else total
@@ -273,16 +275,19 @@ WHERE t.generation BETWEEN %s AND %s ORDER BY t.field, t.term, t.generation DESC
     # -- records
 
     def passages(self, ids: Sequence[str]) -> list[Passage | None]:
-        if not ids:
-            return []
+        asked = _storable(ids)
+        if not asked:
+            return [None] * len(ids)
         rows = self._fetch(
             f"SELECT p.passage_id, r.record FROM {self._alive} JOIN {self.schema}.passage_records r ON r.pid = p.pid WHERE p.passage_id = ANY(%s::text[])",
-            (list(ids),),
+            (asked,),
         )
         found = {pid: _passage(record) for pid, record in rows}
         return [found.get(i) for i in ids]
 
     def document_passages(self, doc_id: str) -> list[Passage]:
+        if not _storable([doc_id]):
+            return []
         rows = self._fetch(
             f"SELECT r.record FROM {self._alive} JOIN {self.schema}.passage_records r ON r.pid = p.pid WHERE p.doc_id = %s ORDER BY p.ordinal", (doc_id,)
         )
@@ -295,7 +300,7 @@ WHERE t.generation BETWEEN %s AND %s ORDER BY t.field, t.term, t.generation DESC
         return self._by_doc.get(doc_id)
 
     def prefixes(self, prefix: str, limit: int) -> list[tuple[str, int]]:
-        if not prefix:
+        if not prefix or not _storable([prefix]):
             return []
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if ord(prefix[-1]) < 0x10FFFF else None
         bound = "AND t.term < %(upper)s" if upper else ""
@@ -368,6 +373,11 @@ class _Page:
     body: bool  # the value reads the body
     order: str
     window: str
+
+
+def _storable(texts: Sequence[str]) -> list[str]:
+    """The strings a text column can hold (PostgreSQL refuses NUL: no passage or word has one)."""
+    return [t for t in texts if "\x00" not in t]
 
 
 def _facet_counts(rows, names: list[str]) -> tuple[dict[str, dict[str, int]], int | None]:
