@@ -12,13 +12,13 @@ import time
 import psycopg
 import pytest
 
+from app.search.deadline import Deadline
 from app.search.port import Query
 from app.search.postgres.engine import PostgresEngine
 from app.search.query import parse
 from indexer.postgres_store.build import build as build_postgres
 from tests import pgcluster
 from tests.conftest import DATA_DIR
-from tests.test_postgres import Deadline
 
 QUERIES = ["茶", "发展", '"强村公司"', "信访 -矛盾", "光伏 OR 水电", "產業", "乡村振兴 产业"]
 
@@ -58,7 +58,7 @@ def test_standbys_serve_what_the_primary_built_and_failover_loses_nothing(replic
     try:
         assert engine.run(None, "SELECT pg_is_in_recovery(), current_setting('port')", one=True) == (True, str(first.port))
         searcher = engine.open_current()
-        expected = {q: searcher.search(Query(root=parse(q).root, facets=("township", "theme")), Deadline()) for q in QUERIES}
+        expected = {q: searcher.search(Query(root=parse(q).root, facets=("township", "theme")), Deadline(120)) for q in QUERIES}
         assert all(answer.total for answer in expected.values())
 
         # A new generation built on the primary shows on the standbys within seconds.
@@ -75,8 +75,8 @@ def test_standbys_serve_what_the_primary_built_and_failover_loses_nothing(replic
         assert seen < 5
         assert engine.current_token() == "2"
         newer = engine.open_current()
-        assert newer.search(Query(root=parse("琥珀蜂巢").root), Deadline()).total == 1
-        expected = {q: newer.search(Query(root=parse(q).root, facets=("township", "theme")), Deadline()) for q in QUERIES}
+        assert newer.search(Query(root=parse("琥珀蜂巢").root), Deadline(120)).total == 1
+        expected = {q: newer.search(Query(root=parse(q).root, facets=("township", "theme")), Deadline(120)) for q in QUERIES}
 
         # Under load, the standbys stop one after the other: every request is answered, and
         # answered alike, by the next server.

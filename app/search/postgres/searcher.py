@@ -14,7 +14,6 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import log
 
 from app.search.facets import BY_NAME, FACETS, UNKNOWN, value_order
 from app.search.port import (
@@ -28,6 +27,7 @@ from app.search.port import (
     FacetDistribution,
     GenerationInfo,
     Query,
+    idf,
 )
 from app.search.postgres import compile as compiled
 from app.search.postgres.compile import Params
@@ -39,10 +39,6 @@ from indexer.records import Document, Passage
 
 CODES = sql.FIELD_CODES
 LENGTHS = sql.LENGTH_COLUMNS
-
-
-def idf(documents: int, frequency: int) -> float:
-    return log(documents / (frequency + 1)) + 1
 
 
 class PostgresSearcher:
