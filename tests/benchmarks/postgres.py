@@ -131,3 +131,60 @@ def compare_gram_indexes(dsn: str, rounds: int = 3) -> dict:
         connection.execute(f"CREATE INDEX passages_grams ON {s}.passages {methods['gin']}")
         connection.execute(f"VACUUM ANALYZE {s}.passages")
     return results
+
+
+class Bench:
+    """What ``python -m tests.benchmarks --engine postgres`` runs against: a server (a throwaway
+    cluster in the work folder, or ``$TOWNSHIP_PG_DSN``), the build into it, the app's settings
+    for it, and the database's size and memory. Call :meth:`close` (stops the cluster)."""
+
+    def __init__(self, work_dir: Path):
+        self._server = server(work_dir)
+        self.dsn, self.cluster = self._server.__enter__()
+
+    def close(self) -> None:
+        self._server.__exit__(None, None, None)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of ``uvicorn app.main:app`` serving from the database."""
+        return {"TOWNSHIP_ENGINE": "postgres", "TOWNSHIP_PG_DSN": self.dsn, "TOWNSHIP_PG_READ_DSNS": ""}
+
+    def settings(self, timeout_seconds: float):
+        from app.settings import Settings
+
+        return Settings(engine="postgres", pg_dsn=self.dsn, pg_read_dsns=(), search_timeout=timeout_seconds)
+
+    def manifest(self) -> dict | None:
+        """The manifest of the generation in use (None: nothing built yet)."""
+        s = schema_name()
+        with psycopg.connect(self.dsn) as connection:
+            if connection.execute("SELECT to_regclass(%s)", (f"{s}.state",)).fetchone()[0] is None:
+                return None
+            row = connection.execute(f"SELECT g.manifest FROM {s}.generations g JOIN {s}.state t ON t.generation = g.generation").fetchone()
+        return row[0] if row else None
+
+    def documents(self) -> list[dict]:
+        """The report records of the generation in use."""
+        s = schema_name()
+        with psycopg.connect(self.dsn) as connection:
+            rows = connection.execute(f"SELECT d.record FROM {s}.documents d JOIN {s}.state t ON t.generation = d.generation ORDER BY d.ord").fetchall()
+        return [row[0] for row in rows]
+
+    def build_command(self, data_dir: Path, procs: int) -> list[str]:
+        import sys
+
+        return [sys.executable, "-m", "indexer", "build", "--engine", "postgres", "--dsn", self.dsn, "--data-dir", str(data_dir), "--quiet", "--procs", str(procs), "--full"]
+
+    def sizes_mb(self) -> tuple[float, float]:
+        """(the database, of which the grams index)."""
+        s = schema_name()
+        with psycopg.connect(self.dsn) as connection:
+            database, grams = connection.execute(
+                f"SELECT pg_database_size(current_database()), pg_relation_size('{s}.passages_grams')"
+            ).fetchone()
+        return database / 1048576, grams / 1048576
+
+    def memory_mb(self) -> float | None:
+        """Resident memory of the database server's processes (None: a server not started here)."""
+        return round(self.cluster.rss_mb(), 1) if self.cluster else None
