@@ -72,21 +72,26 @@ def command_build(args) -> int:
     from indexer.build import BuildFailed, build
     from indexer.progress import Progress
 
+    refused: tuple[type[Exception], ...] = (BuildFailed,)
     if args.engine == "postgres":
-        return _build_postgres(args)
-    index_dir = Path(args.index_dir)
-    if args.if_missing:
-        try:
-            layout.current_generation(index_dir)
-            print(f"index already present at {index_dir}; not rebuilding (drop --if-missing to rebuild)")
-            return 0
-        except layout.IndexMissing:
-            pass
+        from indexer.postgres_store.build import build
+        from indexer.postgres_store.store import BuildLocked, DatabaseUnavailable
+
+        target, refused = args.dsn, (BuildFailed, BuildLocked, DatabaseUnavailable)
+    else:
+        target = Path(args.index_dir)
+        if args.if_missing:
+            try:
+                layout.current_generation(target)
+                print(f"index already present at {target}; not rebuilding (drop --if-missing to rebuild)")
+                return 0
+            except layout.IndexMissing:
+                pass
     progress = Progress(0, enabled=not args.quiet)
     try:
         report = build(
             Path(args.data_dir),
-            index_dir,
+            target,
             metadata_path=Path(args.metadata) if args.metadata else None,
             procs=args.procs,
             max_bytes=args.max_mb * 1048576,
@@ -94,32 +99,7 @@ def command_build(args) -> int:
             full=args.full,
             on_plan=progress.start,
         )
-    except BuildFailed as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(_summary(report))
-    return 0
-
-
-def _build_postgres(args) -> int:
-    from indexer.build import BuildFailed
-    from indexer.postgres_store.build import build
-    from indexer.postgres_store.store import BuildLocked, DatabaseUnavailable
-    from indexer.progress import Progress
-
-    progress = Progress(0, enabled=not args.quiet)
-    try:
-        report = build(
-            Path(args.data_dir),
-            args.dsn,
-            metadata_path=Path(args.metadata) if args.metadata else None,
-            procs=args.procs,
-            max_bytes=args.max_mb * 1048576,
-            on_report=progress.step,
-            full=args.full,
-            on_plan=progress.start,
-        )
-    except (BuildFailed, BuildLocked, DatabaseUnavailable) as error:
+    except refused as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(_summary(report))

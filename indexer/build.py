@@ -127,7 +127,7 @@ class Source:
         return manifest
 
 
-def prepare(data_dir: Path, engine: dict, metadata_path: Path | None, procs: int | None, max_bytes: int, timings: Timings) -> Source:
+def prepare(data_dir: Path, engine: dict, timings: Timings, metadata_path: Path | None = None, procs: int | None = None, max_bytes: int = MAX_FILE_BYTES) -> Source:
     """Discover ``data_dir``'s reports (:class:`BuildFailed` when there are none) for a sink whose
     ``manifest()`` is ``engine``."""
     if not data_dir.is_dir():
@@ -173,7 +173,7 @@ def build(
     (PostgreSQL: :func:`indexer.postgres_store.build.build`.)"""
     started = time.perf_counter()
     timings = Timings()
-    source = prepare(data_dir, WhooshSink.manifest(), metadata_path, procs, max_bytes, timings)
+    source = prepare(data_dir, WhooshSink.manifest(), timings, metadata_path, procs, max_bytes)
     files, skipped, ids, fingerprint, work, procs = source.files, source.skipped, source.ids, source.fingerprint, source.work, source.procs
 
     with layout.build_lock(index_dir):

@@ -28,24 +28,17 @@ from indexer.build import (
 from indexer.parallel import ParallelIndexer
 from indexer.postgres_store import redacted
 from indexer.postgres_store.store import Database, PostgresSink, analyze, purge, resolve_dsn
-from indexer.read import MAX_FILE_BYTES
 
 
-def build(
-    data_dir: Path,
-    dsn: str | None = None,
-    metadata_path: Path | None = None,
-    procs: int | None = None,
-    max_bytes: int = MAX_FILE_BYTES,
-    on_report: Callable[[str], None] | None = None,
-    full: bool = False,
-    on_plan: Callable[[int], None] | None = None,
-) -> BuildReport:
-    """Index ``data_dir`` into the database at ``dsn`` (or ``$TOWNSHIP_PG_DSN``)."""
+def build(data_dir: Path, dsn: str | None = None, *, full: bool = False, on_report: Callable[[str], None] | None = None,
+          on_plan: Callable[[int], None] | None = None, **reading) -> BuildReport:
+    """Index ``data_dir`` into the database at ``dsn`` (or ``$TOWNSHIP_PG_DSN``), as
+    :func:`indexer.build.build` does into a folder; ``reading``: its ``metadata_path``, ``procs``
+    and ``max_bytes``."""
     started = time.perf_counter()
     timings = Timings()
     dsn = resolve_dsn(dsn)
-    source = prepare(data_dir, PostgresSink.manifest(), metadata_path, procs, max_bytes, timings)
+    source = prepare(data_dir, PostgresSink.manifest(), timings=timings, **reading)
     with Database.locked(dsn) as database, layout.building():
         with timings.part("plan"):
             previous, reason = database.previous(source.fingerprint, full)

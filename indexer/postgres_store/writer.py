@@ -94,17 +94,22 @@ def df_counts(analysed: PassageAnalysis, passages) -> Frequencies:
     return counted
 
 
+def copy_lines(connection: psycopg.Connection, statement: str, lines, batch: int = 5000) -> None:
+    """``COPY … FROM STDIN`` of ``lines`` (text format), sent ``batch`` lines at a time."""
+    with connection.cursor().copy(statement) as copy:
+        pending = []
+        for line in lines:
+            pending.append(line)
+            if len(pending) >= batch:
+                copy.write("".join(pending))
+                pending = []
+        if pending:
+            copy.write("".join(pending))
+
+
 def copy_df(connection: psycopg.Connection, schema: str, segment: int, counted: Frequencies, sign: int = 1) -> None:
-    with connection.cursor().copy(f"COPY {schema}.segment_df (segment, field, term, df) FROM STDIN") as copy:
-        for code, terms in counted.items():
-            batch = []
-            for term, df in terms.items():
-                batch.append(f"{segment}\t{code}\t{copy_field(term)}\t{sign * df}\n")
-                if len(batch) >= 10000:
-                    copy.write("".join(batch))
-                    batch = []
-            if batch:
-                copy.write("".join(batch))
+    lines = (f"{segment}\t{code}\t{copy_field(term)}\t{sign * df}\n" for code, terms in counted.items() for term, df in terms.items())
+    copy_lines(connection, f"COPY {schema}.segment_df (segment, field, term, df) FROM STDIN", lines)
 
 
 class PostgresSegmentWriter:
@@ -177,11 +182,9 @@ class PostgresSegmentWriter:
     def _flush(self) -> None:
         if not self._rows:
             return
-        cursor = self._open().cursor()
-        with cursor.copy(f"COPY {self.schema}.passages ({', '.join(PASSAGE_COLUMNS)}) FROM STDIN") as copy:
-            copy.write("".join(self._rows))
-        with cursor.copy(f"COPY {self.schema}.passage_records (pid, record) FROM STDIN") as copy:
-            copy.write("".join(self._records))
+        connection = self._open()
+        copy_lines(connection, f"COPY {self.schema}.passages ({', '.join(PASSAGE_COLUMNS)}) FROM STDIN", self._rows)
+        copy_lines(connection, f"COPY {self.schema}.passage_records (pid, record) FROM STDIN", self._records)
         self._rows, self._records = [], []
 
     def finish(self) -> int | None:
@@ -190,15 +193,8 @@ class PostgresSegmentWriter:
             return None
         self._flush()
         connection = self._connection
-        with connection.cursor().copy(f"COPY {self.schema}.postings (field, term, segment, pids, tfs) FROM STDIN") as copy:
-            batch = []
-            for (field, word), (pids, tfs) in self._words.items():
-                batch.append(f"{field}\t{copy_field(word)}\t{self.segment}\t{_array(pids)}\t{_array(tfs)}\n")
-                if len(batch) >= 2000:
-                    copy.write("".join(batch))
-                    batch = []
-            if batch:
-                copy.write("".join(batch))
+        lines = (f"{field}\t{copy_field(word)}\t{self.segment}\t{_array(pids)}\t{_array(tfs)}\n" for (field, word), (pids, tfs) in self._words.items())
+        copy_lines(connection, f"COPY {self.schema}.postings (field, term, segment, pids, tfs) FROM STDIN", lines, 2000)
         self._words = {}
         copy_df(connection, self.schema, self.segment, self._df)
         self._df = Frequencies()

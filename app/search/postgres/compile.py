@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.search.port import HEADING_BOOST
-from app.search.query import And, Node, Not, Or, Term
+from app.search.query import And, Node, Not, Or, Term, exact_only
 from indexer import analysis, contract
 from indexer.postgres_store import schema as sql
 
@@ -64,17 +64,6 @@ def alternatives(term: Term, synonyms) -> list[Alternative]:
         together = tuple(words) if not t.exact and len(words) > 1 and all(len(w) >= 2 for w in words) else ()
         out.append(Alternative(t.text, together))
     return out
-
-
-def exact_only(node: Node) -> Node:
-    """The same node with every term made exact (an exclusion removes verbatim occurrences)."""
-    if isinstance(node, Term):
-        return Term(node.text, exact=True, original=node.original)
-    if isinstance(node, Not):
-        return Not(exact_only(node.child))
-    if isinstance(node, And):
-        return And(tuple(exact_only(c) for c in node.children))
-    return Or(tuple(exact_only(c) for c in node.children))
 
 
 # ---------------------------------------------------------------------------- pre-filter
