@@ -20,13 +20,13 @@ from app.search.facets import NAMES
 from app.search.port import Query
 from app.search.postgres.engine import PostgresEngine
 from app.search.query import parse
-from indexer.analysis import normalize
 from indexer.build import BuildFailed
 from indexer.postgres_store.build import build as build_postgres
 from indexer.postgres_store.store import BuildLocked, Database
 from tests import pgcluster
 from tests.benchmarks import corpus
-from tests.benchmarks.queries import Corpus, query_mix
+from tests.benchmarks.postgres import corpus_from_database
+from tests.benchmarks.queries import query_mix
 from tests.conftest import DATA_DIR, GUIZHUMAO, TANGYANG
 
 
@@ -72,9 +72,7 @@ def test_incremental_builds_answer_as_full_ones(postgres, tmp_path):
         assert report.mode == "incremental", report.reason
         fresh = pgcluster.new_database(postgres)
         assert build_postgres(data, fresh, procs=1).mode == "full"
-        with psycopg.connect(fresh) as connection:
-            generation = connection.execute("SELECT generation FROM township.state").fetchone()[0]
-        mix = query_mix(corpus_from(fresh, generation))
+        mix = query_mix(corpus_from_database(fresh))
         assert _answers(rolling, mix) == _answers(fresh, mix)
     again = build_postgres(data, rolling, procs=1)
     assert again.mode == "up to date"
@@ -88,25 +86,6 @@ def _append(path: Path, text: str) -> None:
     except UnicodeDecodeError:
         encoding = "gb18030"
     path.write_bytes(raw + f"\n{text}\n".encode(encoding))
-
-
-def corpus_from(dsn: str, generation: int) -> Corpus:
-    """The benchmark's corpus view of a database generation (passages in collection order)."""
-    with psycopg.connect(dsn) as connection:
-        rows = connection.execute(
-            """SELECT r.record FROM township.passages p JOIN township.documents d ON d.generation = %s AND d.doc_id = p.doc_id AND d.born = p.born
-               JOIN township.passage_records r ON r.pid = p.pid
-               ORDER BY d.ord, p.ordinal""", (generation,)).fetchall()
-    made = Corpus([], [], [], [], [], [])
-    for (record,) in rows:
-        made.ids.append(record["passage_id"])
-        made.texts.append(normalize(record["text"]))
-        made.township.append(record.get("township") or "")
-        made.year.append(str(record.get("year") or ""))
-        made.section.append(record["section"])
-        made.themes.append(tuple(record.get("themes") or ()))
-        made.chars += len(record["text"])
-    return made
 
 
 def test_a_failed_build_changes_nothing(postgres, tmp_path):
