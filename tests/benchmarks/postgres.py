@@ -186,5 +186,9 @@ class Bench:
         return database / 1048576, grams / 1048576
 
     def memory_mb(self) -> float | None:
-        """Resident memory of the database server's processes (None: a server not started here)."""
-        return round(self.cluster.rss_mb(), 1) if self.cluster else None
+        """Memory of the database server's processes, PSS (its shared buffers counted once; None:
+        a server not started here)."""
+        from tests.benchmarks import procs
+
+        pid = self.cluster.pid() if self.cluster else None
+        return round(procs.memory(pid)["pss_mb"], 1) if pid else None

@@ -247,7 +247,7 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         f"| {c['clients']} clients × {c['seconds']:.0f} s, workers={result['workers']} | {c['rps']:.1f} | {c['requests']:,} | {c['errors']} "
         f"| {_ms(c['p50'])} | {_ms(c['p95'])} | {_ms(c['p99'])} | {result['server_rss_mb']:.0f} MB"
-        + (f" (database {result['database_rss_mb']:.0f} MB)" if result.get("database_rss_mb") else "") + " |",
+        + (f" (database PSS {result['database_rss_mb']:.0f} MB)" if result.get("database_rss_mb") else "") + " |",
         "",
         f"Metadata read back from the generated reports: township {result['metadata']['township_correct']:.1%}, year {result['metadata']['year_correct']:.1%}. "
         f"Load average (1/5/15 min, other work on the machine) at start {result['load_average']['start']}, at end {result['load_average']['end']}. "
