@@ -72,9 +72,9 @@ def process_text(
     ]
     warnings = list(source.warnings) + cleaned.warnings
     if meta.township is None:
-        warnings.append(f"{contract.TOWNSHIP_UNKNOWN} ({meta.evidence.get('township', 'no 乡/镇/街道 name in the text')})")
+        warnings.append(f"{contract.TOWNSHIP_UNKNOWN}({meta.evidence.get('township', contract.NO_OWN_TOWNSHIP)})")
     if meta.year is None:
-        warnings.append(f"{contract.YEAR_UNKNOWN} (no year stated or inferable)")
+        warnings.append(f"{contract.YEAR_UNKNOWN}({contract.NO_YEAR})")
     document = Document(
         doc_id=doc_id,
         source=relative,

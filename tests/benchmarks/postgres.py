@@ -171,6 +171,23 @@ class Bench:
             rows = connection.execute(f"SELECT d.record FROM {s}.documents d JOIN {s}.state t ON t.generation = d.generation ORDER BY d.ord").fetchall()
         return [row[0] for row in rows]
 
+    def passages_folder(self, work_dir: Path) -> Path:
+        """A folder holding the generation's ``passages.jsonl`` (collection order), for the
+        baselines that read a generation's records (the Tantivy column)."""
+        s = schema_name()
+        folder = work_dir / "postgres-generation"
+        folder.mkdir(parents=True, exist_ok=True)
+        with psycopg.connect(self.dsn) as connection, connection.cursor(name="records") as cursor, (folder / "passages.jsonl").open("w", encoding="utf-8") as out:
+            cursor.itersize = 5000
+            cursor.execute(
+                f"""SELECT r.record::text FROM {s}.passages p
+                    JOIN {s}.documents d ON d.generation = (SELECT generation FROM {s}.state) AND d.doc_id = p.doc_id AND d.born = p.born
+                    JOIN {s}.passage_records r ON r.pid = p.pid ORDER BY d.ord, p.ordinal"""
+            )
+            for (record,) in cursor:
+                out.write(record + "\n")
+        return folder
+
     def build_command(self, data_dir: Path, procs: int) -> list[str]:
         import sys
 

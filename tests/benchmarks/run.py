@@ -1,4 +1,4 @@
-"""The benchmark: corpus → index build → HTTP latency and load → scan and FTS5 baselines → report."""
+"""The benchmark: corpus → index build → HTTP latency and load → scan, FTS5 and Tantivy baselines → report."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from indexer import layout
 from indexer.domain import PROJECT_ROOT
-from tests.benchmarks import baselines, corpus, postgres, procs
+from tests.benchmarks import baselines, corpus, postgres, procs, tantivy_column
 from tests.benchmarks.httpbench import Client, Server, load
 from tests.benchmarks.queries import CLASS_NAMES, CLASSES, BenchQuery, Corpus, query_mix
 
@@ -258,6 +258,7 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
 
 def summary_line(result: dict) -> str:
     keys = ("reports", "passages", "index_chars_per_s", "index_mb", "api_p50_ms", "api_p95_ms", "api_p99_ms", "api_warm_p95_ms", "rps", "errors", "recall", "scan_p95_ms", "fts5_p95_ms", "server_rss_mb", "server_ready_s")
+    keys += ("api_took_warm_p95_ms", "tantivy_warm_p95_ms", "api_tantivy_warm_p95", "tantivy_recall")
     return "SUMMARY " + " ".join(f"{k}={result[k]}" for k in keys)
 
 
@@ -270,7 +271,7 @@ def run(args) -> dict:
     load_start = [round(x, 2) for x in os.getloadavg()]
     log(f"corpus: {args.reports} reports (seed {args.seed}) in {work}")
     data_dir = corpus.generate(work, args.reports, args.seed, log=log)
-    index_dir = work / f"index-{args.reports}-s{args.seed}-v{corpus.GENERATOR_VERSION}"
+    index_dir = corpus.index_dir(work, args.reports, args.seed)
     pg = postgres.Bench(work) if args.engine == "postgres" else None
     try:
         return _run(args, work, load_start, data_dir, index_dir, pg)
@@ -296,11 +297,15 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
         cold, bodies, errors = api_pass(client, mix)
         memory_cold = server.memory()
         warm: dict[int, list[float]] = {i: [] for i in range(len(mix))}
+        took_warm: dict[int, list[float]] = {i: [] for i in range(len(mix))}  # the service's own time
         for _ in range(args.rounds):
-            timings, _, more = api_pass(client, mix)
+            timings, warm_bodies, more = api_pass(client, mix)
             errors += more
             for i, ms in timings.items():
                 warm[i].append(ms)
+                if i in warm_bodies:
+                    took_warm[i].append(warm_bodies[i]["took_ms"])
+        memory_warm = server.memory()
         log(f"load: {args.clients} clients for {args.duration:g} s")
         loaded = load(server.port, [q.url() for q in mix], args.clients, args.duration)
         memory_after = server.memory()
@@ -313,6 +318,9 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
 
     log("SQLite FTS5 trigram")
     fts = run_fts5(data, mix, work / f"fts5-{args.reports}.sqlite", scan_rounds, truth)
+    records = pg.passages_folder(work) if pg is not None else generation  # the passages Tantivy indexes
+    tantivy = tantivy_column.run_column(records, index_dir.with_name(index_dir.name.replace("index-", "tantivy-", 1)), mix, truth, scan_rounds, args.skip_index, log=log)
+    took_cold = {i: body["took_ms"] for i, body in bodies.items()}
 
     def row(name: str, members: list[int]) -> dict:
         found = sum(recall[i][0] for i in members)
@@ -320,7 +328,8 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
         answerable = [i for i in members if baselines.fts5_answerable(mix[i])]
         fts_found = sum(fts["recall"][i][0] for i in members)
         fts_expected = sum(fts["recall"][i][1] for i in members)
-        return {
+        tantivy_found = sum(tantivy["recall"][i][0] for i in members)
+        out = {
             "class": name,
             "n": len(members),
             "cold": stats([cold[i] for i in members]),
@@ -330,7 +339,15 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
             "recall_expected": expected,
             "scan": stats([ms for i in members for ms in scan_ms[i]]),
             "fts5": {**stats([ms for i in answerable for ms in fts["timings"][i]]), "answerable": len(answerable), "recall": _recall(fts_found, fts_expected)},
+            "took_cold": stats([took_cold[i] for i in members if i in took_cold]),
+            "took_warm": stats([ms for i in members for ms in took_warm[i]]),
+            "tantivy": {
+                "cold": stats([tantivy["cold"][i] for i in members]),
+                "warm": stats([ms for i in members for ms in tantivy["warm"][i]]),
+                "recall": _recall(tantivy_found, expected),
+            },
         }
+        return {**out, "ratios": tantivy_column.ratios(out)}
 
     classes = [row(c, [i for i, q in enumerate(mix) if q.cls == c]) for c in CLASSES if any(q.cls == c for q in mix)]
     overall = row("all", list(range(len(mix))))
@@ -370,6 +387,11 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
         "fts5_recall": overall["fts5"]["recall"],
         "server_rss_mb": round(memory_after["rss_mb"], 1),
         "server_ready_s": round(server.ready_s, 2),
+        "tantivy_warm_p50_ms": round(overall["tantivy"]["warm"]["p50"], 2),
+        "tantivy_warm_p95_ms": round(overall["tantivy"]["warm"]["p95"], 2),
+        "api_took_warm_p95_ms": round(overall["took_warm"]["p95"], 2),
+        "api_tantivy_warm_p95": overall["ratios"]["http_p95"],
+        "tantivy_recall": overall["tantivy"]["recall"],
         # one figure per uvicorn worker (the largest processes of the tree; with --workers N
         # uvicorn adds a small supervisor process)
         "server_rss_mb_per_worker": [round(mb, 1) for mb in memory_after["rss_each_mb"][: args.workers]],
@@ -377,6 +399,7 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
             "ready_s": round(server.ready_s, 2),
             "rss_ready_mb": round(memory_ready["rss_mb"], 1),
             "rss_after_cold_mb": round(memory_cold["rss_mb"], 1),
+            "rss_after_warm_mb": round(memory_warm["rss_each_mb"][0], 1),  # the largest process: a worker
             "rss_after_load_mb": round(memory_after["rss_mb"], 1),
             "pss_after_load_mb": round(memory_after["pss_mb"], 1),
         },
@@ -395,6 +418,7 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
         "recall_misses": misses[:50],
         "build": build,
         "fts5": {"build_s": fts["build_s"], "size_mb": fts["size_mb"]},
+        "tantivy": tantivy_column.summary(tantivy, mix),
         "metadata": metadata_accuracy(generation, data_dir, pg.documents() if pg is not None else None),
         "classes": classes,
         "overall": overall,
@@ -411,6 +435,10 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
                 "api_returned": recall[i][2],
                 "api_total": bodies.get(i, {}).get("total"),
                 "fts5_found": fts["recall"][i][0],
+                "api_took_ms": [took_cold.get(i), *took_warm[i]],
+                "tantivy_ms": [round(tantivy["cold"][i], 2), *(round(ms, 2) for ms in tantivy["warm"][i])],
+                "tantivy_found": tantivy["recall"][i][0],
+                "tantivy_total": tantivy["answers"][i]["total"],
             }
             for i, q in enumerate(mix)
         ],
@@ -422,12 +450,12 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
         "generation": str(generation) if generation is not None else pg.dsn,
         "corpus_dir": str(data_dir),
     }
-    result["markdown"] = markdown(result, mix)
+    result["markdown"] = markdown(result, mix) + tantivy_column.markdown(result, _ms, lambda c: CLASS_NAMES.get(c, c))
     return result
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="python -m tests.benchmarks", description="benchmark: scaled corpus, indexing, HTTP latency and load, scan and FTS5 baselines")
+    main = argparse.ArgumentParser(prog="python -m tests.benchmarks", description="benchmark: scaled corpus, indexing, HTTP latency and load, scan, FTS5 and Tantivy baselines")
     main.add_argument("--reports", type=int, default=100, help="reports to generate (100, 1000, 10000)")
     main.add_argument("--seed", type=int, default=corpus.DEFAULT_SEED, help="corpus seed (fixed by default)")
     main.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="corpus, index and results (default: $TOWNSHIP_BENCH_DIR or /tmp/township-bench)")
@@ -456,8 +484,9 @@ def main(argv: list[str] | None = None) -> int:
         problems = ("failed requests", result["failure_samples"])
         return _report(args, result, "results-update", problems, update.summary_line(result), update.ok(result))
     result = run(args)
-    passed = result["errors"] == 0 and result["recall"] in (None, 1.0)
-    return _report(args, result, "results", ("recall misses", result["recall_misses"]), summary_line(result), passed)
+    passed = result["errors"] == 0 and result["recall"] in (None, 1.0) and not result["tantivy"]["misses"]
+    problems = result["recall_misses"] + result["tantivy"]["misses"]
+    return _report(args, result, "results", ("recall misses", problems), summary_line(result), passed)
 
 
 def _report(args, result: dict, name: str, problems: tuple[str, list], summary: str, passed: bool) -> int:
