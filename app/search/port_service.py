@@ -20,7 +20,7 @@ from app.search.deadline import Deadline
 from app.search.facets import BY_NAME, FACETS, UNKNOWN, hit_values, value_order
 from app.search.followup import Reviews, follow, key_terms
 from app.search.live import Generation, LiveGeneration, warm
-from app.search.port import Engine, FacetDistribution, Query, Searcher
+from app.search.port import Engine, FacetDistribution, GenerationInfo, Query, Searcher
 from app.search.query import ParsedQuery, parse
 from app.search.service import (
     DEFAULT_TREND_BUCKETS,
@@ -90,6 +90,10 @@ class PortSearchService:
     def stats(self) -> tuple[int, int]:
         info = self._searcher().info
         return info.documents, info.passages
+
+    def generation_info(self) -> GenerationInfo:
+        """What the generation in use records about itself (its build manifest included)."""
+        return self._searcher().info
 
     def status(self) -> dict:
         info = self._searcher().info
