@@ -1,10 +1,11 @@
 """A county's official name and its common form select and find each other (issue 19: 芷江县 and
 芷江侗族自治县), through the API on real text: the bundled reports and three fixture reports, one
 writing 芷江侗族自治县 in its text, two writing 通道县 and 芷江县 (whose county field holds the
-official names, as extraction reads them).
+official names, as extraction reads them), served by each engine.
 
 The mapping is the search service's (filter values before they reach the engine, query words
-expanded like synonyms), so it is checked for every engine of ``tests/engines.py`` as well."""
+expanded like synonyms), so it is checked through the port for every engine of
+``tests/engines.py`` as well."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from app.urls import toggle
 from indexer import gazetteer
 from indexer.build import build
 from indexer.normalize import normalize
-from tests.conftest import DATA_DIR
+from tests.conftest import DATA_DIR, SERVED_BY
 from tests.engines import ENGINES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -44,12 +45,21 @@ def data_dir(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def client(data_dir, tmp_path_factory):
+@pytest.fixture(scope="module", params=SERVED_BY)
+def client(request, data_dir, tmp_path_factory):
+    """The API over these reports, built by each engine's own sink."""
     index_dir = tmp_path_factory.mktemp("county-forms-index")
     build(data_dir, index_dir, procs=1)
+    settings = Settings(index_dir=index_dir)
+    if request.param == "postgres":
+        from indexer.postgres_store.build import build as build_postgres
+        from tests import pgcluster
+
+        dsn = pgcluster.new_database(request.getfixturevalue("postgres"))
+        build_postgres(data_dir, dsn, procs=1)
+        settings = Settings(index_dir=index_dir, engine="postgres", pg_dsn=dsn, pg_read_dsns=())
     gazetteer.counties.cache_clear()
-    with TestClient(create_app(Settings(index_dir=index_dir)), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         # Loaded when the service warmed up, not by the first request.
         assert gazetteer.counties.cache_info().currsize == 1
         yield test_client
