@@ -1,6 +1,7 @@
 """Top-k ranking (:mod:`app.search.local.topk`) against scoring every match.
 
-On generated corpora (two sizes, two seeds) and the benchmark's query mix over them (plus OR,
+On the bundled reports and on generated corpora (two sizes, two seeds) and the benchmark's
+whole query mix over them (plus OR,
 nesting, exclusions and synonym groups), for every order a query takes (relevance, year_desc,
 year_asc) and windows of 10, 20 and 100 from the start and deep in the answer: the window is
 the one exhaustive scoring gives (the same passages in the same order) with the same values,
@@ -31,28 +32,38 @@ EXTRA = ("光伏 OR 水电", "(信访 OR 低保) -矛盾", "乡村 (振兴 OR �
 WINDOWS = ((0, 10), (0, 20), (0, 100), (90, 10))
 
 
-@pytest.fixture(scope="module", params=[(40, generator.DEFAULT_SEED), (120, 20250101)], ids=["40 reports", "120 reports"])
-def corpus(request, tmp_path_factory):
+CORPORA = [("bundled", 0), (300, generator.DEFAULT_SEED), (120, 20250101)]
+
+
+@pytest.fixture(scope="module", params=CORPORA, ids=["bundled reports", "300 generated reports", "120 generated reports"])
+def corpus(request, tmp_path_factory, index_dir):
     reports, seed = request.param
-    data = tmp_path_factory.mktemp("topk-data")
-    names = generator.township_names(max(4, reports // 8), seed)
-    for i in range(reports):
-        report = generator.report(i, seed, names)
-        (data / report.relative).parent.mkdir(parents=True, exist_ok=True)
-        (data / report.relative).write_bytes(report.text.encode(report.encoding))
-    index_dir = tmp_path_factory.mktemp("topk-index")
-    build(data, index_dir, procs=2, full=True)
-    generation = layout.current_generation(index_dir)
+    if reports == "bundled":
+        built = index_dir  # the session's index of data/reports
+    else:
+        data = tmp_path_factory.mktemp("topk-data")
+        names = generator.township_names(max(4, reports // 8), seed)
+        for i in range(reports):
+            report = generator.report(i, seed, names)
+            (data / report.relative).parent.mkdir(parents=True, exist_ok=True)
+            (data / report.relative).write_bytes(report.text.encode(report.encoding))
+        built = tmp_path_factory.mktemp("topk-index")
+        build(data, built, procs=2, full=True)
+    generation = layout.current_generation(built)
     searcher = LocalSearcher(open_storage(generation))
     yield searcher, query_mix(Corpus.load(generation))
     searcher.close()
 
 
+def _prune_everywhere(monkeypatch) -> None:
+    monkeypatch.setattr(topk, "PRUNE_FROM", 0)
+    monkeypatch.setattr(topk, "PRUNE_SHARE", 2)
+
+
 @pytest.fixture
 def pruning_everywhere(monkeypatch):
     """Every answer takes the pruned path, and every passage scored is counted."""
-    monkeypatch.setattr(topk, "PRUNE_FROM", 0)
-    monkeypatch.setattr(topk, "PRUNE_SHARE", 2)
+    _prune_everywhere(monkeypatch)
     scored = []
     values = topk.values
     monkeypatch.setattr(topk, "values", lambda index, root, synonyms, docs, deadline: scored.append(len(docs)) or values(index, root, synonyms, docs, deadline))
@@ -88,23 +99,33 @@ def test_the_window_is_the_one_scoring_every_match_gives(corpus, pruning_everywh
     assert pruned > compared // 10  # the pruned path really left passages unscored
 
 
-def test_the_searcher_answers_as_before(corpus):
-    # Through the port: the relevance values of the first page are those of every match scored.
+@pytest.mark.parametrize("everywhere", [False, True], ids=["default thresholds", "pruning everywhere"])
+def test_the_searcher_answers_as_before(corpus, everywhere, monkeypatch):
+    # Through the port, the whole mix at its own pages (deep pages and browsing included), by
+    # relevance and in document order: the window, its values and the total are those of every
+    # match scored.
+    if everywhere:
+        _prune_everywhere(monkeypatch)
     searcher, mix = corpus
     index = searcher.index
     deadline = Deadline(120)
-    for label, request in _questions(mix)[:40]:
-        query = replace(question(request).query, limit=20)
-        answer = searcher.search(query, deadline)
-        docs = searcher._matches(query, deadline)
-        filters = {name: tuple(v) for name, v in query.filters.items() if v}
-        docs = facet_counts.narrowed(index, docs, facet_counts.filter_sets(index, filters))
-        scores, verbatim = relevance(index, query.root, docs, deadline, query.synonyms)
-        every = ranking.relevance_value(scores, verbatim, index.passage_weights[docs])
-        order = ranking.window(index, "relevance", docs, every, 0, 20)
-        assert answer.ids == index.passage_ids(docs[order]), label
-        assert answer.scores == every[order].tolist(), label
-        assert answer.total == len(docs)
+    asked = [(b.label(), SearchRequest(q=b.q, **{f: (v,) for f, v in b.filters.items()}), b.page, b.size) for b in mix]
+    asked += [(q, SearchRequest(q=q), 1, 10) for q in EXTRA]
+    assert {b.cls for b in mix} >= {"1字", "2字词", "深页", "浏览"}
+    for label, request, page, size in asked:
+        for sort in ("relevance", "document"):
+            query = replace(question(request).query, sort=sort, offset=(page - 1) * size, limit=size)
+            answer = searcher.search(query, deadline)
+            filters = {name: tuple(v) for name, v in query.filters.items() if v}
+            docs = facet_counts.narrowed(index, searcher._matches(query, deadline), facet_counts.filter_sets(index, filters))
+            every = None
+            if query.root is not None and sort == "relevance":
+                scores, verbatim = relevance(index, query.root, docs, deadline, query.synonyms)
+                every = ranking.relevance_value(scores, verbatim, index.passage_weights[docs])
+            order = ranking.window(index, sort, docs, every, query.offset, size)
+            assert answer.total == len(docs), (label, sort)
+            assert answer.ids == index.passage_ids(docs[order]), (label, sort)
+            assert answer.scores == (every[order].tolist() if every is not None else [0.0] * len(order)), (label, sort)
 
 
 def test_frequency_bounds_hold_for_every_posting(corpus):
