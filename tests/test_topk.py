@@ -18,9 +18,10 @@ import pytest
 
 from app.search.deadline import Deadline
 from app.search.local import facet_counts, ranking, topk
-from app.search.local.matching import relevance
+from app.search.local.matching import relevance, term_impacts, term_match
 from app.search.local.searcher import LocalSearcher
 from app.search.port_service import question
+from app.search.query import Term
 from app.search.service import SearchRequest
 from indexer import layout
 from indexer.build import build
@@ -128,15 +129,18 @@ def test_the_searcher_answers_as_before(corpus, everywhere, monkeypatch):
             assert answer.scores == (every[order].tolist() if every is not None else [0.0] * len(order)), (label, sort)
 
 
-def test_frequency_bounds_hold_for_every_posting(corpus):
-    # What a passage holding a word t times ranks by for it never exceeds the list's bound at t.
+def test_impacts_bound_what_a_term_adds(corpus):
+    # What a passage ranks by for a term (passage weight × the BM25 relevance sums for it)
+    # never exceeds its impact, which is at most one float32 step above; the sorted copy holds
+    # the same values; every passage the term scores is there.
     searcher, _ = corpus
     index = searcher.index
-    for field, word in (("unigram", "村"), ("bigram", "信访"), ("words", "发展"), ("heading_words", "工作"), ("words", "乡村振兴")):
-        ids, frequencies = index.postings(field, word)
-        most, count = index.impacts(field, word)
-        assert count.sum() == len(ids)
-        ranked_by = index.passage_weights[ids] * index.bm25_at(field, word, ids)
-        levels = frequencies.astype(np.intp)
-        assert (ranked_by <= most[levels]).all()
-        assert all(most[t] == ranked_by[levels == t].max() for t in np.unique(levels))
+    deadline = Deadline(120)
+    for text in ("村", "信访", "发展", "工作", "乡村振兴", "党建引领"):
+        ids, impact, ascending = term_impacts(index, text)
+        assert len(impact) == len(ids) and ascending.tolist() == sorted(impact.tolist())
+        assert len(ids) >= len(term_match(index, Term(text), deadline).verbatim)
+        scores, _ = relevance(index, Term(text), ids, deadline, {})
+        ranked_by = index.passage_weights[ids] * scores
+        assert (ranked_by > 0).all() and (ranked_by <= impact).all()
+        assert (np.nextafter(impact, np.float32(0)) < ranked_by).all()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.search.caches import LARGEST_SHARE
 from app.search.local import docsets
 from app.search.local.opened import OpenIndex
 from app.search.port import HEADING_BOOST, Deadline
@@ -162,16 +163,41 @@ def _relevance(index: OpenIndex, node: Node, docs: np.ndarray, deadline: Deadlin
     return scores, verbatim
 
 
-def scoring_lists(index: OpenIndex, node: Node, deadline: Deadline, synonyms: Synonyms) -> dict[tuple[str, str], float]:
-    """Every posting list whose BM25 :func:`relevance` adds up for ``node``, with the weight it
-    counts with in all (a list counted twice, by two terms, weighs the sum)."""
-    weights: dict[tuple[str, str], float] = {}
+def scoring_terms(node: Node, synonyms: Synonyms) -> dict[str, int]:
+    """The text of every term whose BM25 :func:`relevance` adds up for ``node`` (synonyms
+    included), with how many times it counts."""
+    counted: dict[str, int] = {}
     if isinstance(node, Term):
         for term in _alternatives(node, synonyms):
-            for field, word, weight in term_match(index, term, deadline).scoring:
-                weights[field, word] = weights.get((field, word), 0.0) + weight
+            counted[term.text] = counted.get(term.text, 0) + 1
     elif not isinstance(node, Not):
         for child in node.children:
-            for key, weight in scoring_lists(index, child, deadline, synonyms).items():
-                weights[key] = weights.get(key, 0.0) + weight
-    return weights
+            for text, times in scoring_terms(child, synonyms).items():
+                counted[text] = counted.get(text, 0) + times
+    return counted
+
+
+IMPACT_BYTES = 12  # per passage a term's impacts keep: its number, its impact and the sorted copy
+
+
+def term_impacts(index: OpenIndex, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The passages a term's BM25 scores (those of any of its lists), what each ranks by for
+    the term (passage weight × the BM25 sum :func:`relevance` adds for it) as float32 rounded
+    up, never below, and those impacts sorted. Computed once per term and kept in the term
+    cache (what the term's BM25 arrays took before); None when too large to be kept there."""
+    scoring = index.term_cache.get(("words", text), lambda: _scoring(text))[1]
+    postings = sum(index.storage.doc_frequency(field, word) for field, word, _ in scoring)
+    if postings * IMPACT_BYTES * LARGEST_SHARE > index.term_cache.limit_bytes:
+        return None
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ids = docsets.union([index.postings(field, word)[0] for field, word, _ in scoring], index.size)
+        term_scores = np.zeros(len(ids))
+        for field, word, weight in scoring:
+            term_scores += weight * index.bm25_at(field, word, ids)
+        ranked_by = index.passage_weights[ids] * term_scores
+        impact = ranked_by.astype(np.float32)
+        impact = np.where(impact < ranked_by, np.nextafter(impact, np.float32(np.inf)), impact)
+        return ids, impact, np.sort(impact)
+
+    return index.term_cache.get(("impacts", text), compute)

@@ -17,7 +17,6 @@ from indexer.records import Document, passage_id, split_passage_id
 
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, verbatim matches and filters per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
-IMPACT_FREQUENCIES = 256  # frequencies with a bound of their own (see OpenIndex.impacts)
 
 
 @dataclass
@@ -235,25 +234,6 @@ class OpenIndex:
         if len(at):
             scores[found] = scoring.bm25(frequencies[at], self.norms(field)[docs[found]], self.idf(field, term))
         return scores
-
-    def impacts(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """What a passage holding ``term`` in ``field`` ``t`` times ranks by for it at most, for
-        each ``t`` (0 … IMPACT_FREQUENCIES, the last for every frequency from there on, fractions
-        rounded down): the largest ``passage weight × BM25`` of its postings with that frequency
-        (0 where none has it); and how many postings have each frequency. Computed once per
-        posting list (a few kilobytes kept beside it): top-k ranking bounds passages by it
-        (:mod:`.topk`)."""
-
-        def compute() -> tuple[np.ndarray, np.ndarray]:
-            ids, frequencies = self.postings(field, term)
-            level = frequencies if frequencies.dtype == np.uint8 else np.minimum(np.floor(frequencies), IMPACT_FREQUENCIES).astype(np.intp)
-            most = np.zeros(IMPACT_FREQUENCIES + 1)
-            if len(ids):
-                ranked_by = self.passage_weights[ids] * scoring.bm25(frequencies, self.norms(field)[ids], self.idf(field, term))
-                np.maximum.at(most, level, ranked_by)
-            return most, np.bincount(level, minlength=IMPACT_FREQUENCIES + 1)
-
-        return self.term_cache.get(("impacts", field, term), compute)
 
     def filter_docs(self, facet: str, values: tuple[str, ...]) -> np.ndarray:
         """Live passages carrying any of ``values`` of ``facet``."""

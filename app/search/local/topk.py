@@ -1,25 +1,25 @@
 """The first passages of an answer by relevance, without scoring every match.
 
-A passage ranks by ``verbatim × VERBATIM_WEIGHT + weight × Σ coefficient × BM25`` over the
-posting lists a query scores with (:func:`~app.search.local.matching.scoring_lists`). Counting
-verbatim matches is cheap (set membership), BM25 is not, so the ``k`` best are found in tiers
-of verbatim matches, and within the tier where the ``k``-th best lies by a threshold algorithm
-over term frequencies (MaxScore, with a bound per frequency rather than one per list):
+A passage ranks by ``verbatim × VERBATIM_WEIGHT + weight × Σ BM25`` over the terms a query
+scores with (:func:`~app.search.local.matching.scoring_terms`: each term sums the BM25 of a few
+posting lists). Counting verbatim matches is cheap (set membership), BM25 is not, so the ``k``
+best are found in tiers of verbatim matches, and within the tier where the ``k``-th best lies by
+MaxScore over impacts:
 
-1. **Bounds**: for each list, the most a passage holding the word ``t`` times ranks by for it,
-   for every ``t`` (:meth:`OpenIndex.impacts`: computed once per posting list, a few kilobytes
-   kept beside it, as block-max indexes keep a maximum per block).
-2. **Seeds**: the postings with the highest frequencies of each list, among the tier, are
-   scored exactly; the ``r``-th best of them (``r``: the places the tier fills) is a floor the
+1. **Impacts**: for each term, what each passage it scores ranks by for it (passage weight ×
+   its BM25 sum, rounded up; :func:`~app.search.local.matching.term_impacts`: computed once per
+   term and kept in the term cache, with the same values sorted).
+2. **Seeds**: the passages of each term with the highest impacts, among the tier, are scored
+   exactly; the ``r``-th best of them (``r``: the places the tier fills) is a floor the
    ``r``-th best of the tier reaches.
-3. **Thresholds**: a frequency per list such that a passage below every one cannot reach the
-   floor (the bounds of what it holds below the thresholds add up to less), chosen to leave the
-   fewest postings above them: a list may be left out entirely (MaxScore's non-essential lists).
-4. **Candidates**: the postings at or above their list's threshold, among the tier, are scored
+3. **Cuts**: an impact per term such that a passage below every one cannot reach the floor
+   (what it can add below the cuts adds up to less), chosen to leave the fewest passages at or
+   above them: a term may be left out entirely (MaxScore's non-essential lists).
+4. **Candidates**: the passages at or above their term's cut, among the tier, are scored
    exactly with the seeds; the best of them are the tier's best.
 
-Per query, only the frequencies (one byte per posting) are read for every match; BM25 is
-computed for the seeds and the candidates. Their values are those exhaustive scoring gives (the
+Per query, each term's impacts are compared with its cut; BM25 is computed for the seeds and
+the candidates (for a one-word query, about the window and its ties). Their values are those exhaustive scoring gives (the
 same function computes them, for fewer passages) and the order is the same total order, so the
 window is the same (``tests/test_topk.py`` checks it against scoring every match). Small
 answers and deep windows are scored whole.
@@ -30,16 +30,17 @@ from __future__ import annotations
 import numpy as np
 
 from app.search.local import docsets, ranking
-from app.search.local.matching import Synonyms, relevance, scoring_lists, verbatim_counts
+from app.search.local.matching import Synonyms, relevance, scoring_terms, term_impacts, verbatim_counts
 from app.search.local.opened import OpenIndex
 from app.search.port import VERBATIM_WEIGHT, Deadline
 from app.search.query import Node
 
 PRUNE_FROM = 65536  # answers smaller than this are scored whole (a few milliseconds at most)
 PRUNE_SHARE = 64  # … and so are windows reaching further than this share of the answer (deep pages)
-SEEDS_PER_PLACE, LEAST_SEEDS = 4, 256  # seeds per list: this many times the places to fill, at least
+SEEDS_PER_PLACE, LEAST_SEEDS = 4, 256  # seeds per term: this many times the places to fill, at least
 CANDIDATE_SHARE = 3  # more candidates than this share of the tier: scoring it whole is as cheap
-COMBINATIONS = 4096  # threshold combinations tried one by one at most
+LEAST_CUTS, MOST_CUTS = 12, 64  # cuts tried per term (in geometric steps of passages): as many as keep the combinations few
+COMBINATIONS = 4096  # combinations of cuts tried together at most
 ATTEMPTS = 2  # floors tried: the seeds', then with a sample of the candidates it leaves
 SLACK = 1e-9  # relative margin of every bound against floating-point rounding
 
@@ -116,53 +117,54 @@ def _best_by_year(index: OpenIndex, root: Node, synonyms: Synonyms, sort: str, d
 
 
 class _List:
-    """One posting list a query scores with, weighed by ``coefficient``: ``bound[t]`` is the
-    most a passage holding the word fewer than ``t + 1`` times ranks by for it, ``reaching[t]``
-    how many postings hold it at least ``t`` times (fractions rounded down)."""
+    """The passages one term of a query scores, counted ``coefficient`` times, with what each
+    ranks by for it at most (``impact``, :func:`~app.search.local.matching.term_impacts`) and
+    those sorted."""
 
-    def __init__(self, ids: np.ndarray, frequencies: np.ndarray, impacts: tuple[np.ndarray, np.ndarray], coefficient: float):
-        most, histogram = impacts
-        self.ids = ids
-        self.frequencies = frequencies
-        self.bound = coefficient * np.maximum.accumulate(most)
-        self.reaching = np.cumsum(histogram[::-1])[::-1]
-        self.highest = int(np.flatnonzero(histogram)[-1])  # the highest frequency (level) held
+    def __init__(self, ids: np.ndarray, impact: np.ndarray, ascending: np.ndarray, coefficient: float):
+        self.ids, self.impact, self.ascending, self.coefficient = ids, impact, ascending, coefficient
 
-    def above(self, threshold: int) -> np.ndarray:
-        """The passages holding the word ``threshold`` times or more (those below score at most
-        ``bound[threshold - 1]`` for it)."""
-        if threshold > self.highest:
-            return docsets.EMPTY
-        if self.frequencies.dtype == np.uint8:
-            return self.ids[self.frequencies >= threshold]
-        return self.ids[np.floor(self.frequencies) >= threshold]
+    def above(self, cut: float) -> np.ndarray:
+        """The passages ranked by ``cut`` or more for the term (the others: less than ``cut``)."""
+        return self.ids[self.impact >= cut]
+
+    def cuts(self, room: float, count: int) -> list[tuple[float, float, int]]:
+        """About ``count`` cuts worth trying, from every passage to none: (cut, the most a
+        passage below it adds to a value, passages at or above it). Their passages fall in
+        geometric steps; one more cut spends the whole ``room`` on this term alone."""
+        n = len(self.ascending)
+        chosen = [float(self.ascending[n - k]) for k in np.unique(np.geomspace(n, 1, count).astype(np.int64)).tolist()]  # the k-th largest
+        if room > 0:
+            chosen.append(room / self.coefficient * (1 - 1e-6))
+        out = [(-np.inf, 0.0, n)]
+        for cut in sorted(set(chosen)):
+            out.append((cut, self.coefficient * cut, n - int(np.searchsorted(self.ascending, cut))))
+        return out + [(np.inf, self.coefficient * float(self.ascending[-1]), 0)]
 
     def top(self, docs: np.ndarray, wanted: int, size: int) -> np.ndarray:
-        """Positions in ``docs`` of about ``wanted`` of those holding the word most often (all
-        of a frequency reached, unless there are many more)."""
-        share = len(docs) / max(len(self.ids), len(docs))  # of the list's postings, about this share is in docs
-        enough = np.flatnonzero(self.reaching * share >= wanted)
-        threshold = max(1, int(enough[-1]) if len(enough) else 1)
+        """Positions in ``docs`` of about ``wanted`` of those ranked highest for the term."""
+        n = len(self.ascending)
+        share = len(docs) / max(n, len(docs))  # of the list's postings, about this share is in docs
+        taken = min(n, max(1, int(np.ceil(wanted / max(share, 1e-9)))))
         while True:
-            _, found = docsets.locate(docs, self.above(threshold), size)
-            if len(found) >= wanted or threshold == 1:
+            chosen = np.flatnonzero(self.impact >= self.ascending[n - taken])
+            found, at = docsets.locate(docs, self.ids[chosen], size)
+            if len(at) >= wanted or taken == n:
                 break
-            threshold -= 1
-        # Many share the frequency reached (a common word held once, duplicated paragraphs):
-        # every so many of them do as well.
-        return found[:: len(found) // (4 * wanted)] if len(found) > 8 * wanted else found
+            taken = min(n, taken * 4)
+        if len(at) > 2 * wanted:  # ties at the cut: the highest of them
+            at = at[np.argpartition(-self.impact[chosen[found]], 2 * wanted - 1)[: 2 * wanted]]
+        return np.sort(at)
 
 
-def _thresholds(lists: list[_List], room: float) -> tuple[dict[int, int], float] | None:
-    """A frequency threshold per list (1: every posting; past the highest: none) whose bounds
-    below add up to less than ``room``, leaving the fewest postings above them, and that sum;
-    None when every posting would be left (nothing to prune). Every combination is tried when
-    there are few (a query scores with a handful of lists, most with a few frequencies), else
-    thresholds are raised one at a time where it drops most postings per bound spent."""
-    options = []  # per list: (threshold, bound below it, postings at or above it)
-    for scored in lists:
-        levels = [t for t in range(1, scored.highest + 1) if t == 1 or scored.reaching[t] != scored.reaching[t - 1]]
-        options.append([(t, float(scored.bound[t - 1]), int(scored.reaching[t])) for t in levels] + [(scored.highest + 1, float(scored.bound[scored.highest]), 0)])
+def _thresholds(lists: list[_List], room: float) -> tuple[dict[int, float], float] | None:
+    """A cut per list (``-inf``: every posting; ``inf``: none) such that what a passage below
+    every one can add up to stays under ``room``, leaving the fewest postings at or above them,
+    and that sum; None when every posting would be left (nothing to prune). Every combination
+    is tried when there are few, else cuts are raised one at a time where that drops most
+    postings per bound spent (MaxScore's essential and non-essential lists, per posting)."""
+    count = min(MOST_CUTS, max(LEAST_CUTS, int(COMBINATIONS ** (1 / len(lists))) - 3))
+    options = [scored.cuts(room, count) for scored in lists]
     shape = tuple(len(o) for o in options)
     if np.prod(shape, dtype=np.float64) <= COMBINATIONS:
         bounds, postings = np.zeros(shape), np.zeros(shape, dtype=np.int64)
@@ -175,8 +177,7 @@ def _thresholds(lists: list[_List], room: float) -> tuple[dict[int, int], float]
         if not len(fitting):
             return None
         best = fitting[np.argmin(postings.reshape(-1)[fitting])]
-        at = np.unravel_index(best, shape)
-        thresholds = [options[i][int(j)][0] for i, j in enumerate(at)]
+        at = [int(j) for j in np.unravel_index(best, shape)]
         bounded = float(bounds.reshape(-1)[best])
     else:
         at = [0] * len(lists)
@@ -196,10 +197,9 @@ def _thresholds(lists: list[_List], room: float) -> tuple[dict[int, int], float]
                 break
             at[move[0]] = move[1]
             bounded += move[2]
-        thresholds = [options[i][j][0] for i, j in enumerate(at)]
-    if all(t == 1 for t in thresholds):
+    if not any(at):
         return None
-    return {i: t for i, t in enumerate(thresholds) if t <= lists[i].highest}, bounded
+    return {i: options[i][j][0] for i, j in enumerate(at) if options[i][j][2]}, bounded
 
 
 def _candidates(index: OpenIndex, root: Node, synonyms: Synonyms, docs: np.ndarray, tier_count: int, places: int, deadline: Deadline) -> Scored | None:
@@ -207,10 +207,12 @@ def _candidates(index: OpenIndex, root: Node, synonyms: Synonyms, docs: np.ndarr
     best, with their values; None when pruning would not pay (score them all)."""
     size = index.size
     lists = []
-    for (field, word), coefficient in scoring_lists(index, root, deadline, synonyms).items():
-        ids, frequencies = index.postings(field, word)
-        if len(ids):
-            lists.append(_List(ids, frequencies, index.impacts(field, word), coefficient))
+    for text, times in scoring_terms(root, synonyms).items():
+        found = term_impacts(index, text)
+        if found is None:
+            return None
+        if len(found[0]):
+            lists.append(_List(*found, float(times)))
     if not lists:
         return None
     # Seeds, scored exactly: their places-th best value is a floor for the tier's.
@@ -236,7 +238,7 @@ def _candidates(index: OpenIndex, root: Node, synonyms: Synonyms, docs: np.ndarr
         if len(candidates) * CANDIDATE_SHARE <= len(docs):
             return np.concatenate([seeded, fresh]), np.concatenate([seed_values, values(index, root, synonyms, docs[fresh], deadline)])
         if attempt + 1 < ATTEMPTS:
-            # Too many candidates for this floor: the best passages of the words' lists together
+            # Too many candidates for this floor: the best passages of the terms together
             # were not among the seeds. Some of the candidates raise it.
             sample = fresh[:: max(1, len(fresh) // (SEEDS_PER_PLACE * wanted))]
             seeded = np.concatenate([seeded, sample])
