@@ -35,7 +35,7 @@ from app.search.local.opened import OpenIndex
 from app.search.port import VERBATIM_WEIGHT, Deadline
 from app.search.query import Node
 
-PRUNE_FROM = 65536  # answers smaller than this are scored whole (a few milliseconds at most)
+PRUNE_FROM = 16384  # answers smaller than this are scored whole (pruning pays from about there: tests/benchmarks/topk.py)
 PRUNE_SHARE = 64  # … and so are windows reaching further than this share of the answer (deep pages)
 SEEDS_PER_PLACE, LEAST_SEEDS = 4, 256  # seeds per term: this many times the places to fill, at least
 CANDIDATE_SHARE = 3  # more candidates than this share of the tier: scoring it whole is as cheap
