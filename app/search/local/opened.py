@@ -15,7 +15,7 @@ from indexer.contract import TEXT_FIELDS, UNIGRAM
 from indexer.normalize import normalize
 from indexer.records import Document, passage_id, split_passage_id
 
-DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, verbatim matches and filters per generation
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays, impacts, verbatim matches and filters per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
 
 
@@ -214,26 +214,29 @@ class OpenIndex:
 
         return self.term_cache.get(("postings", field, term), read)
 
-    def idf(self, field: str, term: str) -> float:
-        return scoring.idf(self.count, len(self.postings(field, term)[0]))
-
     def bm25(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers holding ``term`` in ``field`` and their BM25 score for it (computed
-        for every posting each time: more-like-this over the whole collection asks for it)."""
-        ids, frequencies = self.postings(field, term)
-        if not len(ids):
-            return ids, np.zeros(0)
-        return ids, scoring.bm25(frequencies, self.norms(field)[ids], self.idf(field, term))
+        """Document numbers holding ``term`` in ``field`` and their BM25 score for it."""
+
+        def compute():
+            ids, frequencies = self.postings(field, term)
+            if not len(ids):
+                return ids, np.zeros(0)
+            return ids, scoring.bm25(frequencies, self.norms(field)[ids], scoring.idf(self.count, len(ids)))
+
+        return self.term_cache.get(("bm25", field, term), compute)
 
     def bm25_at(self, field: str, term: str, docs: np.ndarray) -> np.ndarray:
-        """BM25 of ``term`` in ``field`` for each of ``docs`` (0 where absent), computed for
-        those only (the same operations per passage as :meth:`bm25`, so the same values)."""
-        ids, frequencies = self.postings(field, term)
-        scores = np.zeros(len(docs))
-        found, at = docsets.locate(ids, docs, self.size)
-        if len(at):
-            scores[found] = scoring.bm25(frequencies[at], self.norms(field)[docs[found]], self.idf(field, term))
-        return scores
+        """BM25 of ``term`` in ``field`` for each of ``docs`` (0 where absent)."""
+        ids, scores = self.bm25(field, term)
+        if not len(ids) or not len(docs):
+            return np.zeros(len(docs))
+        if len(docs) * 64 > self.size:
+            dense = np.zeros(self.size)
+            dense[ids] = scores
+            return dense[docs]
+        index = np.searchsorted(ids, docs)
+        index[index == len(ids)] = 0
+        return np.where(ids[index] == docs, scores[index], 0.0)
 
     def filter_docs(self, facet: str, values: tuple[str, ...]) -> np.ndarray:
         """Live passages carrying any of ``values`` of ``facet``."""
