@@ -186,7 +186,7 @@ def term_impacts(index: OpenIndex, text: str) -> tuple[np.ndarray, np.ndarray, n
     up, never below, and those impacts sorted. Computed once per term and kept in the term
     cache (what the term's BM25 arrays took before); None when too large to be kept there."""
     scoring = index.term_cache.get(("words", text), lambda: _scoring(text))[1]
-    postings = sum(index.storage.doc_frequency(field, word) for field, word, _ in scoring)
+    postings = sum(len(index.postings(field, word)[0]) for field, word, _ in scoring)
     if postings * IMPACT_BYTES * LARGEST_SHARE > index.term_cache.limit_bytes:
         return None
 

@@ -133,12 +133,13 @@ class _List:
         passage below it adds to a value, passages at or above it). Their passages fall in
         geometric steps; one more cut spends the whole ``room`` on this term alone."""
         n = len(self.ascending)
-        chosen = [float(self.ascending[n - k]) for k in np.unique(np.geomspace(n, 1, count).astype(np.int64)).tolist()]  # the k-th largest
-        if room > 0:
-            chosen.append(room / self.coefficient * (1 - 1e-6))
+        chosen = self.ascending[n - np.unique(np.geomspace(n, 1, count).astype(np.int64))]  # the k-th largest
+        if room > 0:  # float32 like the impacts (a float64 cut would be rounded, either way, by the comparison)
+            chosen = np.append(chosen, np.float32(room / self.coefficient * (1 - 1e-6)))
+        chosen = np.unique(chosen)
+        reaching = n - np.searchsorted(self.ascending, chosen)  # float32 against float32: no copy of the list
         out = [(-np.inf, 0.0, n)]
-        for cut in sorted(set(chosen)):
-            out.append((cut, self.coefficient * cut, n - int(np.searchsorted(self.ascending, cut))))
+        out += [(float(cut), self.coefficient * float(cut), int(reached)) for cut, reached in zip(chosen.tolist(), reaching.tolist())]
         return out + [(np.inf, self.coefficient * float(self.ascending[-1]), 0)]
 
     def top(self, docs: np.ndarray, wanted: int, size: int) -> np.ndarray:
