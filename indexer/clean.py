@@ -99,6 +99,7 @@ class Chrome:
     inline: re.Pattern | None
     site_words: tuple[str, ...] = ()  # words of a site's brand (范文, 公文, 材料 …)
     list_heads: tuple[str, ...] = ()  # headings of a site's list of other pages (相关文章, 猜你喜欢 …)
+    list_head_shapes: re.Pattern | None = None  # the same naming what they list (相关PPT推荐：)
 
     def is_chrome(self, folded: str) -> bool:
         if self.furniture(folded) or is_breadcrumb(folded):
@@ -138,7 +139,10 @@ class Chrome:
 
     def list_head(self, folded: str) -> bool:
         """相关文章:, 猜你喜欢, 【相关推荐】: the heading of a site's list of other pages."""
-        return bool(self.list_heads) and folded.lstrip("【[ ").startswith(self.list_heads) and len(folded) <= 40
+        if len(folded) > 40:
+            return False
+        head = folded.lstrip("【[ ").rstrip("】] ")
+        return bool(self.list_heads) and head.startswith(self.list_heads) or bool(self.list_head_shapes and self.list_head_shapes.match(head))
 
 
 _BREADCRUMB = re.compile(r"\s*(?:>>|[>›»])\s*")
@@ -198,6 +202,7 @@ def chrome_rules(rules: domain.Rules) -> Chrome:
             inline=_alternation(rules.value("chrome", "inline_patterns", default=[])),
             site_words=rules.list("chrome", "site_words"),
             list_heads=rules.list("chrome", "list_heads"),
+            list_head_shapes=_alternation(rules.value("chrome", "list_head_patterns", default=[])),
         )
         rules.cache["chrome"] = cached
     return cached
@@ -392,9 +397,7 @@ def clean(text: str) -> CleanText:
         line = raw.strip().strip("\u3000").strip()
         if line:
             line = _without_furniture_inside(line, raw, chrome, furniture, brands, result)
-            if not line:
-                continue
-        entries.append((raw, line))
+        entries.append((raw, line))  # (a line all furniture is left empty: no break in the text)
     entries = _unglue_titles(entries)
     folded_lines = [normalize(line) for _, line in entries]
     listed = [bool(line) and chrome.is_chrome(folded) for (_, line), folded in zip(entries, folded_lines)]
@@ -403,13 +406,25 @@ def clean(text: str) -> CleanText:
     # A hard-wrapped text's lines may be pieces of sentences (游客 alone, cut from 接待游客55万人次).
     wrapped = wrap_style([line for (_, line), f, out in zip(entries, folded_lines, listed) if not out and not furniture.candidate(f)])[0] is not None
     kept: list[str] = []
+    name_at = None  # where in kept a short name line before the report stands (an author's, perhaps)
+    seen: set[str] = set()
+    dropped = False  # the line before was furniture
     body = listing = notices = comments = False  # report text seen; a site's list, notices, comments
     for i, ((raw, line), folded) in enumerate(zip(entries, folded_lines)):
         if not line:
-            kept.append("")
+            if raw.strip():
+                dropped = True  # all of it was furniture (第1页 共3页): no break in the text
+            else:
+                kept.append("")
             continue
+        if dropped and folded in seen and len(folded) <= 60 and not _SENTENCE_END.search(folded):
+            continue  # a PDF's running header (the title again) after a page's footer (第1页 共3页)
+        seen.add(folded)
+        dropped = True
         outside = span is not None and not span[0] <= i <= span[1]
         if comments or outside and furniture.head(folded, furniture.comment_heads) and span and i > span[1]:
+            if not comments and name_at is not None and name_at == len(kept) - 1 and furniture.credits_author(folded):
+                kept.pop()  # the author's name above the first comment's floor (沙发)
             comments = True  # a page's comment section after the report: nothing of it is report text
             continue
         if notices and outside and furniture.numbered(folded):
@@ -417,7 +432,7 @@ def clean(text: str) -> CleanText:
         notices = outside and furniture.head(folded, furniture.notice_heads)
         if listing and _listed_page(folded):
             continue  # 乡镇2023年工作总结范文（通用12篇）under 相关文章: a title of another page
-        listing = body and chrome.list_head(folded)
+        listing = (body or outside and i > span[1]) and chrome.list_head(folded)
         furniture_line = listed[i]
         if furniture_line and not outside and span and len(folded) >= 30 and _SENTENCE_END.search(folded) and furniture.report_language(folded):
             furniture_line = False  # a sentence of the report naming 阅读量 or 浏览次数
@@ -426,7 +441,12 @@ def clean(text: str) -> CleanText:
         if furniture_line or listing or notices:
             for key, value in web_metadata(raw).items():
                 result.metadata.setdefault(key, value)
+            if name_at is not None and name_at == len(kept) - 1 and furniture.credits_author(folded):
+                kept.pop()  # the author's name above their byline or follow button
+            name_at = None
             continue
+        name_at = len(kept) if outside and furniture.author_name(folded) else None
+        dropped = False
         body = body or len(folded) >= 30 and bool(_SENTENCE_END.search(folded))
         kept.append(raw if raw.strip() == line else line)
     lines, note = rejoin(kept)
@@ -444,6 +464,8 @@ def _without_furniture_inside(line: str, raw: str, chrome: Chrome, furniture: Fu
     a line with it stays. What a page states there (发布机构, 来源) is kept."""
     if title := furniture.title_of_label(line):
         return title
+    if (title := furniture.title_of_bar(line)) is not None:
+        return title
     folded = normalize(line)
     if chrome.inline and chrome.inline.search(folded):
         line = remove_spans(line, (m.span() for m in chrome.inline.finditer(folded))).strip()
@@ -460,9 +482,13 @@ def _without_furniture_inside(line: str, raw: str, chrome: Chrome, furniture: Fu
     return line
 
 
+_BULLET = re.compile(r"^[●■◆▲★※·•◎\-*]\s*")
+
+
 def _listed_page(folded: str) -> bool:
-    """A line of a site's list of other pages: a short title, not a sentence, a heading, a date
-    or a signature (which end the list)."""
+    """A line of a site's list of other pages: a short title (after a bullet, ● …), not a
+    sentence, a heading, a date or a signature (which end the list)."""
+    folded = _BULLET.sub("", folded)
     return len(folded) <= 40 and not _SENTENCE_END.search(folded) and not _ITEM_START.match(folded) and not iso_date(folded)
 
 

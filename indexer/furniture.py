@@ -9,6 +9,9 @@ furniture, a label and its value, a tag line, a menu item); and by where it stan
 report's first paragraph or after its last one, furniture needs less evidence than between its
 paragraphs. A line speaking the language of a report (全镇, 推进, a figure with a unit: 1.2万亩)
 is never judged by its words, so 引导群众下载使用…APP or 镇微信公众号全年推送信息620条 stay.
+A page's title bar (报告标题_作者_新浪博客, 某某论坛 - 栏目 - 报告标题) gives the title it holds; the
+author's or account's name alone on the line above a byline, a follow button or a forum's floor
+(楼主, 沙发) goes with them.
 
 Watermarks are removed inside lines: a site's name and account glued before the first line
 (with symbols inserted against copying and a URL), the account's name in brackets or glued to
@@ -24,9 +27,12 @@ from dataclasses import dataclass
 from indexer import domain
 from indexer.normalize import normalize
 
-# Counters and stamps of sites: 全文2318字, 31KB, 8页, 12金币, 2,017℃, 已有0人, 第 1,283,466 位, 约7分钟.
+# Counters and stamps of sites: 全文2318字, 31KB, 8页, 12金币, 2,017℃, 已有0人, 第 1,283,466 位, 约7分钟,
+# an action and its count (阅 86, 转 3, 收藏0, 献花(0), 赞 42), 12 人赞同了该文章.
 _COUNTER = re.compile(
-    r"已有\s*\d[\d,]*\s*(?:人|条|位|次)|第\s*\d[\d,]*\s*位|\d[\d,.]*\s*(?:页|字|kb|mb|gb|金币|积分|下载券|分钟|℃|人评价|人觉得|分)(?![\u4e00-\u9fff]{0,1}[亩元户])"
+    r"已有\s*\d[\d,]*\s*(?:人|条|位|次)|第\s*\d[\d,]*\s*位"
+    r"|(?<![\u4e00-\u9fff])(?:阅|转|赞|评|收藏|支持|反对|回复|查看|献花|喜欢|评论|转发|点赞)\s*[(:]?\s*\d[\d,]*\s*\)?(?![\d\u4e00-\u9fff])"
+    r"|\d[\d,]*\s*人(?:赞同|喜欢|收藏|关注|参与|阅读)(?:了该(?:文章|回答))?|\d[\d,.]*\s*(?:页|字|kb|mb|gb|金币|积分|下载券|分钟|℃|人评价|人觉得|分)(?![\u4e00-\u9fff]{0,1}[亩元户])"
 )
 _STAMP = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?|(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
 _TIME_OF_DAY = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}")
@@ -35,6 +41,7 @@ _CONTENT = re.compile(r"[\u3400-\u9fffa-z]")
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
 # Parts of a line: between bars, two spaces and more, a spaced dot or dash, or 】【.
 _PARTS = re.compile(r"\s*[|丨]\s*|\s{2,}|\s[·•\-—–]+\s|(?<=】)\s*(?=【)")
+_TITLE_BAR_DASH = re.compile(r"\s+[-—–|]\s+")
 _LABEL = re.compile(r"^([^\s:]{1,10}?)\s*:\s*(.*)$")
 # Symbols copied text gets inside its words against copying (公众@号, 素材%[库): ignored when judging.
 _NOISE = re.compile(r"[#*%@{}\[\]^~&$]")
@@ -44,6 +51,9 @@ _TAG_SEPARATOR = re.compile(r"\s*[,;]\s*")
 _BRACKETED = re.compile(r"[(【\[]([^()【】\[\]\n]{2,60})[)】\]]")
 _SOURCE_LABELS = ("公众号", "微信号", "微信", "微博", "网址", "网站", "来源", "出处", "转自", "网")
 _LEADING_PIECE = re.compile(r"([^。\s]{2,60}?)(?:。|\s+)")
+_FOLLOW = re.compile(r"^\+?\s*关注(?:他|她|我们|作者|ta)?$")
+_FLOOR = re.compile(r"^(?:楼主|沙发|板凳|地板|\d{1,4}\s*(?:楼|#))$")
+_ADMINISTRATIVE_END = re.compile(r"(?:[乡镇县区市州旗村]|街道|苏木|政府|党委|办公室)$")
 _ADMINISTRATIVE = re.compile(r"[乡镇县区市州旗]|街道|苏木|政府|党委|人大")
 
 
@@ -58,6 +68,8 @@ class Furniture:
     glue: tuple[str, ...]
     library: re.Pattern | None
     title_labels: tuple[str, ...] = ()
+    site_endings: tuple[str, ...] = ()  # 论坛, 博客 …: the end of a site's name in a title bar
+    title_cues: tuple[str, ...] = ()  # 总结, 计划, 报告 …: words of a report's title
 
     # ------------------------------------------------------------------ composition
 
@@ -104,7 +116,10 @@ class Furniture:
         others = [p for p in parts if not self._part(p.strip(), chrome)]
         if not others:
             return True
-        return len(parts) >= 4 and len(others) == 1 and others[0] is parts[0] and len(others[0]) <= 16 and not _SENTENCE_END.search(others[0])
+        if len(others) != 1 or len(others[0]) > 16 or _SENTENCE_END.search(others[0]):
+            return False
+        # (the site's name first; in a byline, the author's name between its date and its counters)
+        return len(parts) >= 4 and (others[0] is parts[0] or any(_STAMP.search(p) for p in parts))
 
     # ------------------------------------------------------------------ lines
 
@@ -134,6 +149,23 @@ class Furniture:
                 return True  # a byline stamped with the time of day (原创 某某 2024-01-06 17:42 湖南)
             return len(text) <= 200 and hits >= least and (share >= 0.5 or hits >= 2 and share >= 0.25)
         return len(text) <= 40 and hits >= least and share >= 0.6
+
+    def credits_author(self, folded: str) -> bool:
+        """A byline stamped with the time of day, a follow button (关注他) or a forum's floor (楼主,
+        沙发): the short line just above it is the author's or the account's name."""
+        text = folded.strip()
+        return bool(_TIME_OF_DAY.search(text) and len(text) <= 60 or _FOLLOW.match(text) or _FLOOR.match(text))
+
+    def author_name(self, folded: str) -> bool:
+        """郧西景阳发布, 越地观察, 山里的老党员: a short name alone on its line (no digits, no
+        punctuation), not a place or a title."""
+        text = folded.strip()
+        return (
+            2 <= len(text) <= 12
+            and bool(re.fullmatch(r"[\u4e00-\u9fffa-z]+", text))
+            and not any(c in text for c in self.title_cues)
+            and not _ADMINISTRATIVE_END.search(text)
+        )
 
     def candidate(self, folded: str) -> bool:
         """A line that may be furniture by its words alone (what a hard-wrap test should not count)."""
@@ -178,6 +210,30 @@ class Furniture:
         if match and match.group(1) in self.title_labels and not _SENTENCE_END.search(match.group(2)):
             return line[match.start(2) : match.end(2)]
         return None
+
+    def title_of_bar(self, line: str) -> str | None:
+        """烟阁乡2022年农业农村工作总结_禾川农人_新浪博客, 某某论坛 - 工作总结 - 报告标题: a page's
+        title bar (a site's name at one end); the title it holds, as written ("" when none)."""
+        folded = normalize(line)
+        if len(folded) > 100 or _SENTENCE_END.search(folded):
+            return None
+        spans = [m.span() for m in re.finditer(r"[^_]+|(?<=_)(?=_)", folded)] if "_" in folded else []
+        if len(spans) < 2:
+            spans, start = [], 0
+            for match in _TITLE_BAR_DASH.finditer(folded):
+                spans.append((start, match.start()))
+                start = match.end()
+            spans.append((start, len(folded)))
+        if len(spans) < 2 or len(spans) > 5:
+            return None
+        parts = [folded[a:b].strip() for a, b in spans]
+        if not (parts[0].endswith(self.site_endings) or parts[-1].endswith(self.site_endings)):
+            return None
+        titled = [(b - a, a, b) for a, b in spans if any(c in folded[a:b] for c in self.title_cues) and b - a >= 8]
+        if not titled:
+            return ""
+        _, a, b = max(titled)
+        return line[a:b].strip()
 
     def brands(self, folded_text: str) -> list[str]:
         """Names of a site or an account that mark a copied text (公众号：笔耕星河, 来源：X公众号,
@@ -283,6 +339,8 @@ def furniture_rules(rules: domain.Rules) -> Furniture:
             comment_heads=rules.list("furniture", "comment_heads"),
             glue=rules.list("furniture", "watermark_glue"),
             title_labels=rules.list("furniture", "title_labels"),
+            site_endings=rules.list("furniture", "site_name_endings"),
+            title_cues=rules.list("heading", "title_cues"),
             # 书香文库|湾头桥镇2024年工作计划: a library's name, then a place or a year starting a title.
             library=re.compile(rf"^[\u4e00-\u9fff]{{1,6}}?(?:{endings})(?=[\u4e00-\u9fff]{{1,8}}?(?:省|市|县|区|镇|乡|街道|苏木)|\d{{4}}年)") if endings else None,
         )

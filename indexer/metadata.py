@@ -651,6 +651,8 @@ _ROC_YEAR = re.compile(r"(?<![\d〇○零一二三四五六七八九十百])(?:�
 _FULL_DATE = re.compile(r"(?<!\d)(\d{4})年(\d{1,2})月\d{1,2}日")
 # News of a session without its date: the year the session plans for (2024年全乡将…).
 _NEWS_PLAN = re.compile(r"(?<!\d)(\d{4})年[,，]?[^。；;\d]{0,8}?将")
+# The years a plan of several years covers (“十四五”时期（2021—2025年）): it is for its first one.
+_PLAN_SPAN = re.compile(r"(?<!\d)(\d{4})\s*[-—–~至到]\s*(\d{4})年")
 _PLAN_ERA = re.compile(r"[“\"]?(十[一二三四五]五)[”\"]?(?:规划)?(?:的|时期的)?(收官之年|最后一年|开局之年|起步之年|第一年)")
 
 
@@ -766,6 +768,12 @@ def extract_year(
         return opening_year
     if named_in_title:
         return named_in_title  # a site's title over a plan stating no year of its own
+    if kind == "工作计划":
+        for text in [folded_title] + [texts[id(d)] for d in drafts[:4]]:
+            for match in _PLAN_SPAN.finditer(text):
+                first, last = int(match.group(1)), int(match.group(2))
+                if first < last <= first + 15 and (year := valid(first)):
+                    return year, True, f"规划期「{match.group(0)}」的第一年"
     # "“十三五”规划的收官之年" names a year without digits; prefer what the review part says.
     review_first = sorted(drafts, key=lambda d: d.section not in ("总结", "其他"))
     for draft in review_first:
@@ -883,6 +891,8 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
         return "其他", "标题是对报告的解读"
     if any(re.search(pattern, opening) for pattern in rules.list("kind", "party_congress")):
         return "其他", "党代会报告"
+    if any(re.search(pattern, folded_title) for pattern in rules.list("kind", "other_body_report")):
+        return "其他", "标题是人大、政协等其他机关的工作报告"
     if cue := session_news(opening, rules):
         return "其他", f"开头含「{cue}」: 人代会新闻, 不是报告"
     if any(cue in opening for cue in rules.list("kind", "government_report")):
@@ -897,6 +907,8 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
 
     if kind := named(normalize(title or "")):
         return kind, "标题"
+    if any(cue in folded_title for cue in rules.list("kind", "plan_in_title")):
+        return "工作计划", "标题是规划或方案"
     parts = [d.section for d in drafts if d.is_heading and d.level == 1]
     if "计划" in parts:
         before = parts[: parts.index("计划")]
