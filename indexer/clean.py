@@ -423,8 +423,8 @@ def clean(text: str) -> CleanText:
         dropped = True
         outside = span is not None and not span[0] <= i <= span[1]
         if comments or outside and furniture.head(folded, furniture.comment_heads) and span and i > span[1]:
-            if not comments and name_at is not None and name_at == len(kept) - 1 and furniture.credits_author(folded):
-                kept.pop()  # the author's name above the first comment's floor (沙发)
+            if not comments:
+                _drop_author(kept, name_at, folded, furniture)  # (above the first comment's floor: 沙发)
             comments = True  # a page's comment section after the report: nothing of it is report text
             continue
         if notices and outside and furniture.numbered(folded):
@@ -441,8 +441,7 @@ def clean(text: str) -> CleanText:
         if furniture_line or listing or notices:
             for key, value in web_metadata(raw).items():
                 result.metadata.setdefault(key, value)
-            if name_at is not None and name_at == len(kept) - 1 and furniture.credits_author(folded):
-                kept.pop()  # the author's name above their byline or follow button
+            _drop_author(kept, name_at, folded, furniture)
             name_at = None
             continue
         name_at = len(kept) if outside and furniture.author_name(folded) else None
@@ -456,6 +455,12 @@ def clean(text: str) -> CleanText:
     if not result.lines:
         result.warnings.append("清理网页残留后没有剩下报告正文")
     return result
+
+
+def _drop_author(kept: list[str], name_at: int | None, folded: str, furniture: Furniture) -> None:
+    """The name kept last, when this furniture line credits it (a byline, 关注他, 楼主): an author's."""
+    if name_at is not None and name_at == len(kept) - 1 and furniture.credits_author(folded):
+        kept.pop()
 
 
 def _without_furniture_inside(line: str, raw: str, chrome: Chrome, furniture: Furniture, brands: list[str], result: CleanText) -> str:
