@@ -413,14 +413,17 @@ def _stated_divisions(source: _Text, rules: domain.Rules) -> dict[int, Counter]:
     not_names = set(rules.list("county", "not_names"))
     stated: dict[int, Counter] = {1: Counter(), 2: Counter(), 3: Counter()}
     township_starts = {m.start for m in source.townships}
+    before, after = rules.list("county", "short_name_before"), rules.list("county", "short_name_after")
     for level in (1, 2, 3):
         for match in source.matches[level]:
             if match.name in not_names:
                 continue
-            # 和县, 南县, 城区: two characters only count right before a township or after a city.
-            if len(match.name) <= 2 and match.start not in source.division_ends and match.end not in township_starts:
+            # 和县, 南县, 城区: two characters only count right before a township or after a city,
+            # or where the report places itself in them or names them as its authority.
+            placed = source.text[max(0, match.start - 2) : match.start] in before or source.text.startswith(after, match.end)
+            if len(match.name) <= 2 and match.start not in source.division_ends and match.end not in township_starts and not placed:
                 continue
-            if source.at_boundary(match.start):
+            if source.at_boundary(match.start) or placed:
                 stated[level][match.name] += 1
     return stated
 
@@ -887,7 +890,7 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     headline = folded_title or (first if len(first) <= 40 and not re.search("[。！？；!?;]", first) else "")
     if cue := next((c for c in rules.list("kind", "other_in_title") if c in headline), None):
         return "其他", f"标题含「{cue}」: 会议新闻, 不是报告"
-    if folded_title.endswith(rules.list("kind", "other_title_endings")):
+    if folded_title.endswith(rules.list("kind", "other_title_endings")) or folded_title.startswith(rules.list("kind", "other_title_starts")):
         return "其他", "标题是对报告的解读"
     if any(re.search(pattern, opening) for pattern in rules.list("kind", "party_congress")):
         return "其他", "党代会报告"
@@ -938,8 +941,11 @@ def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str |
             return "上半年", f"{where}提到半年"
         if text is folded_title and any(c in text for c in rules.list("period", "annual")):
             return "年度", "标题提到全年"
-    if kind == "政府工作报告" or any(c in opening for c in rules.list("period", "annual")):
-        return "年度", "标题或开头提到全年" if kind != "政府工作报告" else "政府工作报告按年度"
+    # (a 政府工作报告 is annual, and so is the news or the digest of one: 一图读懂…政府工作报告)
+    if kind == "政府工作报告" or any(c in folded_title for c in rules.list("kind", "government_report")):
+        return "年度", "政府工作报告按年度"
+    if any(c in opening for c in rules.list("period", "annual")):
+        return "年度", "标题或开头提到全年"
     if kind in ("工作总结", "工作计划", "总结与计划") and re.search(r"\d{4}年度?[^\d\n]{0,8}?(?:工作)?(?:总结|计划|回顾|要点|思路|打算)", year_text(opening)):
         return "年度", "标题或一级标题写明某年的工作"
     return "其他", "无线索"

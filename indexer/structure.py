@@ -149,7 +149,8 @@ def classify(lines: list[str]) -> list[Line]:
     # Signatures: the short unpunctuated lines that close the report (organisations, dates).
     for line in reversed(result):
         folded = line.folded
-        is_date = re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?", folded) is not None
+        # (2023年12月20日, 2023年12月, and as some sign: 2023.12.20, 2023-12-20, 2023/12/20)
+        is_date = re.fullmatch(r"\d{4}\s*(?:年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?|([./-])\s*\d{1,2}\s*\2\s*\d{1,2})", folded) is not None
         if line.kind == "paragraph" and len(folded) <= 30 and _sentence_free(folded) and (is_date or folded.endswith(org_suffixes)):
             line.kind = "signature"
         else:
