@@ -408,8 +408,25 @@ def choose_township(source: _Text, title: str, issuers: list[str], rules: domain
 # ---------------------------------------------------------------------------- county, city, province
 
 
-def _stated_divisions(source: _Text, rules: domain.Rules) -> dict[int, Counter]:
-    """County-, city- and province-level names the text states (after a boundary)."""
+def _visited(source: _Text, rules: domain.Rules) -> list[tuple[int, int]]:
+    """Where the text names a place another unit is in, after a word of a visit or a partnership
+    (赴北京市房山区长沟镇, 与山西省运城市临猗县七级镇): the chain of divisions and the township after it."""
+    verbs = tuple(rules.list("county", "visit_before"))
+    starts = {m.start: m for m in source.townships}
+    spans = []
+    for match in sorted((m for level in (1, 2, 3) for m in source.matches[level]), key=lambda m: m.start):
+        start = match.start
+        while start in source.division_ends and source.division_ends[start].start < start:
+            start = source.division_ends[start].start
+        if verbs and source.text[max(0, start - 2) : start].endswith(verbs):
+            end = match.end
+            spans.append((start, starts[end].end if end in starts else end))
+    return spans
+
+
+def _stated_divisions(source: _Text, rules: domain.Rules, visited: list[tuple[int, int]] = ()) -> dict[int, Counter]:
+    """County-, city- and province-level names the text states (after a boundary), not where it
+    names the places of a visit or a partner (``visited``)."""
     not_names = set(rules.list("county", "not_names"))
     stated: dict[int, Counter] = {1: Counter(), 2: Counter(), 3: Counter()}
     township_starts = {m.start for m in source.townships}
@@ -422,6 +439,8 @@ def _stated_divisions(source: _Text, rules: domain.Rules) -> dict[int, Counter]:
             # or where the report places itself in them or names them as its authority.
             placed = source.text[max(0, match.start - 2) : match.start] in before or source.text.startswith(after, match.end)
             if len(match.name) <= 2 and match.start not in source.division_ends and match.end not in township_starts and not placed:
+                continue
+            if any(a <= match.start < b for a, b in visited):
                 continue
             if source.at_boundary(match.start) or placed:
                 stated[level][match.name] += 1
@@ -531,10 +550,13 @@ def _own_regions(source: _Text, located: dict[int, list[str]], rules: domain.Rul
 
 
 def locate(source: _Text, township: str | None, title: str, issuers: list[str], rules: domain.Rules) -> _Location:
-    stated = _stated_divisions(source, rules)
+    visited = _visited(source, rules)
+    stated = _stated_divisions(source, rules, visited)
     counties, cities, provinces = stated[3], stated[2], stated[1]
     location = _Location()
     text = source.text
+    for a, b in visited:  # (a visit's 房山区长沟镇 never places the report)
+        text = text[:a] + "□" * (b - a) + text[b:]
     head = "\n".join([title] + issuers)
     for county in _head_counties(source, head, rules):  # the title or 发布机构 (天全县城厢镇) count as stated
         counties[county] += not counties[county]
