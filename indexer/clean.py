@@ -30,10 +30,13 @@ PINYIN_GLOSS = re.compile(
 # character and control characters: never meaningful in a report.
 STRAY = re.compile("[\u2800-\u28ff\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
-# The value may sit in the next cell of a table copied as text: "发布机构: | 天全县城厢镇 |".
-_PUBLISHER_LABEL = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:]\s*\|?\s*([^\s:|]+?)(?=\s|\||发布|点击|$)")
+# The value may sit in the next cell of a table copied as text: "发布机构: | 天全县城厢镇 |", or
+# "发布机构 临洮县辛店镇 发布日期 …" (a table's header and data cells, without a colon).
+_PUBLISHER_LABEL = re.compile(r"(?:发布机构|发文机关|发文单位)\s*(?::\s*\|?|\|)?\s*([^\s:|]+?)(?=\s|\||发布|点击|$)")
 # 来源: the office or newsroom a page credits (莘县融媒体中心, 蔡河镇牛王庙村村民委员会).
 ORIGIN_LABEL = re.compile(r"(?:信息来源|文章来源|来源)\s*:\s*([^\s:]+?)(?=\s|发布|点击|浏览|$)")
+# The office hosting a portal (主办单位：费县人民政府办公室): where the pages it publishes are from.
+_HOST_LABEL = re.compile(r"主办单位\s*:\s*([^\s:|]+?)(?=\s|\||承办|$)")
 _INDEX_NUMBER = re.compile(r"索引号\s*[:]\s*([0-9a-z][0-9a-z_/\-.]*)")
 _DATE_LABEL = re.compile(r"(?:发布时间|发布日期|成文日期)\s*[:]\s*\|?\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
 # A title glued to the salutation that opens the speech (…政府工作报告各位代表: 现在…), as
@@ -71,7 +74,7 @@ def iso_date(text: str) -> str | None:
 
 
 def web_metadata(line: str) -> dict[str, str]:
-    """发布机构 / 发布时间 / 索引号 / 来源 a line of a scraped page states; the publisher as written."""
+    """发布机构 / 发布时间 / 索引号 / 来源 / 主办单位 a line of a scraped page states; the publisher as written."""
     folded = normalize(line)
     found: dict[str, str] = {}
     if match := _PUBLISHER_LABEL.search(folded):
@@ -83,6 +86,8 @@ def web_metadata(line: str) -> dict[str, str]:
         found["index_number"] = line[match.start(1) : match.end(1)]
     if match := ORIGIN_LABEL.search(folded):
         found["origin"] = line[match.start(1) : match.end(1)]
+    if match := _HOST_LABEL.search(folded):
+        found["host"] = line[match.start(1) : match.end(1)]
     return found
 
 

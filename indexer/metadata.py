@@ -482,8 +482,11 @@ def _head_counties(source: _Text, head: str, rules: domain.Rules) -> list[str]:
     """Counties the title or the issuer (a portal's 发布机构: 云和县赤石乡人民政府) states."""
     not_names = set(rules.list("county", "not_names"))
     found = []
+    after = rules.list("county", "short_name_after")
     for match in source.gazetteer.find(head, 3):
-        if match.name not in not_names and len(match.name) > 2 and _starts_name(head, match.start, rules, set()):
+        # (费县人民政府办公室: a name of one character and 县 counts as an authority)
+        long_enough = len(match.name) > 2 or head.startswith(after, match.end)
+        if match.name not in not_names and long_enough and _starts_name(head, match.start, rules, set()):
             found.append(match.name)
     return found
 
@@ -1063,7 +1066,9 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
     origin = [fold_names(format_metadata["origin"], rules)] if format_metadata.get("origin") else []
     signing = [o for o in origin if o.endswith(rules.list("township", "issuing_offices"))]
     meta.township, meta.evidence["township"] = choose_township(source, title, issuers + signing, rules)
-    location = locate(source, meta.township, title, issuers + origin, rules)
+    # A portal's host (主办单位：费县人民政府办公室) tells where too, never who signs.
+    host = [fold_names(format_metadata["host"], rules)] if format_metadata.get("host") else []
+    location = locate(source, meta.township, title, issuers + origin + host, rules)
     meta.county, meta.city, meta.province, meta.division_code = location.county, location.city, location.province, location.code
     meta.evidence.update({k: v for k, v in location.evidence.items() if getattr(meta, k)})
     if meta.county is None:
