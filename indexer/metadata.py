@@ -23,7 +23,7 @@ from indexer.analysis import tokenizer
 from indexer.clean import iso_date
 from indexer.contract import CONFIRMED, CORRECTED, GAZETTEER_UNIQUE, KINDS, NO_OWN_TOWNSHIP, NO_YEAR, NOT_IN_GAZETTEER, PERIODS
 from indexer.normalize import is_cjk, normalize, translation_table
-from indexer.structure import PassageDraft, year_text
+from indexer.structure import PassageDraft, contact_line, year_text
 
 FIELDS = (
     "title", "township", "county", "city", "province", "division_code", "year", "kind", "period", "script",
@@ -1028,6 +1028,8 @@ def extract_signature(lines: list[str], rules: domain.Rules) -> tuple[str | None
     publisher = date = None
     for line in reversed(lines[-4:]):
         folded = normalize(line)
+        if contact_line(folded):
+            continue  # (地址：… 邮编：… under the signature)
         if len(folded) > 30:
             break
         if (found := iso_date(folded)) and date is None:
