@@ -940,6 +940,9 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     parts = [d.section for d in drafts if d.is_heading and d.level == 1]
     if "计划" in parts:
         before = parts[: parts.index("计划")]
+        if parts.index("计划") == len(parts) - 1 and len(before) >= 2 and named(opening) == "工作总结":
+            # 现将二季度工作开展情况汇报如下 … 四、下一步工作打算: a summary closing with its next steps
+            return "工作总结", "开头是总结, 只有最后一个一级标题是打算"
         if any(part in ("总结", "其他") for part in before):
             return "总结与计划", "一级标题: 先回顾, 后计划"
         return "工作计划", "一级标题: 计划"
