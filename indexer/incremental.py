@@ -294,7 +294,7 @@ def plan_segments(previous: Previous, states: list, stale: set[str], kept: dict[
     plans = []
     found: dict[str, int] = {}
     for state in states:
-        columns = contract.read_columns(previous.generation, state.segment_id)
+        columns = contract.read_segment_columns(previous.generation, state.segment_id)
         if columns.size != state.size:
             raise Unusable(f"segment {state.segment_id} has {state.size} passages, its columns {columns.size}")
         alive = np.ones(columns.size, dtype=np.bool_)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from indexer.contract import KINDS, PERIODS, SECTIONS
-
-UNKNOWN = "未识别"  # the value under which passages without one are counted and filtered
+from indexer.contract import KINDS, PERIODS, SECTIONS, UNKNOWN  # UNKNOWN: passages without a value are counted and filtered under it
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from indexer import contract, layout, records
 from indexer.records import Document, Passage
 from indexer.whoosh_store import DIRECTORY, ENGINE, engine_version, read_deleted_terms
-from indexer.whoosh_store.schema import RECORD
+from indexer.whoosh_store.schema import passage_from_stored
 
 _HEADER = 4  # WHOOSH3_HEADER_MAGIC before a term's first block
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
@@ -75,6 +75,15 @@ def _decode_blocks(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(ids).astype(np.int32), np.concatenate(weights)
 
 
+def decode_postings(handle: int, info) -> tuple[np.ndarray, np.ndarray]:
+    """(documents, frequencies) of a term in a segment, from its term info and the segment's
+    open postings file."""
+    start, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length as unpack's tuple
+        length = length[0]
+    return _decode_blocks(os.pread(handle, length, start))
+
+
 class WhooshStorage:
     """One generation, opened for reading: implements ``app.search.core.port.Storage``."""
 
@@ -93,20 +102,18 @@ class WhooshStorage:
         self._lock = threading.Lock()
         self._leaves = []
         segments = []
-        alive = []
+        self.columns = contract.read_columns(generation)  # memory-mapped
+        self.size = self.columns.size
+        mask = np.ones(self.size, dtype=np.bool_)
         for leaf, offset in self._reader.leaf_readers():
             segment = leaf.segment()
             postings = os.open(str(generation / DIRECTORY / segment.make_filename(".pst")), os.O_RDONLY)
             self._leaves.append((leaf, offset, postings))
-            columns = contract.read_columns(generation, segment.segment_id())
-            segments.append(columns)
-            deleted = list(segment.deleted_docs()) if segment.has_deletions() else []
-            mask = np.ones(columns.size, dtype=np.bool_)
-            mask[np.asarray(deleted, dtype=np.int64)] = False
-            alive.append(mask)
-        self.columns = contract.merge_columns(segments)
-        self.size = self.columns.size
-        mask = np.concatenate(alive) if alive else np.zeros(0, np.bool_)
+            segments.append(contract.read_segment_columns(generation, segment.segment_id()))
+            if segment.has_deletions():
+                mask[offset + np.fromiter(segment.deleted_docs(), dtype=np.int64)] = False
+        if sum(s.size for s in segments) != self.size:
+            raise layout.IndexMissing(f"the columns of {generation} do not match its segments; {layout.build_hint(generation.parent)}")
         self.alive = None if mask.all() else mask
         self.texts = contract.Texts(segments)
         self._lengths: dict[str, np.ndarray] = {}
@@ -129,10 +136,7 @@ class WhooshStorage:
                     info = leaf.term_info(field, term)
                 except TermNotFound:
                     continue
-            start, length = info.extent()
-            if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length as unpack's tuple
-                length = length[0]
-            ids, weights = _decode_blocks(os.pread(handle, length, start))
+            ids, weights = decode_postings(handle, info)
             parts.append((ids + offset if offset else ids, weights))
         if not parts:
             return _EMPTY
@@ -158,8 +162,8 @@ class WhooshStorage:
 
     def stored(self, docnum: int) -> Passage:
         with self._lock:
-            record = self._reader.stored_fields(int(docnum))[RECORD]
-        return contract.passage_from_record(record)
+            stored = self._reader.stored_fields(int(docnum))
+        return passage_from_stored(stored)
 
     def contains(self, docnums: np.ndarray, text: str) -> np.ndarray:
         return self.texts.contains(docnums, text)
