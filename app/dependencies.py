@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from app.search import curation
 from app.search.facets import BY_NAME, FACETS, UNKNOWN, Facet
 from app.search.service import COMPARE_BY, COMPARE_VALUES, SORTS, CompareRequest, SearchRequest, SearchService
 from app.settings import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, MAX_FACET_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Settings
@@ -121,7 +122,11 @@ def compare_request(
     # The schema states the constraints (so clients and fuzzers send what is accepted); the
     # checks stay in make_compare_request, whose messages list the values to choose.
     by: Annotated[str, Query(description=BY_DESCRIPTION, json_schema_extra={"enum": list(COMPARE_BY)})] = "township",
-    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION, json_schema_extra={"minItems": COMPARE_VALUES[0], "maxItems": COMPARE_VALUES[1], "uniqueItems": True})] = [],
+    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION, json_schema_extra={"minItems": COMPARE_VALUES[0], "maxItems": COMPARE_VALUES[1], "uniqueItems": True})] = [],  # noqa: B006 (FastAPI gives each request its own copy)
 ) -> CompareRequest:
     """The validated comparison of a query string (the search parameters plus by and value)."""
     return make_compare_request(search, by, value, settings)
+
+
+# The order of the curation view (/collection and /api/collection).
+CollectionSort = Annotated[curation.Sort, Query(description="order: " + " | ".join(f"{k} ({v})" for k, v in curation.SORTS.items()))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.templating import Jinja2Templates
 
+from app import urls
 from indexer.domain import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -11,3 +12,5 @@ STATIC_DIR = PROJECT_ROOT / "static"
 
 # Autoescaping is on for .html templates: report text and queries are always shown as text.
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Templates make the URLs they need where the page hands them none: {{ urls.document_url(doc_id) }}.
+templates.env.globals["urls"] = urls

@@ -18,10 +18,10 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from indexer import contract, domain, incremental, layout, records
 from indexer.incremental import Changes, Entry, PassageLines, Previous
@@ -30,7 +30,6 @@ from indexer.pipeline import doc_id_for, process
 from indexer.read import MAX_FILE_BYTES, UnreadableReport, discover
 from indexer.records import Document, Passage
 from indexer.whoosh_store.writer import WhooshSink, segment_states
-
 
 SMALL_MERGE = 5_000  # passages: merged by one process
 

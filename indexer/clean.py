@@ -16,7 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from indexer import domain
-from indexer.normalize import is_cjk, normalize
+from indexer.normalize import normalize
+from indexer.readers.common import join_pieces
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # A pinyin gloss right after an ideograph: 鎮(zhèn), 規（guī）. At least one tone mark, so
@@ -175,7 +176,6 @@ def rejoin(lines: list[str]) -> tuple[list[str], str | None]:
     style, width = wrap_style(lines)
     if style is None:
         return lines, None
-    from indexer.readers.common import join_pieces
 
     result: list[str] = []
     pieces = 0  # raw lines in the paragraph being built

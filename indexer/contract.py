@@ -35,7 +35,6 @@ import os
 from dataclasses import MISSING, dataclass, fields
 from importlib import metadata as package_metadata
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 

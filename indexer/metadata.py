@@ -113,7 +113,7 @@ def fold_names(text: str, rules: domain.Rules) -> str:
     return folded.translate(variants[1]) if any(c in folded for c in variants[0]) else folded
 
 
-def official_name(name: str, source: "_Text", rules: domain.Rules) -> str | None:
+def official_name(name: str, source: _Text, rules: domain.Rules) -> str | None:
     """The listed name a short form stands for: 莪山乡 → 莪山畲族乡, when only one fits (or only
     one lies in a county the text names)."""
     suffix = _suffix_of(name, rules)

@@ -11,7 +11,8 @@ import gc
 import multiprocessing
 import queue as queue_module
 import traceback
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from indexer import analysis
 from indexer.records import Passage
@@ -128,7 +129,7 @@ class ParallelIndexer:
                         return
                     dead = [p for p in self._processes if not p.is_alive() and p.exitcode not in (0, None)]
                     if dead:
-                        raise WorkerFailed(f"an indexing process died (exit code {dead[0].exitcode})")
+                        raise WorkerFailed(f"an indexing process died (exit code {dead[0].exitcode})") from None
                     continue
                 kind = message[0]
                 if kind == "error":

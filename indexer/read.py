@@ -1,39 +1,27 @@
 """Stage 1, read: find report files and turn their bytes into text.
 
-A format is only a reader: it returns :class:`SourceText` (text plus any metadata the format
-itself carries) and every later stage is shared. Problems are raised as
-:class:`UnreadableReport` with a reason a person can act on; the build names the file.
+A format is only a reader (``indexer/readers/``; plain text is read here): it returns
+:class:`SourceText` (text plus any metadata the format itself carries) and every later stage is
+shared. Problems are raised as :class:`UnreadableReport` with a reason a person can act on; the
+build names the file. Both live in ``indexer.readers.common``, below every reader, and are
+imported from here by the rest of the indexer.
 """
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import importlib
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from indexer.normalize import is_cjk
+from indexer.readers.common import SourceText, UnreadableReport, decode, sniff
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 # Files in a data folder that are configuration, not reports: skipped without a warning.
 IGNORED_SUFFIXES = {".toml", ".json", ".jsonl", ".md", ".yml", ".yaml"}
-
-
-class UnreadableReport(Exception):
-    """A report file that cannot be indexed; ``str(error)`` is the reason."""
-
-
-@dataclass
-class SourceText:
-    text: str
-    encoding: str
-    warnings: list[str] = field(default_factory=list)
-    # Metadata the format carries itself (an HTML page's title or publisher, say).
-    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -42,74 +30,6 @@ class ReportFile:
     relative: str  # path inside the data folder, with forward slashes
     sha1: str
     size: int
-
-
-def truncated_tail(data: bytes, encoding: str) -> tuple[str, bool] | None:
-    """Decode ``data``, tolerating only an incomplete multi-byte sequence at the very end."""
-    try:
-        return data.decode(encoding), False
-    except UnicodeDecodeError as error:
-        if error.start >= len(data) - 4 and error.end == len(data):
-            try:
-                return data[: error.start].decode(encoding), True
-            except UnicodeDecodeError:
-                return None
-        return None
-
-
-def _expected_in_report(c: str) -> bool:
-    return (
-        is_cjk(c)
-        or c.isascii()
-        or "\u3000" <= c <= "\u303f"  # CJK punctuation
-        or "\uff00" <= c <= "\uffef"  # full-width forms
-        or "\u00c0" <= c <= "\u024f"  # Latin letters with tone marks: pinyin (zhèn, nóng, lǜ)
-        or "\u2100" <= c <= "\u24ff"  # ℃, Ⅲ, ①, arrows
-        or "\u25a0" <= c <= "\u25ff"  # ●, ■, △
-        or "\u3300" <= c <= "\u33ff"  # ㎡, ㎞
-        or c in "“”‘’…—·•×÷°±"
-    )
-
-
-def plausible(text: str) -> bool:
-    """Mostly what a report in a legacy code page decodes to: ideographs, ASCII, punctuation,
-    pinyin and the symbols reports use."""
-    sample = text[:20000]
-    if not sample.strip():
-        return False
-    good = sum(1 for c in sample if _expected_in_report(c))
-    return good / len(sample) >= 0.95
-
-
-def decode(data: bytes) -> tuple[str, str, list[str]]:
-    """Return (text, encoding, warnings) for the bytes of a text report."""
-    warnings: list[str] = []
-    if not data.strip():
-        raise UnreadableReport("empty file")
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            decoded = truncated_tail(data, encoding)
-            if decoded is None or (encoding == "utf-16" and not plausible(decoded[0])):
-                raise UnreadableReport(f"starts with a {encoding} byte-order mark but is not valid {encoding} text")
-            text, truncated = decoded
-            break
-    else:
-        if b"\x00" in data[:8192]:
-            raise UnreadableReport("binary file (contains NUL bytes), not a text report")
-        for encoding in ("utf-8", "gb18030"):
-            decoded = truncated_tail(data, encoding)
-            if decoded is not None and (encoding == "utf-8" or plausible(decoded[0])):
-                text, truncated = decoded
-                break
-        else:
-            raise UnreadableReport("undecodable: neither UTF-8, UTF-16 nor GB18030/GBK text")
-    if truncated:
-        warnings.append(f"ends in an incomplete {encoding} character; the broken last bytes were dropped")
-    if "\x00" in text:
-        raise UnreadableReport("binary file (contains NUL characters), not a text report")
-    if not text.strip():
-        raise UnreadableReport("empty file (only whitespace)")
-    return text, encoding, warnings
 
 
 # Block and inline tags a page saved as text is made of (not <script> or <a>: a report may
@@ -137,18 +57,33 @@ def read_text(path: Path) -> SourceText:
     return SourceText(text=text, encoding=encoding, warnings=warnings)
 
 
-def _format_reader(module: str, kind: str, package: str) -> Callable[[Path], SourceText]:
-    """``indexer.readers.<module>.read_<module>``, imported on first use.
+# Reader module → (the format's name in messages, the Python packages it needs).
+FORMATS = {
+    "html": ("HTML", "lxml / readability-lxml"),
+    "docx": ("Word .docx", "python-docx"),
+    "pdf": ("PDF", "pdfminer.six"),
+    "doc": ("Word .doc", "python-docx"),
+}
+# A Word name often holds another format (a .docx saved as .doc, Word's "web page" export, a
+# PDF): for these names the first bytes choose the reader, so no reader hands a file to another.
+BY_CONTENT = {"zip": "docx", "ole": "doc", "rtf": "doc", "html": "html", "pdf": "pdf"}
+
+
+def _format_reader(module: str, by_content: bool = False) -> Callable[[Path], SourceText]:
+    """``indexer.readers.<module>.read_<module>`` (or, ``by_content``, the reader the file's
+    first bytes call for), imported on first use.
 
     A missing library then affects that format alone, and anything unexpected a damaged file
     makes its library raise becomes an :class:`UnreadableReport` naming the format.
     """
+    kind = FORMATS[module][0]
 
     def reader(path: Path) -> SourceText:
+        chosen = BY_CONTENT.get(sniff(path), module) if by_content else module
         try:
-            function = getattr(importlib.import_module(f"indexer.readers.{module}"), f"read_{module}")
+            function = getattr(importlib.import_module(f"indexer.readers.{chosen}"), f"read_{chosen}")
         except ImportError as error:
-            raise UnreadableReport(f"{kind} files need the Python package {package} ({error}); install it with: bash scripts/venv.sh") from error
+            raise UnreadableReport(f"{kind} files need the Python package {FORMATS[chosen][1]} ({error}); install it with: bash scripts/venv.sh") from error
         try:
             return function(path)
         except (UnreadableReport, OSError):
@@ -166,11 +101,11 @@ def _format_reader(module: str, kind: str, package: str) -> Callable[[Path], Sou
 READERS: dict[str, Callable[[Path], SourceText]] = {
     ".txt": read_text,
     ".text": read_text,
-    ".html": _format_reader("html", "HTML", "lxml / readability-lxml"),
-    ".htm": _format_reader("html", "HTML", "lxml / readability-lxml"),
-    ".docx": _format_reader("docx", "Word .docx", "python-docx"),
-    ".pdf": _format_reader("pdf", "PDF", "pdfminer.six"),
-    ".doc": _format_reader("doc", "Word .doc", "python-docx"),
+    ".html": _format_reader("html"),
+    ".htm": _format_reader("html"),
+    ".docx": _format_reader("docx", by_content=True),
+    ".pdf": _format_reader("pdf"),
+    ".doc": _format_reader("doc", by_content=True),
 }
 
 

@@ -8,9 +8,10 @@ one OpenSearch document. Fields added later have defaults, so older records stil
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 HEADING_SEPARATOR = " › "
 

@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field
 
 from indexer import domain
-from indexer.contract import SECTIONS  # noqa: F401  (the section values, re-exported)
 from indexer.clean import is_breadcrumb
+from indexer.contract import SECTIONS  # noqa: F401  (the section values, re-exported)
 from indexer.normalize import normalize
 
 MAX_PASSAGE_CHARS = 400
@@ -102,7 +102,7 @@ def label_for(heading: str) -> str:
 
 
 def _numbered(line: Line) -> None:
-    for level, pattern in _MARKERS:
+    for level, pattern in _MARKERS:  # noqa: B007 (the level found is read after the loop)
         if pattern.match(line.folded):
             break
     else:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from indexer import layout
 from indexer.read import MAX_FILE_BYTES

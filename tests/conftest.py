@@ -11,6 +11,9 @@ from indexer.domain import PROJECT_ROOT
 from indexer.pipeline import doc_id_for, process
 from indexer.read import discover
 
+# The fixtures over the generated evaluation corpus (session-scoped: built only when a test asks).
+pytest_plugins = ["tests.plans.fixtures"]
+
 DATA_DIR = PROJECT_ROOT / "data" / "reports"
 
 # The bundled reports by what they are (doc ids come from their file names, which is all a

@@ -14,9 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import httpx
+import pytest
 
 from app.schemas import SearchOut, TrendsOut
 from tests.server import serve

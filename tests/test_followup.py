@@ -11,7 +11,6 @@ from urllib.parse import unquote
 import opencc
 import pytest
 
-from tests.plans.fixtures import plans_client, plans_corpus, plans_index_dir, plans_located, plans_service  # noqa: F401
 from tests.plans.measure import score, service_answers, threshold_answers
 
 # What the README states (python -m tests.plans); the corpus is fixed by its seed, so these only

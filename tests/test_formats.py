@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from app.search.service import SearchRequest
 from app.search.engines import search_service
+from app.search.service import SearchRequest
 from indexer.build import build
 from indexer.pipeline import ProcessedReport, process_text
 from indexer.read import UnreadableReport, read_report
@@ -275,7 +275,7 @@ def printed_pdf(doc_id: str, path: Path, indent: bool = True) -> Path:
         return rows + [current]
 
     furniture()
-    for number, line in enumerate(report_lines(doc_id)):
+    for line in report_lines(doc_id):
         # The font maps the middle dot U+00B7 only through U+30FB (read back as U+00B7).
         line = line.replace("\u00b7", "\u30fb")
         first = 2 * size if indent and not any(p.match(line) for _, p in MARKERS) else 0
@@ -384,6 +384,24 @@ def test_legacy_word_without_a_converter_says_what_to_install(tmp_path, monkeypa
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500) + "WordDocument".encode("utf-16-le") + bytes(500))
     with pytest.raises(UnreadableReport, match="needs a converter and none is installed: install LibreOffice .*libreoffice-writer-nogui.* antiword"):
         read_report(path)
+
+
+def test_a_word_name_holding_another_format_is_read_by_that_formats_reader(tmp_path):
+    made = tmp_path / "made"
+    made.mkdir()
+    originals = {
+        "docx": word_document(TANGYANG, made / "report.docx"),
+        "html": made / "report.html",
+        "pdf": printed_pdf(GUIZHUMAO, made / "report.pdf"),
+    }
+    originals["html"].write_bytes(government_page(ZHAITAN).encode("gbk"))
+    renamed = [("docx", ".doc"), ("html", ".doc"), ("pdf", ".doc"), ("html", ".docx"), ("pdf", ".docx")]
+    if doc_reader.find_soffice():
+        originals["doc"] = legacy_word(ZUSHIDIAN, tmp_path / "legacy")
+        renamed.append(("doc", ".docx"))
+    for real, name in renamed:
+        path = shutil.copy(originals[real], tmp_path / f"{real}-under-a-word-name{name}")
+        assert read_report(path).text == read_report(originals[real]).text, (real, name)
 
 
 # ------------------------------------------------------------------------------ a folder of every kind

@@ -61,7 +61,7 @@ def make_hostile_data(root: Path) -> Path:
     (data / "truncated-gb18030.txt").write_bytes(("截断的国标文件\n" + guizhumao[4000:8000] + "\n结尾汉字").encode("gb18030")[:-1])
     (data / "sub" / "nested.txt").write_text(guizhumao[8000:] + "\n子文件夹里的报告", encoding="utf-8")
     (data / "empty.txt").write_bytes(b"")
-    (data / "blank.txt").write_bytes(" \r\n\t\n".encode() + "\u3000\n".encode("utf-8"))
+    (data / "blank.txt").write_bytes(b" \r\n\t\n" + "\u3000\n".encode("utf-8"))
     (data / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40)
     (data / "noise.txt").write_bytes(bytes((i * 7919 + 13) % 255 + 1 for i in range(20000)))  # no NUL, not text
     with (data / "huge.txt").open("wb") as handle:  # 50 MB of real text

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from app.main import create_app
 from app.search.core import engine as search_engine
+from app.search.engines import search_service
 from app.search.query import MAX_TERMS, And, Not, Or, Term, parse
 from app.search.service import SearchError, SearchRequest
-from app.search.engines import search_service
 from app.settings import MAX_PAGE, MAX_PAGE_SIZE, Settings
 from indexer import layout
 from tests.server import run_coroutine

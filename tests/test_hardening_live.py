@@ -92,7 +92,7 @@ class ClientLoop:
                         self.failures.append(problem)
                 self._stop.wait(self.pause)
 
-    def __enter__(self) -> "ClientLoop":
+    def __enter__(self) -> ClientLoop:
         for thread in self._threads:
             thread.start()
         return self

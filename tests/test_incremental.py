@@ -132,7 +132,6 @@ def rounds(tmp_path_factory):
     _generated(data, range(8), names)
     (data / "damaged.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 100)  # cannot be processed: failed, by content
     (data / "empty.txt").write_bytes(b"")  # skipped before processing
-    results = []
 
     def round_(name: str) -> dict:
         """Build incrementally and in full; compare at once (later rounds prune generations)."""

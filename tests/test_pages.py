@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 from dataclasses import replace
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.routes.pages import page_numbers, search_url, toggle
 from app.search.service import SearchRequest
 from app.settings import Settings
+from app.urls import search_url, toggle
+from app.views.pagination import page_numbers
 from indexer.build import build
 from tests.conftest import GUIZHUMAO, TANGYANG, TEMPLATE
 

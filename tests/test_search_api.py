@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from indexer.analysis import normalize
-from tests.conftest import GUIZHUMAO, TANGYANG, ZHAITAN
+from tests.conftest import ZHAITAN
 
 HIT_KEYS = {"doc_id", "passage_id", "township", "county", "year", "section", "heading", "themes", "text", "snippet", "url", "city", "province", "about_year", "kind", "period"}
 

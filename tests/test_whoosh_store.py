@@ -91,7 +91,7 @@ def test_a_failing_worker_fails_the_build(tmp_path):
 
 def test_columns_say_what_the_passages_say(tmp_path, passages):
     whoosh_writer.write(tmp_path, iter(passages), segment_postings=3_000)
-    (tmp_path / "manifest.json").write_text('{"engine": "whoosh", "engine_version": "%s"}' % whoosh_writer.engine_version())
+    (tmp_path / "manifest.json").write_text(f'{{"engine": "whoosh", "engine_version": "{whoosh_writer.engine_version()}"}}')
     storage = WhooshStorage(tmp_path)
     columns = storage.columns
     assert storage.size == len(passages) and len(storage._leaves) > 1

@@ -5,33 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated, Iterator
-from urllib.parse import quote, urlencode
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from app.dependencies import InvalidParameter, compare_request, get_service, search_request
+from app.dependencies import CollectionSort, InvalidParameter, compare_request, get_service, search_request
 from app.schemas import CollectionOut, CompareOut, DocumentOut, FollowUpOut, SearchOut, SimilarOut, SuggestOut, TrendsOut, error_responses
 from app.search import curation
 from app.search.service import FACETS, SECTIONS, CompareRequest, Comparison, FollowUp, Hit, SearchRequest, SearchResult, SearchService
+from app.urls import document_url, passage_url
 
 # Every /api route may answer 422 (a parameter), 500 (unexpected) and 503 (no index, time limit),
 # all as ErrorOut; routes add 404 where a thing can be missing.
 router = APIRouter(prefix="/api", tags=["api"], responses=error_responses(422, 500, 503))
-
-
-def document_url(doc_id: str) -> str:
-    return f"/documents/{quote(doc_id)}"
-
-
-def passage_url(hit_doc_id: str, passage_id: str, q: str, expand: bool = True) -> str:
-    """The document page, scrolled to and highlighting one passage for one query."""
-    params = {"q": q} if q else {}
-    if not expand:
-        params["expand"] = "false"
-    params["passage"] = passage_id
-    return f"{document_url(hit_doc_id)}?{urlencode(params)}#{quote(passage_id)}"
 
 
 def hit_json(hit: Hit, request: SearchRequest) -> dict:
@@ -227,9 +215,6 @@ def api_suggest(
 ):
     """Up to 10 completions from the index: township names first, then frequent words."""
     return {"q": q, "suggestions": service.suggest(q, limit)}
-
-
-CollectionSort = Annotated[curation.Sort, Query(description="order: " + " | ".join(f"{k} ({v})" for k, v in curation.SORTS.items()))]
 
 
 @router.get("/collection", response_model=CollectionOut)

@@ -9,8 +9,8 @@ fall inside an HTML entity.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from html import escape
-from typing import Iterable
 
 from indexer.analysis import normalize
 

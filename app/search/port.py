@@ -35,8 +35,9 @@ What an engine must honour (the product's contract, engine-independent):
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol, Sequence
+from typing import Protocol
 
 from app.search.query import Node
 from indexer.records import Document, Passage

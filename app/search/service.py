@@ -5,8 +5,9 @@ storage port (Whoosh's today).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, make_dataclass
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from app.search import facets as facet_registry
 from indexer.contract import SECTIONS  # noqa: F401  (re-exported: the section values)

@@ -11,7 +11,9 @@ installed on the machine:
 
 Without either, the file is reported as unreadable with what to install (``scripts/system-deps.sh``
 installs both). A ``.doc`` that is really a ``.docx``, an HTML page ("Word web page", common on
-government sites) or a PDF is read by that format's reader.
+government sites) or a PDF is read by that format's reader: ``indexer.read`` chooses it by the
+file's first bytes, so this module is only ever given Word 97–2003 and RTF (and reads a
+LibreOffice conversion with the ``.docx`` reader: the one way data flows between them).
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from indexer.read import SourceText, UnreadableReport
-from indexer.readers.common import sniff, source_text
+from indexer.readers.common import SourceText, UnreadableReport, sniff, source_text
 
 CONVERT_SECONDS = 180
 # Every Word 6–2003 document keeps its text in a compound-file stream of this name.
@@ -107,19 +108,9 @@ def via_antiword(path: Path, antiword: str) -> SourceText:
 
 
 def read_doc(path: Path) -> SourceText:
+    # A .doc name holding a .docx, a Word web page or a PDF reaches that format's reader
+    # (indexer.read.READERS); what comes here is Word 97–2003, RTF, or no Word document at all.
     kind = sniff(path)
-    if kind == "zip":
-        from indexer.readers.docx import read_docx
-
-        return read_docx(path)
-    if kind == "html":
-        from indexer.readers.html import read_html
-
-        return read_html(path)
-    if kind == "pdf":
-        from indexer.readers.pdf import read_pdf
-
-        return read_pdf(path)
     if kind not in ("ole", "rtf"):
         raise UnreadableReport("not a Word document (neither Word 97–2003, RTF, .docx nor a Word web page)")
     if kind == "ole" and WORD_STREAM not in path.read_bytes():

@@ -33,8 +33,7 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 from lxml import etree
 
-from indexer.read import SourceText, UnreadableReport
-from indexer.readers.common import join_pieces, sniff, source_text
+from indexer.readers.common import SourceText, UnreadableReport, join_pieces, sniff, source_text
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -374,16 +373,8 @@ def _check_package(path: Path) -> None:
 
 
 def read_docx(path: Path) -> SourceText:
-    kind = sniff(path)
-    if kind in ("ole", "rtf"):  # a legacy .doc (or RTF) saved under a .docx name
-        from indexer.readers.doc import read_doc
-
-        return read_doc(path)
-    if kind == "html":  # Word's "web page" export under a Word name
-        from indexer.readers.html import read_html
-
-        return read_html(path)
-    if kind != "zip":
+    # A .docx name holding another format reaches that format's reader (indexer.read.READERS).
+    if sniff(path) != "zip":
         raise UnreadableReport("not a Word .docx file (no ZIP package signature)")
     _check_package(path)
     try:

@@ -29,8 +29,7 @@ from readability.readability import Unparseable
 from indexer import domain
 from indexer.clean import iso_date, web_metadata
 from indexer.normalize import normalize
-from indexer.read import SourceText, UnreadableReport, decode, plausible, truncated_tail
-from indexer.readers.common import source_text, wide
+from indexer.readers.common import SourceText, UnreadableReport, decode, plausible, source_text, truncated_tail, wide
 
 _DECLARED = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _XML_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""", re.I)

@@ -35,8 +35,7 @@ from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psexceptions import PSEOF, PSException
 
 from indexer.normalize import normalize
-from indexer.read import SourceText, UnreadableReport
-from indexer.readers.common import join_pieces, sniff, source_text
+from indexer.readers.common import SourceText, UnreadableReport, join_pieces, sniff, source_text
 
 _NUM = "一二三四五六七八九十百零〇"
 HEADING_START = re.compile(

@@ -56,10 +56,11 @@ def _analyzers() -> dict[str, object]:
     fold = CharsetFilter(translation_table())
     # The characters our normalization turns into a space separate terms and are none.
     spaces = "".join(sorted({" "} | {chr(c) for c, v in translation_table().items() if v == " "}))
+    not_space = f"[^{re.escape(spaces)}]"
     return {
-        "unigram": RegexTokenizer("[^%s]" % re.escape(spaces)) | fold,
+        "unigram": RegexTokenizer(not_space) | fold,
         "bigram": NgramTokenizer(2, 2) | fold,
-        "words": RegexTokenizer(r"[^%s]+" % re.escape(spaces)) | fold,
+        "words": RegexTokenizer(not_space + "+") | fold,
         "value": IDTokenizer() | fold,
     }
 

@@ -21,10 +21,10 @@ import shutil
 import zlib
 from array import array
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 from whoosh import index
@@ -84,7 +84,7 @@ class _FieldPostings:
         return sum(counts.values())
 
     @classmethod
-    def of_values(cls, terms: list[str | None], code_of_row: np.ndarray, row_docs: np.ndarray) -> "_FieldPostings":
+    def of_values(cls, terms: list[str | None], code_of_row: np.ndarray, row_docs: np.ndarray) -> _FieldPostings:
         """A value field's postings from a column: row ``i`` of document ``row_docs[i]`` holds
         the term ``terms[code_of_row[i]]`` (None: no term); values repeated in a document count."""
         postings = cls()
@@ -97,7 +97,7 @@ class _FieldPostings:
         postings.freqs = counts.astype(np.int32)
         return postings
 
-    def write(self, postings_file: "_PostingsFile", lengths: np.ndarray, values: bool = True) -> Iterator[tuple[bytes, bytes]]:
+    def write(self, postings_file: _PostingsFile, lengths: np.ndarray, values: bool = True) -> Iterator[tuple[bytes, bytes]]:
         """Write every term's posting blocks; yield (term bytes, term-table entry) in byte order.
         ``values``: postings carry their frequency as their value (Whoosh's ``Frequency``
         format), or nothing (``Existence``: every weight is 1).

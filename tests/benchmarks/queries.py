@@ -61,7 +61,7 @@ class Corpus:
     chars: int = 0
 
     @classmethod
-    def load(cls, generation: Path) -> "Corpus":
+    def load(cls, generation: Path) -> Corpus:
         ids, texts, township, year, section, themes = [], [], [], [], [], []
         chars = 0
         with (generation / "passages.jsonl").open(encoding="utf-8") as handle:

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -141,8 +140,8 @@ def api_recall(client: Client, index_dir: Path, data: Corpus, mix: list[BenchQue
     about a thousand rows a second, so answers larger than HTTP_EXPORT_ROWS are taken from
     the service's ``export`` in this process instead (the generator that route streams). For
     the empty query the count is compared (browsing returns every passage)."""
-    from app.search.service import SearchRequest
     from app.search.engines import search_service
+    from app.search.service import SearchRequest
 
     index_of = {pid: i for i, pid in enumerate(data.ids)}
     service = None

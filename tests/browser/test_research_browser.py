@@ -10,7 +10,6 @@ import pytest
 
 from tests.browser.conftest import pages_on, screenshot, serve
 from tests.browser.test_ui import CONTRAST_PROBLEMS, search, tick, total
-from tests.plans.fixtures import plans_corpus, plans_index_dir, plans_located, plans_service  # noqa: F401
 
 
 def params(page) -> dict[str, list[str]]:

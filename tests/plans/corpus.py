@@ -387,7 +387,7 @@ def _numbered(texts: list[str]) -> list[str]:
 PLAN_VERBS = ("计划", "力争", "谋划")
 
 
-def _plan_text(template: str, item: "Item", township: "Township", rng: random.Random, again: bool = False) -> str:
+def _plan_text(template: str, item: Item, township: Township, rng: random.Random, again: bool = False) -> str:
     body = _fill(template, item, township, rng)
     for verb in PLAN_VERBS:
         if body.startswith(verb):

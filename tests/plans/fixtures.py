@@ -1,6 +1,7 @@
 """Session fixtures over the generated evaluation corpus (plus the five bundled reports), for
-the tests of plan follow-through, the township page and the browser. A test module uses them by
-importing them: ``from tests.plans.fixtures import plans_index_dir, plans_client  # noqa: F401``."""
+the tests of plan follow-through, the township page and the browser. tests/conftest.py registers
+this module as a plugin, so every test asks for them by name (importing them into a test module
+would shadow them with the parameters that use them)."""
 
 from __future__ import annotations
 

@@ -10,14 +10,13 @@ the generation in use, if any, keeps serving.
 from __future__ import annotations
 
 import heapq
-from dataclasses import fields
 import threading
 import time
 from bisect import bisect_left
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -32,9 +31,9 @@ from app.search.facets import FACETS, UNKNOWN
 from app.search.query import ParsedQuery, parse
 from app.search.service import (
     Alternative,
-    Comparison,
     CompareColumn,
     CompareRequest,
+    Comparison,
     CountBucket,
     DocumentView,
     FollowUp,

@@ -8,8 +8,9 @@ An implementation opens one index generation and answers in document numbers ``0
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
