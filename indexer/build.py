@@ -2,13 +2,14 @@
 
 Reports go through the pipeline in ``procs`` processes (:class:`indexer.parallel.ParallelIndexer`),
 each writing the passages it makes into its own segments of the sink (Whoosh,
-:mod:`indexer.whoosh_store.writer`); the main process writes the JSON Lines records in report
-order as results come back. Memory is bounded by the segment size, however large the collection.
+:mod:`indexer.whoosh_store.writer`, which stores the passage records); the main process keeps
+the document records in report order as results come back. Memory is bounded by the segment
+size, however large the collection.
 
 A build is incremental when the generation in use was built by the same pipeline
 (:mod:`indexer.incremental`): only new and changed reports go through the pipeline; the rest
 keeps its segments (hard links, with the passages of changed and removed reports marked
-deleted) and its records (copied). When the segments grow too many, a second generation
+deleted) and its document records (copied). When the segments grow too many, a second generation
 follows with the smallest merged. The result is the generation a full build would make.
 """
 
@@ -24,11 +25,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer import contract, domain, incremental, layout, records
-from indexer.incremental import Changes, Entry, PassageLines, Previous
+from indexer.incremental import Changes, Entry, Previous
 from indexer.parallel import ParallelIndexer
 from indexer.pipeline import doc_id_for, process
 from indexer.read import MAX_FILE_BYTES, UnreadableReport, discover
 from indexer.records import Document, Passage
+from indexer.whoosh_store.reader import StoredPassages
 from indexer.whoosh_store.writer import WhooshSink, segment_states
 
 SMALL_MERGE = 5_000  # passages: merged by one process
@@ -101,8 +103,8 @@ def _overrides_for(overrides: dict[str, dict], relative: str, doc_id: str) -> di
 
 
 def _reindex(job: tuple) -> tuple[None, list[Passage]]:
-    """A merge's job: passages of an existing report, as ``passages.jsonl`` lines, indexed again."""
-    return None, incremental.parse_passages(job[1])
+    """A merge's job: the stored passages of an existing report, indexed again."""
+    return None, job[1]
 
 
 def build(
@@ -141,8 +143,7 @@ def build(
             return (file.relative, None, str(error)), []
         except Exception as error:  # a report must never stop the others
             return (file.relative, None, f"could not be processed ({type(error).__name__}: {error})"), []
-        lines = "".join(records.to_json(passage) + "\n" for passage in processed.passages)
-        return (file.relative, processed.document, lines), processed.passages
+        return (file.relative, processed.document, ""), processed.passages
 
     with layout.build_lock(index_dir):
         with timings.part("plan"):
@@ -167,7 +168,7 @@ def build(
                 if update is None:
                     raise
                 # A file of the generation in use is missing or damaged: build everything.
-                update.lines.close()
+                update.stored.close()
                 update = None
                 shutil.rmtree(workspace, ignore_errors=True)
                 workspace = layout.new_workspace(index_dir)
@@ -190,7 +191,7 @@ def build(
             raise
         finally:
             if update:
-                update.lines.close()
+                update.stored.close()
         if report.mode == "incremental":
             with timings.part("merge"):
                 try:
@@ -224,8 +225,9 @@ def _up_to_date(report: BuildReport, previous: Previous, timings: _Timings, star
 
 
 class _Update:
-    """What an incremental build reuses of the generation in use: its segments (with the
-    passages of stale reports to delete) and its passage records."""
+    """What an incremental build reuses of the generation in use: its segments, with the
+    passages of stale reports to delete (read back from its stored records to know their
+    terms), and the live passages of segments mostly deleted, to index again."""
 
     def __init__(self, previous: Previous, changes: Changes):
         self.previous = previous
@@ -235,20 +237,15 @@ class _Update:
         # Deleting passages costs analysing them (for exact statistics); where that is more
         # than what stays, the segment's live passages are indexed again instead.
         self.rewrite = [plan for plan in self.plans if 0 < plan.live < len(plan.delete)]
-        self.lines = PassageLines(previous.generation / "passages.jsonl", previous.documents)
+        self.stored = StoredPassages(previous.generation)
 
     def carry(self, sink: WhooshSink) -> None:
         """Every segment that keeps live passages, into ``sink``, its stale passages deleted."""
-        stale: dict[str, dict[int, Passage]] = {}
         for plan in self.plans:
             if not plan.live or plan in self.rewrite:
                 continue  # nothing left in it, or indexed again: not carried
-            deleted = []
-            for docnum, doc_id, ordinal in plan.delete:
-                if doc_id not in stale:
-                    stale[doc_id] = {p.ordinal: p for p in self.lines.passages(doc_id)}
-                deleted.append((docnum, stale[doc_id][ordinal]))
-            sink.carry(self.previous.generation, plan.segment_id, deleted)
+            docnums = [docnum for docnum, _, _ in plan.delete]
+            sink.carry(self.previous.generation, plan.segment_id, zip(docnums, self.stored.passages(plan.segment_id, docnums)))
 
 
 def _write(
@@ -261,7 +258,7 @@ def _write(
     timings: _Timings,
     on_report: Callable[[str], None] | None,
 ) -> None:
-    """The segments and ``passages.jsonl`` of a new generation; ``report`` gets the documents."""
+    """The segments of a new generation; ``report`` gets the documents."""
     sink = WhooshSink(workspace)
     if update:
         with timings.part("reuse"):
@@ -269,7 +266,7 @@ def _write(
     jobs = [("report", e.order, e.file, e.doc_id) for e in entries if update is None or not e.reused]
     reports = len(jobs)
     if update:
-        jobs += [("records", update.lines.lines(doc_id)) for plan in update.rewrite for doc_id in plan.live_docs]
+        jobs += [("records", update.stored.passages(plan.segment_id, run)) for plan in update.rewrite for run in plan.live_runs]
         report.rewritten = sum(plan.live for plan in update.rewrite)
     indexer = ParallelIndexer(sink.segment_writer, procs=procs if len(jobs) > 1 else 1)
     with timings.part("index"):
@@ -278,33 +275,24 @@ def _write(
             # load them here once, so the forked indexing processes share them.
             work(jobs[0])
         results = indexer.map(lambda job: _reindex(job) if job[0] == "records" else work(job), jobs)
-        unchanged: list[str] = []  # reports whose passages are copied, waiting for the next new one
-        with (workspace / "passages.jsonl").open("wb") as passages:
-            for entry in entries:
-                if update and entry.reused:
-                    if entry.old is None:
-                        report.skipped.append((entry.file.relative, entry.failure))
-                    else:
-                        unchanged.append(entry.old.doc_id)
-                        report.documents.append(replace(entry.old, order=entry.order))
-                    continue
-                relative, document, outcome = next(results)
-                if unchanged:
-                    update.lines.copy(unchanged, passages)
-                    unchanged = []
-                if document is None:
-                    report.skipped.append((relative, outcome))
+        for entry in entries:
+            if update and entry.reused:
+                if entry.old is None:
+                    report.skipped.append((entry.file.relative, entry.failure))
                 else:
-                    report.documents.append(document)
-                    report.processed.append(document)
-                    report.processed_chars += document.chars
-                    passages.write(outcome.encode("utf-8"))
-                if on_report:
-                    on_report(relative)
-            if unchanged:
-                update.lines.copy(unchanged, passages)
-            for _ in results:  # the workers hand over their segments when the jobs run out
-                pass
+                    report.documents.append(replace(entry.old, order=entry.order))
+                continue
+            relative, document, failure = next(results)
+            if document is None:
+                report.skipped.append((relative, failure))
+            else:
+                report.documents.append(document)
+                report.processed.append(document)
+                report.processed_chars += document.chars
+            if on_report:
+                on_report(relative)
+        for _ in results:  # the workers hand over their segments when the jobs run out
+            pass
         sink.commit(indexer.segments)
     report.passages = sum(d.passages for d in report.documents)
     report.chars = sum(d.chars for d in report.documents)
@@ -345,7 +333,7 @@ def _manifest(report: BuildReport, data_dir: Path, fingerprint: dict, failed: li
 def _merge(index_dir: Path, generation: Path, manifest: dict, documents: list[Document], procs: int) -> dict | None:
     """When the segments of ``generation`` call for it (:func:`incremental.segments_to_merge`),
     publish a generation with the chosen ones merged: their live passages indexed again into
-    new segments, every other file shared. Records are unchanged (hard links)."""
+    new segments, every other file shared. Document records are unchanged (a hard link)."""
     started = time.perf_counter()
     previous = Previous(generation, manifest, documents, {})
     plans = incremental.plan_segments(previous, segment_states(generation), set(), {d.doc_id: d.passages for d in documents})
@@ -353,20 +341,19 @@ def _merge(index_dir: Path, generation: Path, manifest: dict, documents: list[Do
     if not merging:
         return None
     workspace = layout.new_workspace(index_dir)
-    lines = PassageLines(generation / "passages.jsonl", documents)
+    stored = StoredPassages(generation)
     try:
         sink = WhooshSink(workspace)
         for plan in plans:
             if plan.live and plan not in merging:
                 sink.carry(generation, plan.segment_id)
-        jobs = (("records", lines.lines(doc_id)) for plan in merging for doc_id in plan.live_docs)
+        jobs = (("records", stored.passages(plan.segment_id, run)) for plan in merging for run in plan.live_runs)
         # A small merge in one process makes one segment (two processes would make two).
         indexer = ParallelIndexer(sink.segment_writer, procs=procs if sum(p.live for p in merging) > SMALL_MERGE else 1)
         for _ in indexer.map(_reindex, jobs):
             pass
         sink.commit(indexer.segments)
-        for name in ("documents.jsonl", "passages.jsonl"):
-            os.link(generation / name, workspace / name)
+        os.link(generation / "documents.jsonl", workspace / "documents.jsonl")
         merged = {
             "segments": len(merging),
             "passages": sum(p.live for p in merging),
@@ -381,5 +368,5 @@ def _merge(index_dir: Path, generation: Path, manifest: dict, documents: list[Do
         shutil.rmtree(workspace, ignore_errors=True)
         raise
     finally:
-        lines.close()
+        stored.close()
     return merged

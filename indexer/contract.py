@@ -1,9 +1,9 @@
 """The index contract: what the writer of an index generation and every reader agree on.
 
 Engine-independent. A generation holds, beside the engine's own files (``whoosh/``, which
-also stores every passage record):
+also stores every passage record: the only copy of them):
 
-* ``documents.jsonl`` and ``passages.jsonl``: the records (:mod:`indexer.records`);
+* ``documents.jsonl``: the document records (:mod:`indexer.records`);
 * ``columns/<segment>/``: per segment of the engine, one row per passage in the engine's
   document order: integer-coded facet columns with their value tables (``tables.json``), the
   document and ordinal of each passage, heading flags and the length of each text field, one

@@ -14,6 +14,7 @@ import pytest
 from indexer import layout, records
 from indexer.build import BuildFailed, build
 from indexer.domain import PROJECT_ROOT
+from indexer.whoosh_store.reader import iter_passages
 from tests.conftest import DATA_DIR, GUIZHUMAO, ZUSHIDIAN
 
 
@@ -96,10 +97,7 @@ def test_rebuild_replaces_atomically_and_keeps_ids(tmp_path):
     second = build(DATA_DIR, index_dir, procs=2, full=True)
     assert second.mode == "full" and first.generation != second.generation
     assert layout.current_generation(index_dir) == second.generation
-    ids = [
-        [p.passage_id for p in records.read_jsonl(report.generation / "passages.jsonl", records.Passage)]
-        for report in (first, second)
-    ]
+    ids = [sorted(p.passage_id for p in iter_passages(report.generation)) for report in (first, second)]
     assert ids[0] == ids[1] and len(ids[0]) == first.passages
     manifest = json.loads((second.generation / "manifest.json").read_text())
     assert manifest["documents"] == 5 and manifest["passages"] == second.passages

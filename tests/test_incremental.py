@@ -21,6 +21,7 @@ from app.search.service import SearchRequest
 from indexer import contract, incremental, layout
 from indexer.build import build
 from indexer.whoosh_store import DIRECTORY
+from indexer.whoosh_store.reader import iter_passages
 from indexer.whoosh_store.writer import segment_states
 from tests.benchmarks import corpus
 from tests.benchmarks.queries import Corpus, query_mix
@@ -86,7 +87,10 @@ def _differences(incremental_dir: Path, full_dir: Path) -> list:
     """What the generation in use of ``incremental_dir`` says differently from ``full_dir``'s
     (empty when they are alike)."""
     mine, theirs = layout.current_generation(incremental_dir), layout.current_generation(full_dir)
-    found: list = [name for name in ("documents.jsonl", "passages.jsonl") if (mine / name).read_bytes() != (theirs / name).read_bytes()]
+    found: list = ["documents.jsonl"] if (mine / "documents.jsonl").read_bytes() != (theirs / "documents.jsonl").read_bytes() else []
+    records = [sorted((vars(p) for p in iter_passages(g)), key=lambda r: r["passage_id"]) for g in (mine, theirs)]
+    if records[0] != records[1]:
+        found.append("passages")
     manifests = [layout.read_manifest(g) for g in (mine, theirs)]
     found += [key for key in ("documents", "passages", "chars", "skipped", "failed", "analysis", "pipeline") if manifests[0][key] != manifests[1][key]]
     data = Corpus.load(theirs)
@@ -268,8 +272,9 @@ def test_an_inconsistent_index_is_rebuilt_in_full(tmp_path):
     shutil.copytree(DATA_DIR, data)
     index = tmp_path / "index"
     first = build(data, index, procs=1)
-    with (first.generation / "passages.jsonl").open("a", encoding="utf-8") as handle:  # damage the records
-        handle.write('{"passage_id": "x"}\n')
+    stored = next((first.generation / DIRECTORY).glob("*._stored.col"))  # damage the stored records
+    with stored.open("r+b") as handle:
+        handle.write(b"\x00" * 2000)
     (data / f"{TANGYANG}.txt").unlink()
     report = build(data, index, procs=1)
     assert report.mode == "full" and "cannot be updated" in report.reason

@@ -16,6 +16,7 @@ import pickle
 import threading
 import weakref
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -209,6 +210,42 @@ def _deleted_terms(generation: Path) -> dict[str, dict[str, int]]:
             for term, count in terms.items():
                 counts[term] = counts.get(term, 0) + count
     return total
+
+
+class StoredRecordsUnreadable(OSError):
+    """The stored records of a generation cannot be read (a damaged or missing file)."""
+
+
+class StoredPassages:
+    """The passage records a generation's Whoosh index stores, by segment and document number:
+    what incremental builds delete and what merges index again (there is no other copy)."""
+
+    def __init__(self, generation: Path):
+        self.generation = generation
+        try:
+            self._index = FileStorage(str(generation / DIRECTORY), supports_mmap=False).open_index()
+            self._reader = self._index.reader()
+        except Exception as error:
+            raise StoredRecordsUnreadable(f"the Whoosh index of {generation} cannot be opened ({type(error).__name__}: {error})") from error
+        self._leaves = {leaf.segment().segment_id(): leaf for leaf, _ in self._reader.leaf_readers()}
+
+    def passages(self, segment_id: str, docnums) -> list[Passage]:
+        try:
+            leaf = self._leaves[segment_id]
+            return [passage_from_stored(leaf.stored_fields(int(docnum))) for docnum in docnums]
+        except Exception as error:  # zlib, pickle, struct: whatever a damaged file raises
+            raise StoredRecordsUnreadable(f"the stored records of segment {segment_id} of {self.generation} cannot be read ({type(error).__name__}: {error})") from error
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def iter_passages(generation: Path) -> Iterator[Passage]:
+    """Every live passage of ``generation``, in the engine's order."""
+    index = FileStorage(str(generation / DIRECTORY), supports_mmap=False).open_index()
+    with index.reader() as reader:
+        for docnum in reader.all_doc_ids():
+            yield passage_from_stored(reader.stored_fields(docnum))
 
 
 def open_storage(generation: Path) -> WhooshStorage:
