@@ -25,7 +25,7 @@ def wants_json(request: Request) -> bool:
 def error_response(request: Request, status: int, message: str, title: str | None = None):
     if wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
-    titles = {400: "请求有误", 404: "页面不存在", 405: "不支持的请求", 422: "参数有误", 503: "索引不可用"}
+    titles = {400: "请求有误", 401: "需要登录", 403: "没有权限", 404: "页面不存在", 405: "不支持的请求", 413: "请求过大", 415: "请求格式有误", 422: "参数有误", 503: "索引不可用"}
     return templates.TemplateResponse(
         request,
         "error.html",
@@ -72,7 +72,9 @@ def install(app: FastAPI) -> None:
         message = error.detail if isinstance(error.detail, str) else "error"
         if error.status_code == 404 and message == "Not Found":
             message = "没有这个页面 (not found)"
-        return error_response(request, error.status_code, message)
+        response = error_response(request, error.status_code, message)
+        response.headers.update(error.headers or {})  # WWW-Authenticate of a 401, Allow of a 405
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):

@@ -14,9 +14,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
+from app.auth.guard import Auth
+from app.corrections.apply import Corrections
 from app.memory import limit_allocator_arenas
 from app.network import nodelay_on_every_connection
-from app.routes import api, health, pages
+from app.routes import api, corrections, health, login, pages
 from app.search.engines import search_service
 from app.search.service import ServiceUnavailable
 from app.security import SecurityHeaders
@@ -65,12 +67,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.service = search_service(settings.index_dir, settings.search_timeout, settings.engine)
+    app.state.auth = Auth(settings.curators_file)
+    app.state.corrections = Corrections(settings.index_dir, settings.curators_file.parent)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(login.router)
+    app.include_router(corrections.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -111,7 +111,11 @@ class ErrorOut(BaseModel):
 
 # Every error a route may answer, with what it means; routes list the ones that apply.
 ERROR_MEANINGS = {
+    401: "需要更正人员登录, 或 API 令牌无效或已撤销 (sign in, or send a valid Authorization: Bearer token)",
+    403: "不允许这个写入请求: 缺少 CSRF 令牌或来自其他网站 (missing CSRF token, or a cross-site request)",
     404: "没有这个文档或段落 (no such document or passage)",
+    413: "请求过大 (request body too large)",
+    415: "请求格式有误: 须为 JSON (send Content-Type: application/json)",
     422: "参数有误: detail 说明哪个参数、为什么 (a parameter is invalid; detail names it and why)",
     500: "意外错误, 已记录在服务器日志中 (unexpected error; logged on the server, never sent)",
     503: "索引不可用 (detail says how to build it), 或检索超时 (with Retry-After: 5; retry or narrow the query)",

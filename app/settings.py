@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.auth.accounts import curators_file
 from indexer.layout import DEFAULT_INDEX_DIR
 
 # Page limits are part of the API contract (and of its OpenAPI schema), so they are constants.
@@ -26,6 +27,9 @@ class Settings:
     max_filter_values: int = 50  # selected values per facet
     # The engine holding the index (TOWNSHIP_ENGINE, see app.search.engines); Whoosh today.
     engine: str = field(default_factory=lambda: os.environ.get("TOWNSHIP_ENGINE", "whoosh"))
+    # Curator accounts (TOWNSHIP_CURATORS_FILE, default var/curators.json); the session key, the
+    # audit trail and the corrections' build status live in the same folder.
+    curators_file: Path = field(default_factory=curators_file)
 
 
 def load_settings() -> Settings:

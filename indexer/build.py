@@ -133,6 +133,7 @@ def build(
     procs = procs or min(2, os.cpu_count() or 1)
     ids = _unique_ids([f.relative for f in files])
     fingerprint = incremental.pipeline_fingerprint(metadata_file, WhooshSink.manifest())
+    corrections = incremental.correction_fingerprints({f.relative: _overrides_for(overrides, f.relative, i) for f, i in zip(files, ids)})
 
     def work(job: tuple) -> tuple[tuple, list[Passage]]:
         """One report through the pipeline (in an indexing process when procs > 1)."""
@@ -148,7 +149,7 @@ def build(
     with layout.build_lock(index_dir):
         with timings.part("plan"):
             previous, reason = incremental.previous_generation(index_dir, fingerprint, full)
-            changes = incremental.classify(files, ids, previous)
+            changes = incremental.classify(files, ids, previous, corrections)
             report = _new_report(index_dir, skipped, changes, reason)
             update = None
             if not reason:
@@ -183,6 +184,8 @@ def build(
                 records.write_jsonl(workspace / "documents.jsonl", report.documents)
                 report.seconds = time.perf_counter() - started
                 manifest = _manifest(report, data_dir, fingerprint, failed)
+                # Where the corrections came from (the app writes curators' corrections there).
+                manifest.update(metadata=str(metadata_file.resolve()), corrections=corrections)
                 (workspace / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             with timings.part("publish"):
                 report.generation = layout.publish(index_dir, workspace)
@@ -306,7 +309,7 @@ def _manifest(report: BuildReport, data_dir: Path, fingerprint: dict, failed: li
         "analysis": contract.analysis_fingerprint(),
         **WhooshSink.manifest(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "data_dir": str(data_dir),
+        "data_dir": str(data_dir.resolve()),
         "documents": len(report.documents),
         "passages": report.passages,
         "chars": report.chars,

@@ -3,11 +3,13 @@ that generation a new one can reuse. Engine-independent; :mod:`indexer.build` do
 
 * **When.** A generation records the fingerprint of everything that decides what a report
   becomes (:func:`pipeline_fingerprint`: the analysis, the engine, the reader packages, the
-  code of ``indexer/``, ``data/*.toml``, ``data/userdict.txt``, the metadata corrections). A
-  build is incremental when the generation in use has the same one; otherwise it is full, and
-  says why (:func:`previous_generation`).
-* **What.** A file is unchanged when its place in the folder, its content (SHA-1) and its
-  document id are those of a report of the generation in use (:func:`classify`). Its records
+  code of ``indexer/``, ``data/*.toml``, ``data/userdict.txt``). A build is incremental when
+  the generation in use has the same one; otherwise it is full, and says why
+  (:func:`previous_generation`). The metadata corrections file is compared report by report
+  (:func:`correction_fingerprints`): a correction sends only the reports it corrects through
+  the pipeline again.
+* **What.** A file is unchanged when its place in the folder, its content (SHA-1), its
+  document id and its corrections are those of a report of the generation in use (:func:`classify`). Its records
   are copied (``Document.order`` recomputed for the new file list), its passages stay where
   they are in the engine's segments; the passages of changed and removed reports are deleted
   there (:func:`plan_segments`), and new and changed reports are indexed into new segments.
@@ -72,16 +74,27 @@ def _version(package: str) -> str:
 
 def pipeline_fingerprint(metadata_file: Path | None, engine: dict) -> dict[str, dict[str, str]]:
     """What decides the records and terms a report becomes: ``versions`` (analysis, engine,
-    reader packages) and ``files`` (a hash of each source file of the indexer and data file)."""
+    reader packages) and ``files`` (a hash of each source file of the indexer and data file,
+    but the corrections file ``metadata_file``: see :func:`correction_fingerprints`)."""
     versions = {**contract.analysis_fingerprint(), **{key: str(value) for key, value in engine.items()}}
     versions.update({package: _version(package) for package in READER_PACKAGES})
     files = {f"indexer/{path.relative_to(CODE_DIRECTORY).as_posix()}": _sha(path) for path in sorted(CODE_DIRECTORY.rglob("*.py"))}
     data = domain.domain_dir()
+    corrections = metadata_file.resolve() if metadata_file else None
     for path in sorted(data.glob("*.toml")) + [domain.userdict_path()]:
-        if path.is_file():
+        if path.is_file() and path.resolve() != corrections:
             files[f"data/{path.name}"] = _sha(path)
-    files["metadata corrections"] = _sha(metadata_file) if metadata_file and metadata_file.is_file() else "none"
     return {"versions": versions, "files": files}
+
+
+def correction_fingerprints(corrections: dict[str, dict]) -> dict[str, str]:
+    """File → a hash of the metadata corrections applying to it, for the files that have some:
+    a report whose corrections changed is indexed again, like a report whose text changed."""
+    return {
+        file: hashlib.sha256(json.dumps(table, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()[:16]
+        for file, table in corrections.items()
+        if table
+    }
 
 
 def fingerprint_differences(recorded: dict, current: dict) -> list[str]:
@@ -176,13 +189,17 @@ class Changes:
         return not self.removed and all(e.reused for e in self.entries)
 
 
-def classify(files: list[ReportFile], ids: list[str], previous: Previous | None) -> Changes:
+def classify(files: list[ReportFile], ids: list[str], previous: Previous | None, corrections: dict[str, str] | None = None) -> Changes:
+    """``corrections``: :func:`correction_fingerprints` of this build, compared with the ones
+    the generation in use recorded."""
     by_source = {d.source: d for d in previous.documents} if previous else {}
     failed = previous.failed if previous else {}
+    corrected, recorded = corrections or {}, previous.manifest.get("corrections", {}) if previous else {}
     entries = []
     for order, (file, doc_id) in enumerate(zip(files, ids)):
         old = by_source.get(file.relative)
-        if old is not None and old.sha1 == file.sha1 and old.doc_id == doc_id:
+        same_corrections = corrected.get(file.relative) == recorded.get(file.relative)
+        if old is not None and old.sha1 == file.sha1 and old.doc_id == doc_id and same_corrections:
             entries.append(Entry(order, file, doc_id, "unchanged", old=old))
         elif old is None and file.relative in failed and failed[file.relative][0] == file.sha1:
             entries.append(Entry(order, file, doc_id, "unchanged", failure=failed[file.relative][1]))

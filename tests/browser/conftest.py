@@ -34,13 +34,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(index_dir: Path):
-    """Serve the app over ``index_dir`` with real uvicorn in a thread; yields its base URL."""
+def serve(index_dir: Path, **settings):
+    """Serve the app over ``index_dir`` (and other ``settings``) with real uvicorn in a thread;
+    yields its base URL."""
     from app.main import create_app
     from app.settings import Settings
 
     port = _free_port()
-    config = uvicorn.Config(create_app(Settings(index_dir=index_dir)), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(Settings(index_dir=index_dir, **settings)), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
