@@ -32,6 +32,7 @@ published). Plus starting a process and loading jieba's tables (2–3 s).
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from importlib import metadata as package_metadata
