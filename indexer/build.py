@@ -125,7 +125,8 @@ def build(
     if not data_dir.is_dir():
         raise BuildFailed(f"data folder {data_dir} does not exist or is not a folder")
     with timings.part("discover"):
-        files, skipped = discover(data_dir, max_bytes)
+        hashed_at = time.time_ns()
+        files, skipped = discover(data_dir, max_bytes, incremental.known_files(index_dir))
     if not files:
         raise BuildFailed(f"no report files in {data_dir}" + "".join(f"\n  {f}: {r}" for f, r in skipped))
     metadata_file = metadata_path if metadata_path else domain.domain_dir() / "metadata.toml"
@@ -182,6 +183,7 @@ def build(
                 reasons = dict(report.skipped)
                 failed = [(e.file, reasons[e.file.relative]) for e in changes.entries if e.file.relative in reasons]
                 records.write_jsonl(workspace / "documents.jsonl", report.documents)
+                incremental.write_known_files(workspace, files, hashed_at)
                 report.seconds = time.perf_counter() - started
                 manifest = _manifest(report, data_dir, fingerprint, failed)
                 # Where the corrections came from (the app writes curators' corrections there).
@@ -356,7 +358,8 @@ def _merge(index_dir: Path, generation: Path, manifest: dict, documents: list[Do
         for _ in indexer.map(_reindex, jobs):
             pass
         sink.commit(indexer.segments)
-        os.link(generation / "documents.jsonl", workspace / "documents.jsonl")
+        for name in ("documents.jsonl", incremental.FILES):
+            os.link(generation / name, workspace / name)
         merged = {
             "segments": len(merging),
             "passages": sum(p.live for p in merging),

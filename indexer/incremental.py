@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer import contract, domain, layout, records
-from indexer.read import ReportFile
+from indexer.read import KnownFiles, ReportFile
 from indexer.records import Document
 
 # Reader packages: another version may read a report differently.
@@ -129,6 +129,27 @@ class Previous:
     @property
     def skipped(self) -> list[tuple[str, str]]:
         return [(entry["file"], entry["reason"]) for entry in self.manifest.get("skipped", [])]
+
+
+FILES = "files.json"  # in a generation: the signature and SHA-1 of every report file it was built from
+RACY_NS = 2_000_000_000  # a file changed this close to its hashing may change again unseen: hashed again
+
+
+def known_files(index_dir: Path) -> KnownFiles:
+    """What the build of the generation in use hashed (for :func:`indexer.read.discover`),
+    less the files changed within ``RACY_NS`` of their hashing: a write in the same tick of the
+    file system's clock would leave their signature as it was."""
+    try:
+        data = json.loads((layout.current_generation(index_dir) / FILES).read_text(encoding="utf-8"))
+        settled = int(data["hashed_at"]) - RACY_NS
+        return {relative: (tuple(entry[:4]), entry[4]) for relative, entry in data["files"].items() if entry[2] < settled}
+    except (layout.IndexMissing, OSError, ValueError, KeyError, TypeError, IndexError):
+        return {}
+
+
+def write_known_files(generation: Path, files: list[ReportFile], hashed_at: int) -> None:
+    entries = {f.relative: [*f.signature, f.sha1] for f in files if f.signature}
+    (generation / FILES).write_text(json.dumps({"hashed_at": hashed_at, "files": entries}, ensure_ascii=False), encoding="utf-8")
 
 
 def previous_generation(index_dir: Path, fingerprint: dict, full: bool) -> tuple[Previous | None, str]:
