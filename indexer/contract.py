@@ -260,22 +260,25 @@ def _columns(directory: Path) -> tuple[dict[str, np.ndarray], dict[str, list[str
     return {name: _load(directory, name) for name in _array_names()}, tables
 
 
+def _read(directory: Path) -> dict:
+    """The fields :class:`SegmentColumns` and :class:`Columns` share, read from ``directory``."""
+    data, tables = _columns(directory)
+    return {
+        "size": len(data["doc"]),
+        "doc_ids": tables["doc"],
+        "doc": data["doc"],
+        "ordinal": data["ordinal"],
+        "is_heading": data["is_heading"],
+        "level": data["level"],
+        "category": {name: (data[f"cat.{name}"], tables[name]) for name in CATEGORY_COLUMNS},
+        "multi": {name: (data[f"multi.{name}.offsets"], data[f"multi.{name}.codes"], tables[name]) for name in MULTI_COLUMNS},
+        "lengths": {name: data[f"length.{name}"] for name in TEXT_FIELDS},
+    }
+
+
 def read_segment_columns(generation: Path, segment: str) -> SegmentColumns:
     directory = segment_columns_path(generation, segment)
-    data, tables = _columns(directory)
-    return SegmentColumns(
-        size=len(data["doc"]),
-        doc_ids=tables["doc"],
-        doc=data["doc"],
-        ordinal=data["ordinal"],
-        is_heading=data["is_heading"],
-        level=data["level"],
-        category={name: (data[f"cat.{name}"], tables[name]) for name in CATEGORY_COLUMNS},
-        multi={name: (data[f"multi.{name}.offsets"], data[f"multi.{name}.codes"], tables[name]) for name in MULTI_COLUMNS},
-        lengths={name: data[f"length.{name}"] for name in TEXT_FIELDS},
-        text_offsets=_load(directory, _TEXT_OFFSETS),
-        text_path=directory / _TEXT,
-    )
+    return SegmentColumns(**_read(directory), text_offsets=_load(directory, _TEXT_OFFSETS), text_path=directory / _TEXT)
 
 
 def link_segment_columns(source: Path, target: Path, segment: str, link) -> None:
@@ -349,18 +352,7 @@ def write_merged_columns(directory: Path, segments: list[str]) -> None:
 
 def read_columns(generation: Path) -> Columns:
     """The generation's columns, memory-mapped."""
-    data, tables = _columns(generation / COLUMNS_DIRECTORY / MERGED)
-    return Columns(
-        size=len(data["doc"]),
-        doc_ids=tables["doc"],
-        doc=data["doc"],
-        ordinal=data["ordinal"],
-        is_heading=data["is_heading"],
-        level=data["level"],
-        category={name: (data[f"cat.{name}"], tables[name]) for name in CATEGORY_COLUMNS},
-        multi={name: (data[f"multi.{name}.offsets"], data[f"multi.{name}.codes"], tables[name]) for name in MULTI_COLUMNS},
-        lengths={name: data[f"length.{name}"] for name in TEXT_FIELDS},
-    )
+    return Columns(**_read(generation / COLUMNS_DIRECTORY / MERGED))
 
 
 class Texts:
