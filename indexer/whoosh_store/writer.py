@@ -4,8 +4,10 @@ Whoosh's own writer spends most of an indexing run on a Python tuple per posting
 temporary runs and merged back. Here a segment keeps, per text field, three flat integer
 arrays (term, document, frequency) that grow as passages arrive; :meth:`SegmentWriter.finish`
 sorts them once with numpy and writes each term's posting blocks in the W3 codec's layout.
-``tests/test_whoosh_store.py`` checks that every term, posting, length and stored record reads
-back through Whoosh exactly as Whoosh's own writer makes them.
+The facet fields and ``doc_id`` hold a few terms per passage: their postings are made at the
+same moment from the segment's integer-coded columns. The stored fields go through Whoosh's
+own per-document writer. ``tests/test_whoosh_store.py`` checks that every term, posting,
+length and stored field reads back through Whoosh exactly as Whoosh's own writer makes them.
 
 Posting blocks hold their document deltas and weights as ``array`` objects pickled with
 protocol 5 (one byte copy each way, instead of a Python object per posting); Whoosh's own
