@@ -3,8 +3,9 @@
 The columns (:mod:`indexer.contract`) are a cache the sink writes beside the segments for
 speed; everything in them comes from the index: facet values, documents and ordinals from
 each passage's stored fields, the normalized text from its stored text, and each text field's
-length of a passage from the postings (the sum of the passage's term frequencies in the
-field: exact, where Whoosh's own length column keeps a one-byte approximation).
+length of a passage (exact, where Whoosh's own length column keeps a one-byte approximation):
+for the character fields from the stored text, for the word fields from the postings (the
+sum of the passage's term frequencies; running jieba again would take as long as a build).
 
     python -m indexer.whoosh_store.columns [--index-dir index/]     # the generation in use
 
@@ -27,9 +28,12 @@ from whoosh.filedb.filestore import FileStorage
 from indexer import contract, layout
 from indexer.whoosh_store import DIRECTORY
 from indexer.whoosh_store.reader import decode_postings
-from indexer.whoosh_store.schema import passage_from_stored
+from indexer.whoosh_store.schema import passage_from_stored, term_counts
 
 TERMS_PER_BATCH = 4096
+# Text fields whose lengths come from the postings (jieba's words), and from the stored text.
+POSTINGS_FIELDS = tuple(name for name, analysis in contract.TEXT_FIELDS.items() if analysis == "words")
+TEXT_LENGTH_FIELDS = tuple(name for name in contract.TEXT_FIELDS if name not in POSTINGS_FIELDS)
 
 
 def _field_lengths(leaf, postings: int, field: str) -> np.ndarray:
@@ -65,14 +69,16 @@ def rebuild(generation: Path, target: Path | None = None) -> list[str]:
             segment = leaf.segment()
             handle = os.open(str(generation / DIRECTORY / segment.make_filename(".pst")), os.O_RDONLY)
             try:
-                lengths = {field: _field_lengths(leaf, handle, field) for field in contract.TEXT_FIELDS}
+                lengths = {field: _field_lengths(leaf, handle, field) for field in POSTINGS_FIELDS}
             finally:
                 os.close(handle)
             writer = contract.ColumnsWriter()
             for docnum in range(leaf.doc_count_all()):
                 passage = passage_from_stored(leaf.stored_fields(docnum))
-                row = {field: int(lengths[field][docnum]) for field in contract.TEXT_FIELDS}
-                writer.add(passage, row, contract.text_fields(passage)[contract.UNIGRAM])
+                texts = contract.text_fields(passage)
+                row = {field: sum(term_counts(contract.TEXT_FIELDS[field], texts[field]).values()) for field in TEXT_LENGTH_FIELDS}
+                row.update({field: int(lengths[field][docnum]) for field in POSTINGS_FIELDS})
+                writer.add(passage, row, texts[contract.UNIGRAM])
             writer.write(building, segment.segment_id())
             segments.append(segment.segment_id())
     contract.write_merged_columns(building, segments)
