@@ -19,7 +19,7 @@ from app.corrections.apply import Corrections
 from app.memory import limit_allocator_arenas
 from app.network import nodelay_on_every_connection
 from app.routes import api, corrections, health, login, pages
-from app.search.engines import search_service
+from app.search.engines import service_for
 from app.search.service import ServiceUnavailable
 from app.security import SecurityHeaders
 from app.settings import Settings, load_settings
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.service = search_service(settings.index_dir, settings.search_timeout, settings.engine)
+    app.state.service = service_for(settings)
     app.state.auth = Auth(settings.curators_file)
     app.state.corrections = Corrections(settings.index_dir, settings.curators_file.parent)
     app.add_middleware(SecurityHeaders)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, create_model
 
-from app.search.facets import FACETS, UNKNOWN
+from app.search.facets import FACETS, HIT_FIELDS, UNKNOWN
 
 
 class FacetValueOut(BaseModel):
@@ -21,23 +21,11 @@ FacetsOut = create_model(
 )
 
 
-class HitOut(BaseModel):
-    doc_id: str
-    passage_id: str
-    township: str | None
-    county: str | None
-    year: int | None
-    section: str = Field(description="总结 / 问题 / 计划 / 建议 / 其他")
-    heading: str = Field(description="标题路径, e.g. 一、2023年工作总结 › (二)砥砺奋进抓项目…")
-    themes: list[str]
-    text: str = Field(description="the whole passage as written")
-    snippet: str = Field(description="HTML: all text escaped, matches in <mark>")
-    url: str = Field(description="document page that scrolls to and highlights this passage for this query")
-    city: str | None = Field(description="市 of the township, when known")
-    province: str | None = Field(description="省 of the township, when known")
-    about_year: int | None = Field(description="所述年份: the year the passage's section is about (a plan: the planned year)")
-    kind: str = Field(description="报告类型: 工作总结 / 工作计划 / 总结与计划 / 政府工作报告 / 其他")
-    period: str = Field(description="时段: 年度 / 上半年 / 下半年 / 其他")
+# A hit: every field of the registry's HIT_FIELDS.
+HitOut = create_model(
+    "HitOut",
+    **{f.name: (f.annotation, Field(description=f.description)) for f in HIT_FIELDS},
+)
 
 
 class AlternativeOut(BaseModel):
@@ -132,11 +120,16 @@ class BucketOut(BaseModel):
     count: int
 
 
+class TrendBucketOut(BucketOut):
+    other: bool = Field(description="the bucket 其他: the hits of every value after the top `buckets` (kind also has a value 其他, with other false)")
+    values: int = Field(description="how many values the bucket counts (1, or those the 其他 bucket groups)")
+
+
 # by_<facet> for every facet of the registry that counts trends.
 TrendsOut = create_model(
     "TrendsOut",
-    __doc__="Hit counts of the query and filters by the value of each facet.",
-    **{f"by_{facet.name}": (list[BucketOut], Field(description=f"hits by {facet.label}")) for facet in FACETS if facet.trend},
+    __doc__="Hit counts of the query and filters by the value of each facet: the top `buckets` values, then 其他 for the rest.",
+    **{f"by_{facet.name}": (list[TrendBucketOut], Field(description=f"hits by {facet.label}")) for facet in FACETS if facet.trend},
 )
 
 
@@ -167,7 +160,7 @@ class CollectionDocumentOut(BaseModel):
     year_inferred: bool = Field(description="the year was inferred from context, not stated")
     kind: str = Field(description="报告类型: 工作总结 / 工作计划 / 总结与计划 / 政府工作报告 / 其他")
     period: str = Field(description="时段: 年度 / 上半年 / 下半年 / 其他")
-    evidence: dict[str, str] = Field(description="how each field was found (title, signature, issuer, inferred …, or corrected in data/metadata.toml)")
+    evidence: dict[str, str] = Field(description="how each field was found, in Chinese (标题, 落款, 自称, 由…推断 …, or 已在元数据更正文件中更正 when a person set it)")
     warnings: list[str] = Field(description="what a person should check: unknown or inferred values, problems reading the file")
     corrected: list[str] = Field(description="corrections data/metadata.toml applied to this report")
     correction: str = Field(description="the TOML table to paste into data/metadata.toml (then edit) to correct this report")

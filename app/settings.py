@@ -30,6 +30,13 @@ class Settings:
     # Curator accounts (TOWNSHIP_CURATORS_FILE, default var/curators.json); the session key, the
     # audit trail and the corrections' build status live in the same folder.
     curators_file: Path = field(default_factory=curators_file)
+    # What a worker keeps of what requests asked (a term's postings and BM25, a filter's passages),
+    # least recently used out first, per generation in use (TOWNSHIP_CACHE_MB).
+    cache_mb: float = field(default_factory=lambda: float(os.environ.get("TOWNSHIP_CACHE_MB", "64")))
+
+    @property
+    def cache_bytes(self) -> int:
+        return int(self.cache_mb * 1024 * 1024)
 
 
 def load_settings() -> Settings:

@@ -75,7 +75,11 @@ class _Tokenizer(jieba.Tokenizer):
                 word = sentence[idx : x + 1]
                 score = scores.get(word)
                 if score is None:
-                    score = scores[word] = log(get(word) or 1) - logtotal
+                    frequency = get(word)
+                    if frequency:  # only dictionary words are kept: the cache never outgrows the dictionary
+                        score = scores[word] = log(frequency) - logtotal
+                    else:  # any other character a query may hold: log(1) - logtotal
+                        score = -logtotal
                 candidate = (score + route[x + 1][0], x)
                 if best is None or candidate > best:  # max(): the first of equals, larger x on ties
                     best = candidate

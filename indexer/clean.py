@@ -35,6 +35,9 @@ _PUBLISHER_LABEL = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:]
 ORIGIN_LABEL = re.compile(r"(?:信息来源|文章来源|来源)\s*:\s*([^\s:]+?)(?=\s|发布|点击|浏览|$)")
 _INDEX_NUMBER = re.compile(r"索引号\s*[:]\s*([0-9a-z][0-9a-z_/\-.]*)")
 _DATE_LABEL = re.compile(r"(?:发布时间|发布日期|成文日期)\s*[:]\s*\|?\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
+# A title glued to the salutation that opens the speech (…政府工作报告各位代表: 现在…), as
+# document sites flatten a report: the title goes back on its own line.
+_GLUED_TITLE = re.compile(r"^(.{4,40}?(?:报告|总结|计划|汇报|要点|安排))(?=(?:各位代表|各位领导|同志们)\s*[:,])")
 
 
 @dataclass
@@ -88,7 +91,7 @@ class Chrome:
 
     prefixes: tuple[str, ...]
     exact: frozenset[str]
-    markers: tuple[str, ...]
+    markers: re.Pattern | None  # (one alternation: a hundred substrings tested at once)
     max_line: int
     lines: re.Pattern | None
     inline: re.Pattern | None
@@ -96,7 +99,7 @@ class Chrome:
     def is_chrome(self, folded: str) -> bool:
         if folded.startswith(self.prefixes) or folded in self.exact:
             return True
-        if len(folded) <= self.max_line and any(m in folded for m in self.markers):
+        if len(folded) <= self.max_line and self.markers and self.markers.search(folded):
             return True
         if is_breadcrumb(folded):
             return True
@@ -124,7 +127,7 @@ def chrome_rules(rules: domain.Rules) -> Chrome:
         cached = Chrome(
             prefixes=rules.list("web", "drop_line_prefixes") + ("发布机构", "发布时间", "发布日期", "成文日期", "发文机关"),
             exact=frozenset(rules.list("web", "drop_lines")),
-            markers=rules.list("chrome", "markers"),
+            markers=_alternation([re.escape(m) for m in rules.list("chrome", "markers")]),
             max_line=int(rules.value("chrome", "max_line", default=200)),
             lines=_alternation(rules.value("chrome", "line_patterns", default=[])),
             inline=_alternation(rules.value("chrome", "inline_patterns", default=[])),
@@ -152,22 +155,47 @@ def _width(line: str) -> int:
 
 
 def wrap_style(lines: list[str]) -> tuple[str | None, int]:
-    """``("fragments", 0)`` when most lines are a few characters cut anywhere, ``("width", W)``
-    when lines were cut at a fixed width W, else ``(None, 0)``: text with one paragraph a line."""
+    """``("fragments", 0)`` when most lines are a few characters cut anywhere, ``("chars", N)``
+    when lines were cut every N characters (a machine's cut: most lines have exactly N),
+    ``("width", W)`` when lines were cut at a fixed width W (columns on screen: a PDF viewer,
+    24 and more, or a narrow one, 16 and more, where more of the lines must share the width),
+    else ``(None, 0)``: text with one paragraph a line."""
     texts = [line.strip() for line in lines if line.strip()]
-    if len(texts) < 8:
+    if len(texts) < 8 or _table_cells(texts):
         return None, 0
     short = [t for t in texts if len(t) <= 8 and not _SENTENCE_END.search(t)]
     if len(short) >= 10 and len(short) >= 0.35 * len(texts):
         return "fragments", 0
-    widths = Counter(_width(t) for t in texts if len(t) >= 10)
+    lengths = Counter(len(t) for t in texts if len(t) >= 9)
+    if lengths:
+        count, cut = max((n, length) for length, n in lengths.items())
+        cut_lines = [t for t in texts if len(t) == cut]
+        if count >= 8 and count >= 0.5 * len(texts) and sum(1 for t in cut_lines if not _SENTENCE_END.search(t)) >= 0.7 * count:
+            return "chars", cut
+    widths = Counter(_width(t) for t in texts if len(t) >= 8)
     if not widths or max(widths.values()) < 3:
         return None, 0  # a paragraph a line: hardly two lines have the same width
     mode = max(widths, key=lambda w: (sum(widths[v] for v in range(w - 3, w + 2)), w))
     full = [t for t in texts if mode - 3 <= _width(t) <= mode + 1]
-    if mode >= 24 and len(full) >= 6 and len(full) >= 0.4 * len(texts) and sum(1 for f in full if not _SENTENCE_END.search(f)) >= 0.6 * len(full):
+    share = 0.4 if mode >= 24 else 0.6  # a narrow width needs more lines to show it
+    if mode >= 16 and len(full) >= 6 and len(full) >= share * len(texts) and sum(1 for f in full if not _SENTENCE_END.search(f)) >= 0.6 * len(full):
         return "width", mode
     return None, 0
+
+
+def _table_cells(texts: list[str]) -> bool:
+    """A table copied a cell a line (序号, 重点工作, 1, …, 2, …): short lines that are not cut words."""
+    if "序号" not in texts[:20]:
+        return False
+    numbers = [int(t) for t in texts if t.isdigit() and len(t) <= 3]
+    return len(numbers) >= 3 and numbers[:3] == [1, 2, 3]
+
+
+def _cut_here(piece: str, style: str, width: int) -> bool:
+    """The line was cut by the wrap (it is full), not ended by its author."""
+    if style == "chars":
+        return len(piece) == width
+    return _width(piece) >= width - (4 if width >= 24 else 1)
 
 
 def rejoin(lines: list[str]) -> tuple[list[str], str | None]:
@@ -177,37 +205,56 @@ def rejoin(lines: list[str]) -> tuple[list[str], str | None]:
     if style is None:
         return lines, None
 
+    fixed = style in ("width", "chars")
+    # Fragments cut every N characters (most pieces have N): a heading N long goes on in the next piece.
+    cut = 0
+    if style == "fragments":
+        sizes = Counter(len(line.strip()) for line in lines if len(line.strip()) >= 4)
+        size, count = sizes.most_common(1)[0]
+        cut = size if count >= 0.4 * sum(sizes.values()) else 0
     result: list[str] = []
     pieces = 0  # raw lines in the paragraph being built
+    last_piece = ""
+    continued_heading = False
     for raw in lines:
         line = raw.strip().strip("\u3000").strip()
         if not line:
-            if style == "width":
+            if fixed:
                 pieces = 0  # a blank line ends a paragraph of fixed-width text
             continue
         folded = normalize(line)
-        indented = raw[:1] in (" ", "\u3000", "\t") and style == "width"
+        indented = raw[:1] in (" ", "\u3000", "\t") and fixed
         if result and pieces and not indented and not _ITEM_START.match(folded):
             last = normalize(result[-1])
-            if style == "width":
-                joins = _width(result[-1].rsplit("\n", 1)[-1]) >= width - 4 and not _SENTENCE_END.search(last)
+            # A heading (一、…) or a title stays a line unless the wrap cut it (its last piece is full).
+            heading = len(last) <= 40 and bool(_ITEM_START.match(last)) and not _ONLY_MARKER.match(last)
+            title_done = len(last) <= 40 and last.endswith(_TITLE_END)
+            if fixed:
+                joins = _cut_here(last_piece, style, width) and not _SENTENCE_END.search(last) and not (heading and title_done)
             else:
-                single_heading = pieces == 1 and _ITEM_START.match(last) and not _ONLY_MARKER.match(last) and len(last) <= 40
-                title_done = len(last) <= 40 and last.endswith(_TITLE_END)
-                joins = not _SENTENCE_END.search(last) and not single_heading and not title_done
+                # A heading stays a line, unless its piece was cut (is N long): then the next
+                # piece completes it and ends it.
+                cut_heading = bool(cut) and heading and pieces == 1 and len(last_piece) >= cut
+                heading_done = heading and (pieces == 1 and not cut_heading or continued_heading)
+                continued_heading = cut_heading
+                joins = not _SENTENCE_END.search(last) and not heading_done and not title_done
                 joins = joins or bool(_ONLY_MARKER.match(last))
             if joins:
-                if style == "width":
-                    result[-1] = result[-1] + "\n" + line  # the width test looks at the last piece
+                if fixed:
+                    result[-1] = result[-1] + "\n" + line  # (joined at the end, by the width of each piece)
                 else:
                     result[-1] = join_pieces(result[-1], line)
                 pieces += 1
+                last_piece = line
                 continue
         result.append(line)
         pieces = 1
-    if style == "width":
+        last_piece = line
+        continued_heading = False
+    if fixed:
         result = [_join_width(paragraph, join_pieces) for paragraph in result]
-    return result, f"hard-wrapped text ({'a break every few characters' if style == 'fragments' else f'lines cut at {width} columns'}) rejoined into paragraphs"
+    how = {"fragments": "每隔几个字断行", "chars": f"每{width}个字断行", "width": f"按{width}列宽断行"}[style]
+    return result, f"硬换行文本({how})已重新拼接成段落"
 
 
 def _join_width(paragraph: str, join_pieces) -> str:
@@ -264,7 +311,7 @@ def clean(text: str) -> CleanText:
     text = remove_stray(remove_pinyin(text))
     result = CleanText(lines=[])
     kept: list[str] = []
-    for raw in join_chunks(text.split("\n")):
+    for raw in _unglue_titles(join_chunks(text.split("\n"))):
         line = raw.strip().strip("\u3000").strip()
         if not line:
             kept.append("")
@@ -287,8 +334,18 @@ def clean(text: str) -> CleanText:
         result.warnings.append(note)
     result.lines = [line.strip().strip("\u3000").strip() for line in lines if line.strip().strip("\u3000").strip()]
     if not result.lines:
-        result.warnings.append("no report text left after cleaning")
+        result.warnings.append("清理网页残留后没有剩下报告正文")
     return result
+
+
+def _unglue_titles(lines: list[str]) -> list[str]:
+    """The first lines with a title glued to 各位代表 split in two (only near the top: a title)."""
+    for i, line in enumerate(lines[:6]):
+        if match := _GLUED_TITLE.match(normalize(line.strip())):
+            start = len(line) - len(line.lstrip())
+            cut = start + match.end(1)
+            return lines[:i] + [line[:cut], line[cut:]] + lines[i + 1 :]
+    return lines
 
 
 def _remove_spans(line: str, pattern: re.Pattern) -> str:

@@ -54,11 +54,20 @@ PERIODS = ("年度", "上半年", "下半年", "其他")
 # ------------------------------------------------------------ words the curation view reads
 
 # A document's warnings start with these when a field could not be found (the pipeline writes
-# them; app.search.curation recognises them, so it states each doubt once).
-TOWNSHIP_UNKNOWN = "township unknown"
-YEAR_UNKNOWN = "year unknown"
+# them; app.search.curation recognises them, so it states each doubt once). People read them:
+# they are Chinese, as the interface is.
+TOWNSHIP_UNKNOWN = "乡镇未识别"
+YEAR_UNKNOWN = "年份未识别"
 # In a township's evidence: the name is not in the official list (an older name, or a mistake).
-NOT_IN_GAZETTEER = "not in the gazetteer"
+NOT_IN_GAZETTEER = "不在官方区划名录中"
+# Evidence of a field without a value, and of the commonest deduction.
+NO_OWN_TOWNSHIP = "原文没有自称的乡/镇/街道/苏木名称"
+NO_YEAR = "原文没有写明年份, 也无法推断"
+GAZETTEER_UNIQUE = "官方区划名录(乡镇名唯一)"
+# Evidence of a field a person set in the metadata corrections file (or confirmed: an inferred
+# year kept as it was).
+CORRECTED = "已在元数据更正文件中更正"
+CONFIRMED = "已在元数据更正文件中确认"
 
 # ---------------------------------------------------------------------------- text fields
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from indexer import domain, gazetteer
 from indexer.analysis import tokenizer
 from indexer.clean import iso_date
-from indexer.contract import KINDS, NOT_IN_GAZETTEER, PERIODS
+from indexer.contract import CONFIRMED, CORRECTED, GAZETTEER_UNIQUE, KINDS, NO_OWN_TOWNSHIP, NO_YEAR, NOT_IN_GAZETTEER, PERIODS
 from indexer.normalize import is_cjk, normalize, translation_table
 from indexer.structure import PassageDraft, year_text
 
@@ -311,10 +311,10 @@ def _township_candidates(source: _Text, title: str, issuers: list[str], rules: d
     for name, score in township_candidates(text, rules).items():
         candidate(name).found_by_heuristic = score
     for name in _names_in(title, source, rules):
-        candidate(name).cues.append("title")
+        candidate(name).cues.append("标题")
     for line in issuers:
         for name in _names_in(line, source, rules):
-            candidate(name).cues.append("signature")
+            candidate(name).cues.append("落款")
     for match in re.finditer(r"代表([^\s,，。:：、]{2,16}?)(?:人民政府|政府)", text):
         for name in _names_in(match.group(1), source, rules):
             candidate(name).cues.append("我代表…人民政府")
@@ -323,7 +323,19 @@ def _township_candidates(source: _Text, title: str, issuers: list[str], rules: d
             candidate(name).cues.append("人民代表大会")
     for match in re.finditer(r"中共([^\s,，。:：、]{2,16}?)(?:委员会|党委)", text):
         for name in _names_in(match.group(1), source, rules):
-            candidate(name).cues.append("issuer")
+            candidate(name).cues.append("中共…委员会")
+    # News of its congress: 审议通过了《巩营乡人民政府工作报告》.
+    for match in re.finditer(r"《([^\s《》]{2,16}?)(?:人民政府|政府)工作报告》", text):
+        for name in _names_in(match.group(1), source, rules):
+            candidate(name).cues.append("《…人民政府工作报告》")
+    # A 述职: "调入雁门口镇工作 … 当选为镇长", "调任城步县茅坪镇党委副书记、镇长".
+    posted = "|".join(map(re.escape, rules.list("township", "posted_to"))) or "(?!)"
+    for match in re.finditer(rf"(?:{posted})([^\s,，。:：、]{{2,14}}?)(?:工作|党委|人民政府|政府|任|担任|[,，。])", text):
+        for name in _names_in(match.group(1), source, rules):
+            if _suffix_of(name, rules)[0] + "长" in text or "书记" in text or "主任" in text:
+                candidate(name).cues.append("述职:调入/调任")
+    for name in _opening_subjects(source, title, rules):
+        candidate(name).cues.append("开头一句以它为主语")
     strong_after = rules.list("township", "strong_after")
     for name, found in candidates.items():
         for match in re.finditer(re.escape(name), text):
@@ -332,6 +344,27 @@ def _township_candidates(source: _Text, title: str, issuers: list[str], rules: d
             found.mentions += 1
             found.authority += text.startswith(strong_after, match.end())
     return candidates
+
+
+# What an opening sentence may start with before its subject: a time (2023年, 今年以来, 一年来),
+# a date (3月5日), a county or city (清丰县).
+_LEAD = re.compile(
+    r"^(?:(?:\d{4}年(?:上半年|下半年|度|以来)?|今年以来|今年上半年|一年来|过去的一年|近年来|\d{1,2}月\d{1,2}日(?:上午|下午)?)[,，]?\s*)?"
+)
+
+
+def _opening_subjects(source: _Text, title: str, rules: domain.Rules) -> list[str]:
+    """The township an opening sentence is about, standing first as its subject: 蛇窝泊镇下辖28个
+    行政村…, 2022年以来，豫灵镇锚定…, 3月5日，清丰县巩营乡第十届… (the first paragraphs only)."""
+    found: list[str] = []
+    paragraphs = [line for line in source.text.split("\n")[:8] if len(line) > 30 and line != title][:3]
+    for paragraph in paragraphs:
+        head = paragraph[_LEAD.match(paragraph).end() :][:24]
+        for name in _names_in(head, source, rules):
+            at = head.find(name)
+            if at == 0 or at in {m.end for level in (1, 2, 3) for m in source.gazetteer.find(head[:at], level)}:
+                found.append(name)
+    return found
 
 
 def _own_suffix(text: str, rules: domain.Rules) -> str | None:
@@ -344,7 +377,7 @@ def _own_suffix(text: str, rules: domain.Rules) -> str | None:
 def choose_township(source: _Text, title: str, issuers: list[str], rules: domain.Rules) -> tuple[str | None, str]:
     compiled = _compilation(source, rules)
     if compiled:
-        return None, f"not decided: a compilation naming {len(compiled)} townships ({'、'.join(compiled[:4])}…)"
+        return None, f"未判定: 多篇报告的汇编, 提到{len(compiled)}个乡镇({'、'.join(compiled[:4])}…)"
     own = _own_suffix(source.text, rules)
     scored: list[tuple[float, str, str]] = []
     for name, found in _township_candidates(source, title, issuers, rules).items():
@@ -360,15 +393,15 @@ def choose_township(source: _Text, title: str, issuers: list[str], rules: domain
         cue_names = list(dict.fromkeys(found.cues))
         score = 8 * len(cue_names) + 3 * min(found.authority, 3) + 2 * self_reference + min(found.mentions, 6) + found.listed
         why = cue_names + ([f"{name}人民政府/党委 ×{found.authority}"] if found.authority else [])
-        why += ["self-reference (全/我/本" + (own or "") + ")"] if self_reference else []
-        why += [f"{found.mentions} mentions"] + (["in the gazetteer"] if found.listed else [f"{NOT_IN_GAZETTEER} (lower confidence)"])
+        why += ["自称(全/我/本" + (own or "") + ")"] if self_reference else []
+        why += [f"出现{found.mentions}次"] + (["在官方区划名录中"] if found.listed else [f"{NOT_IN_GAZETTEER}(可信度较低)"])
         scored.append((score, name, "; ".join(why)))
     if not scored:
-        return None, "no 乡/镇/街道/苏木 name the text claims as its own"
+        return None, NO_OWN_TOWNSHIP
     scored.sort(key=lambda item: (-item[0], -len(item[1])))
     score, name, why = scored[0]
     if not source.gazetteer.places(name, 4) and (full := official_name(name, source, rules)):
-        return full, f"{why}; short for {full} (gazetteer)"
+        return full, f"{why}; 是官方区划名录中{full}的简称"
     return name, why
 
 
@@ -400,7 +433,7 @@ def _unlisted_county_before(township: str, text: str, source: _Text, rules: doma
     while at > 0:
         for k in range(7, 2, -1):
             word = text[max(0, at + 1 - k) : at + 1]
-            if len(word) == k and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names and not source.gazetteer.places(word, 3):
+            if len(word) == k and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names and not source.gazetteer.official_names(word, 3):
                 found.append(word)
                 break
         at = text.find("县" + township, at + 1)
@@ -417,7 +450,7 @@ def _legacy_counties(source: _Text, rules: domain.Rules) -> Counter:
         for k in range(7, 1, -1):
             word = text[max(0, i - k) : i + 1]
             if len(word) == k + 1 and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names:
-                if not source.gazetteer.places(word, 3):
+                if not source.gazetteer.official_names(word, 3):  # (芷江县 is 芷江侗族自治县)
                     counts[word] += 1
                 break
     return counts
@@ -465,6 +498,24 @@ def _fill_from(place: gazetteer.Place, location: _Location, why: str) -> None:
         location.evidence.setdefault(key, why)
 
 
+def _written(name: str, level: int, where: str, source: _Text, after: str = "") -> bool:
+    """``name`` (then ``after``) is in ``where`` in any of its forms (芷江侗族自治县 or 芷江县)."""
+    return any(form + after in where for form in source.gazetteer.forms(name, level))
+
+
+def _superiors(source: _Text, rules: domain.Rules) -> dict[int, set[str]]:
+    """Cities and provinces the text names as its own authorities (洛阳市委, 温州市委、市政府,
+    甘肃省委): a report names its superiors this way, a partner or a place visited never.
+    Several different ones of a level (a list of visits to …市委党校) decide nothing."""
+    after = rules.list("county", "superior_after")
+    found: dict[int, set[str]] = {1: set(), 2: set()}
+    for level in (1, 2):
+        for match in source.matches[level]:
+            if source.text.startswith(after, match.end) and not source.text.startswith("委党校", match.end):
+                found[level].add(match.name)
+    return {level: names if len(names) == 1 else set() for level, names in found.items()}
+
+
 def locate(source: _Text, township: str | None, title: str, issuers: list[str], rules: domain.Rules) -> _Location:
     stated = _stated_divisions(source, rules)
     counties, cities, provinces = stated[3], stated[2], stated[1]
@@ -473,7 +524,7 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
     head = "\n".join([title] + issuers)
     for county in _head_counties(source, head, rules):  # the title or 发布机构 (天全县城厢镇) count as stated
         counties[county] += not counties[county]
-    adjacent = [c for c in counties if township and (c + township in text or c + township in head)]
+    adjacent = [c for c in counties if township and (_written(c, 3, text, source, township) or _written(c, 3, head, source, township))]
     located = _self_located(source)
     repeated = [c for c, n in counties.most_common() if n >= 2]
     if len(repeated) > 1 and counties[repeated[0]] == counties[repeated[1]]:
@@ -481,54 +532,59 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
     # A county the report states as its own: right before its township, in its title or
     # signature, where it locates itself (我乡地处…县), or named more often than any other;
     # never one mentioned in passing.
-    own_counties = adjacent or [c for c in counties if c in head] or located or repeated
+    in_head = [c for c in counties if _written(c, 3, head, source)]
+    own_counties = adjacent or in_head or located or repeated
     places = source.gazetteer.places(township, 4) if township else ()
     if places:
         # The official list decides; a county the text names elsewhere (a partner district,
         # a study trip) never overrides it.
         matching = sorted((p for p in places if p.county in counties), key=lambda p: (p.county not in own_counties, -counties[p.county]))
         if matching:
-            _fill_from(matching[0], location, f"the text names {matching[0].county}; gazetteer")
-            location.evidence["county"] = f"text ({matching[0].county}" + (f"{township})" if matching[0].county in adjacent else ")")
+            _fill_from(matching[0], location, f"原文提到{matching[0].county}; 官方区划名录")
+            location.evidence["county"] = f"原文({matching[0].county}" + (f"{township})" if matching[0].county in adjacent else ")")
             return location
-        # Only a city or province the report gives as its own address narrows the choice (in the
-        # title or signature, or right before the township): a partner's 四川省 elsewhere does not.
-        cities = Counter({c: n for c, n in cities.items() if c in head or c + township in text})
-        provinces = Counter({p: n for p, n in provinces.items() if p in head or p + township in text or any(p + c in text for c in cities)})
+        # Only a city or province the report gives as its own address (in the title or
+        # signature, right before the township) or as its own authority (洛阳市委) narrows the
+        # choice: a partner's 四川省 elsewhere does not.
+        superiors = _superiors(source, rules)
+        cities = Counter({c: n for c, n in cities.items() if _written(c, 2, head, source) or _written(c, 2, text, source, township) or c in superiors[2]})
+        provinces = Counter(
+            {p: n for p, n in provinces.items() if p in head or p + township in text or p in superiors[1] or any(p + f in text for c in cities for f in source.gazetteer.forms(c, 2))}
+        )
         narrowed = [p for p in places if (not cities or p.city in cities) and (not provinces or p.province in provinces)]
         if (cities or provinces) and len(narrowed) == 1:
-            _fill_from(narrowed[0], location, f"gazetteer: the only {township} in {narrowed[0].city or narrowed[0].province} (named in the text)")
+            _fill_from(narrowed[0], location, f"官方区划名录中{narrowed[0].city or narrowed[0].province}只有一个{township}(原文提到{narrowed[0].city or narrowed[0].province})")
             return location
         if elsewhere := _unlisted_county_before(township, text + "\n" + head, source, rules):
             # 南投县竹山镇: the text puts it in a county the official list does not have (Taiwan,
             # or a county renamed since): a namesake on the list is another place.
             location.county = elsewhere[0]
-            location.evidence["county"] = f"text ({elsewhere[0]}{township}; {elsewhere[0]} is not in the 2025 official list)"
+            location.evidence["county"] = f"原文({elsewhere[0]}{township}; {elsewhere[0]}不在2025年官方区划名录中)"
             return location
         if len(places) == 1 and not adjacent:
-            _fill_from(places[0], location, "gazetteer (unambiguous township)")
+            _fill_from(places[0], location, GAZETTEER_UNIQUE)
             return location
         pool = narrowed or list(places)
         if len({p.province for p in pool}) == 1:
             location.province = pool[0].province
-            location.evidence["province"] = f"gazetteer: every {township} it lists{' there' if narrowed else ''} is in {pool[0].province}"
+            location.evidence["province"] = f"官方区划名录: {'那里' if narrowed else ''}所有的{township}都在{pool[0].province}"
         if len({p.city for p in pool}) == 1:
             location.city = pool[0].city
-            location.evidence["city"] = f"gazetteer: every {township} it lists{' there' if narrowed else ''} is in {pool[0].city}"
+            location.evidence["city"] = f"官方区划名录: {'那里' if narrowed else ''}所有的{township}都在{pool[0].city}"
         if not adjacent:
-            location.evidence["county"] = f"left empty: {len(places)} townships named {township} and the text names none of their counties"
+            location.evidence["county"] = f"留空: 官方区划名录有{len(places)}个{township}, 原文没有提到其中任何一个所在的县"
             return location
         own_counties = adjacent  # a county the official list does not pair with it: as the text says
     if own_counties:
         county = own_counties[0] if len(own_counties) == 1 or adjacent else counties.most_common(1)[0][0]
         matches = source.gazetteer.places(county, 3)
         location.county = county
-        how = "before the township" if county in adjacent else "in the title or signature" if county in head else f"named {counties[county]} times"
-        location.evidence["county"] = f"text ({county}, {how})"
+        how = "紧接在乡镇名之前" if county in adjacent else "在标题或落款中" if county in in_head else f"出现{counties[county]}次"
+        location.evidence["county"] = f"原文({county}, {how})"
         within = [p for p in matches if (not cities or p.city in cities) and (not provinces or p.province in provinces)] or list(matches)
         if len(within) == 1:
             location.city, location.province = within[0].city, within[0].province
-            location.evidence["city"] = location.evidence["province"] = f"gazetteer: {county} is in {within[0].city or ''}{within[0].province}"
+            location.evidence["city"] = location.evidence["province"] = f"官方区划名录: {county}属{within[0].city or ''}{within[0].province}"
         return location
     legacy = _legacy_counties(source, rules)
     if township:
@@ -537,13 +593,13 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
     legacy_own = [c for c, n in legacy.most_common() if n >= 2 or c in head]
     if legacy_own:
         location.county = legacy_own[0]
-        location.evidence["county"] = f"text ({legacy_own[0]}; not in the 2025 official list: an older name?)"
+        location.evidence["county"] = f"原文({legacy_own[0]}; 不在2025年官方区划名录中: 旧名?)"
     if len(cities) == 1 or (cities and cities.most_common(1)[0][0] in head):
         location.city = cities.most_common(1)[0][0]
-        location.evidence["city"] = f"text ({location.city})"
+        location.evidence["city"] = f"原文({location.city})"
     if len(provinces) == 1 or (provinces and provinces.most_common(1)[0][0] in head):
         location.province = provinces.most_common(1)[0][0]
-        location.evidence["province"] = f"text ({location.province})"
+        location.evidence["province"] = f"原文({location.province})"
     return location
 
 
@@ -577,13 +633,47 @@ _SELF_YEAR = re.compile(r"(?:全|我|本)(?:乡|镇|街道|苏木)(\d{4})年(?!\
 # 施政成果报告 (a Taiwan 公所's yearly results): the year it reports on.
 _TITLE_RESULTS = re.compile(r"(?<!\d)(\d{4})年度?[^\d\n]{0,8}?成果报告")
 _ROC_YEAR = re.compile(r"(?<![\d〇○零一二三四五六七八九十百])(?:民国)?(\d{2,3}|[一二三四五六七八九〇○零十百]{2,5})(?=年)")
+_FULL_DATE = re.compile(r"(?<!\d)(\d{4})年(\d{1,2})月\d{1,2}日")
+# News of a session without its date: the year the session plans for (2024年全乡将…).
+_NEWS_PLAN = re.compile(r"(?<!\d)(\d{4})年[,，]?[^。；;\d]{0,8}?将")
 _PLAN_ERA = re.compile(r"[“\"]?(十[一二三四五]五)[”\"]?(?:规划)?(?:的|时期的)?(收官之年|最后一年|开局之年|起步之年|第一年)")
 
 
+def _title_year(folded_title: str, kind: str, valid) -> tuple[int, bool, str] | None:
+    """The year a title names for the report: for a 政府工作报告 its year is the answer (it
+    reviews the year before), and news or an interpretation of "2023年…政府工作报告" is about
+    that report."""
+    if (match := _GOVERNMENT_TITLE.search(folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"标题「{match.group(0)}」"
+    if kind == "政府工作报告" and (match := re.search(r"(?<!\d)(\d{4})年", folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"标题「{match.group(0)}」"
+    for pattern in _REVIEW[:4] + (_TITLE_LAST_YEAR, _TITLE_RESULTS):
+        if (match := pattern.search(folded_title)) and (year := valid(match.group(1))):
+            return year, False, f"标题「{match.group(0)}」"
+    if kind == "工作计划" and (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
+        return year, False, f"标题「{match.group(0)}」(计划)"
+    return None
+
+
+def site_title(title: str | None, names: list[str], rules: domain.Rules) -> bool:
+    """A site's label over a copied report (2023年乡镇上半年工作总结范文, 乡镇2024年工作总结模板):
+    it names no township and speaks of 乡镇 in general or of 范文; its year is the site's, not
+    necessarily the report's."""
+    folded = normalize(title or "")
+    return bool(folded) and not names and any(word in folded for word in rules.list("year", "site_title_words"))
+
+
 def extract_year(
-    drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None, kind: str = "其他", dates: list[str] | None = None, session: str | None = None
+    drafts: list[PassageDraft],
+    rules: domain.Rules,
+    title: str | None = None,
+    kind: str = "其他",
+    dates: list[str] | None = None,
+    session: str | None = None,
+    title_of_site: bool = False,
 ) -> tuple[int | None, bool, str]:
-    """The year the report is for: a summary's year, a plan's year, a 政府工作报告's title year."""
+    """The year the report is for: a summary's year, a plan's year, a 政府工作报告's title year.
+    Under a site's title (``title_of_site``), what the report says of itself comes first."""
     earliest = int(rules.value("year", "earliest", default=1990))
     latest = int(rules.value("year", "latest", default=2035))
     if dates:  # a report is never for a year after the one following its signing or publication
@@ -599,57 +689,68 @@ def extract_year(
     roc = any(cue in opening for cue in rules.list("year", "roc_cues"))
     years = (lambda text: western_years(year_text(text))) if roc else year_text
     folded_title = years(normalize(title or ""))
-    # The title first; for a 政府工作报告 its year is the answer (it reviews the year before), and
-    # news or an interpretation of "2023年…政府工作报告" is about that report.
-    if (match := _GOVERNMENT_TITLE.search(folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"title {match.group(0)!r}"
-    if kind == "政府工作报告" and (match := re.search(r"(?<!\d)(\d{4})年", folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"title {match.group(0)!r}"
-    for pattern in _REVIEW[:4] + (_TITLE_LAST_YEAR, _TITLE_RESULTS):
-        if (match := pattern.search(folded_title)) and (year := valid(match.group(1))):
-            return year, False, f"title {match.group(0)!r}"
-    if kind == "工作计划" and (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"title {match.group(0)!r} (a plan)"
+    # The title first, unless it is a site's label.
+    named_in_title = _title_year(folded_title, kind, valid)
+    if named_in_title and not title_of_site:
+        return named_in_title
+    if title_of_site:
+        folded_title = ""
+    if kind == "其他" and session_news(_opening(drafts, title), rules):
+        # News of a congress session: the year of the session (a December one opens the next
+        # year's), as the news dates it, else as the page does.
+        news = years("\n".join(normalize(d.text) for d in drafts[:6]))
+        found = _FULL_DATE.search(news)
+        session_on = f"{found.group(1)}-{int(found.group(2)):02d}" if found else (dates[-1][:7] if dates else None)
+        if session_on and (year := valid(int(session_on[:4]) + (int(session_on[5:7]) >= 12))):
+            return year, not found, f"人代会新闻: 会议于{session_on}召开"
+        if (match := _NEWS_PLAN.search(news)) and (year := valid(match.group(1))):
+            return year, True, f"人代会新闻: 部署「{match.group(0)}」"
 
-    # Headings first, then the opening, then everything.
+    # Headings first, then the opening, then everything (a site's title left out).
     texts = {id(d): years(normalize(d.text)) for d in drafts}
     ordered = [d for d in drafts if d.is_heading] + [d for d in drafts if d.section == "其他" and not d.is_heading]
     seen = {id(d) for d in ordered}
     ordered += [d for d in drafts if id(d) not in seen]
+    if title_of_site:
+        ordered = [d for d in ordered if not (d.is_heading and d.level == 0)]
     if kind == "政府工作报告" and session:
         # A session in December already opens the next year's report.
         if year := valid(int(session[:4]) + (int(session[5:7]) >= 12)):
-            return year, False, f"the session it was delivered at ({session})"
+            return year, False, f"报告所在的会议({session}; 12月的会议属下一年)"
     if kind == "政府工作报告":
         for draft in ordered:
             for pattern in _REVIEW[:5]:
                 for match in pattern.finditer(texts[id(draft)]):
                     if (year := valid(match.group(1))) and valid(year + 1):
-                        return year + 1, True, f"inferred from {match.group(0)!r} (a 政府工作报告 reviews the year before)"
+                        return year + 1, True, f"由「{match.group(0)}」推断(政府工作报告回顾的是上一年)"
     if kind != "工作计划":
         for pattern in _REVIEW:
             for draft in ordered:
                 for match in pattern.finditer(texts[id(draft)]):
                     if year := valid(match.group(1)):
-                        return year, False, f"{match.group(0)!r}"
+                        return year, False, f"正文「{match.group(0)}」"
     if (match := _PLAN.search(folded_title)) and (year := valid(match.group(1))):
-        return year, False, f"title {match.group(0)!r} (a plan)"
+        return year, False, f"标题「{match.group(0)}」(计划)"
     # A paragraph of the opening or of the review that starts with its year ("2021年，…"): in a
     # summary it says more than the year of the plan part at its end.
     opening_year = None
     for draft in drafts:
         if draft.section in ("其他", "总结") and not draft.is_heading:
             if (match := _OPENING_YEAR.match(texts[id(draft)])) and (year := valid(match.group(1))):
-                opening_year = year, False, f"paragraph opening {match.group(0)!r}"
+                opening_year = year, False, f"段首「{match.group(0)}」"
                 break
     if opening_year and kind in ("工作总结", "总结与计划"):
         return opening_year
+    if named_in_title and kind != "工作计划":
+        return named_in_title  # a site's title: a summary saying no more than its plan's year
     for draft in ordered:
         for match in _PLAN.finditer(texts[id(draft)]):
             if year := valid(match.group(1)):
-                return year, False, f"{match.group(0)!r} (a plan only)"
+                return year, False, f"正文「{match.group(0)}」(只有计划)"
     if opening_year:
         return opening_year
+    if named_in_title:
+        return named_in_title  # a site's title over a plan stating no year of its own
     # "“十三五”规划的收官之年" names a year without digits; prefer what the review part says.
     review_first = sorted(drafts, key=lambda d: d.section not in ("总结", "其他"))
     for draft in review_first:
@@ -662,7 +763,7 @@ def extract_year(
             if draft.section not in ("总结", "其他") and not ends:
                 year -= 1  # a plan for the first year of a period reviews the year before it
             if valid(year):
-                return year, True, f"inferred from {match.group(0)!r}"
+                return year, True, f"由「{match.group(0)}」推断"
     # A summary's review part giving the unit's own results for a year ("全镇2020年共完成…").
     if kind in ("工作总结", "总结与计划"):
         own = Counter(
@@ -673,7 +774,7 @@ def extract_year(
         )
         ranked = [(year, n) for year, n in own.most_common() if valid(year)]
         if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
-            return ranked[0][0], True, f"inferred from the review part's results for {ranked[0][0]} (全镇{ranked[0][0]}年…)"
+            return ranked[0][0], True, f"由回顾部分{ranked[0][0]}年的成绩推断(全镇{ranked[0][0]}年…)"
     # The date it was signed or published: a summary written early in a year is about the year before.
     for date in dates or ():
         year, month = int(date[:4]), int(date[5:7])
@@ -684,8 +785,8 @@ def extract_year(
         else:
             guess = year - 1 if month <= 3 else year
         if valid(guess):
-            return guess, True, f"inferred from the date {date}"
-    return None, False, "no year stated or inferable"
+            return guess, True, f"由日期{date}推断"
+    return None, False, NO_YEAR
 
 
 def _small_number(text: str) -> int:
@@ -745,6 +846,14 @@ def _opening(drafts: list[PassageDraft], title: str | None) -> str:
     return "\n".join(head)
 
 
+def session_news(opening: str, rules: domain.Rules) -> str | None:
+    """The cue making the opening news of a congress session (会议听取并审议了…), unless it
+    speaks as the report itself does (我代表…)."""
+    if "我代表" in opening:
+        return None
+    return next((c for c in rules.list("kind", "session_news") if c in opening), None)
+
+
 def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | None = None) -> tuple[str, str]:
     """The title decides; without one, the level-one headings (a review part and a plan part:
     总结与计划); without those, the opening paragraphs."""
@@ -754,50 +863,53 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     first = normalize(drafts[0].text) if drafts and not drafts[0].level else ""
     headline = folded_title or (first if len(first) <= 40 and not re.search("[。！？；!?;]", first) else "")
     if cue := next((c for c in rules.list("kind", "other_in_title") if c in headline), None):
-        return "其他", f"{cue} in the headline: news of a meeting, not a report"
+        return "其他", f"标题含「{cue}」: 会议新闻, 不是报告"
     if folded_title.endswith(rules.list("kind", "other_title_endings")):
-        return "其他", "the title names an interpretation of a report"
+        return "其他", "标题是对报告的解读"
     if any(re.search(pattern, opening) for pattern in rules.list("kind", "party_congress")):
-        return "其他", "a party congress report"
+        return "其他", "党代会报告"
+    if cue := session_news(opening, rules):
+        return "其他", f"开头含「{cue}」: 人代会新闻, 不是报告"
     if any(cue in opening for cue in rules.list("kind", "government_report")):
-        return "政府工作报告", "政府工作报告 cue in the title or opening"
+        return "政府工作报告", "标题或开头是政府工作报告"
     summary_cues, plan_cues = rules.list("kind", "summary"), rules.list("kind", "plan")
+    progress = rules.value("kind", "plan_progress", default="(?!)")
 
     def named(source: str) -> str | None:
         summary = any(c in source for c in summary_cues)
-        plan = any(c in source for c in plan_cues)
+        plan = any(c in re.sub(progress, "", source) for c in plan_cues)  # (计划执行情况: a summary)
         return "总结与计划" if summary and plan else "工作总结" if summary else "工作计划" if plan else None
 
     if kind := named(normalize(title or "")):
-        return kind, "title"
+        return kind, "标题"
     parts = [d.section for d in drafts if d.is_heading and d.level == 1]
     if "计划" in parts:
         before = parts[: parts.index("计划")]
         if any(part in ("总结", "其他") for part in before):
-            return "总结与计划", "headings: a review part, then a plan part"
-        return "工作计划", "headings: a plan"
+            return "总结与计划", "一级标题: 先回顾, 后计划"
+        return "工作计划", "一级标题: 计划"
     if "总结" in parts:
-        return "工作总结", "headings: a review part"
+        return "工作总结", "一级标题: 回顾"
     if kind := named(opening):
-        return kind, "opening paragraphs"
-    return "其他", "no cue"
+        return kind, "开头段落"
+    return "其他", "无线索"
 
 
 def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str | None, kind: str) -> tuple[str, str]:
     if other := next((c for c in rules.list("period", "other_in_title") if c in year_text(normalize(title or ""))), None):
-        return "其他", f"{other} in the title"
+        return "其他", f"标题含「{other}」"
     opening = _opening(drafts, title) + "\n" + "\n".join(normalize(d.text) for d in drafts if d.is_heading and d.level == 1)
     if any(c in opening for c in rules.list("period", "first_half")):
-        return "上半年", "上半年 cue in the title or opening"
+        return "上半年", "标题或开头提到上半年"
     if any(c in opening for c in rules.list("period", "second_half")):
-        return "下半年", "下半年 cue in the title or opening"
+        return "下半年", "标题或开头提到下半年"
     if any(c in opening for c in rules.list("period", "half")):
-        return "上半年", "半年 cue in the title or opening"
+        return "上半年", "标题或开头提到半年"
     if kind == "政府工作报告" or any(c in opening for c in rules.list("period", "annual")):
-        return "年度", "annual cue in the title or opening" if kind != "政府工作报告" else "a 政府工作报告 covers a year"
+        return "年度", "标题或开头提到全年" if kind != "政府工作报告" else "政府工作报告按年度"
     if kind in ("工作总结", "工作计划", "总结与计划") and re.search(r"\d{4}年度?[^\d\n]{0,8}?(?:工作)?(?:总结|计划|回顾|要点|思路|打算)", year_text(opening)):
-        return "年度", "the title or a heading names a year's work"
-    return "其他", "no cue"
+        return "年度", "标题或一级标题写明某年的工作"
+    return "其他", "无线索"
 
 
 _IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -885,19 +997,22 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
     title = fold_names(meta.title or "", rules)
     issuers = [fold_names(line, rules) for line in _issuer_lines(lines, meta.publisher)]
     source = _Text(text, rules)
-    meta.township, meta.evidence["township"] = choose_township(source, title, issuers, rules)
-    # The office a page credits (来源: 海宁市融媒体中心) tells where, never which township.
+    # The office a page credits (来源: 海宁市融媒体中心) tells where; when it is a government
+    # (来源: 蓼叶镇人民政府) it signs the page.
     origin = [fold_names(format_metadata["origin"], rules)] if format_metadata.get("origin") else []
+    signing = [o for o in origin if o.endswith(rules.list("township", "issuing_offices"))]
+    meta.township, meta.evidence["township"] = choose_township(source, title, issuers + signing, rules)
     location = locate(source, meta.township, title, issuers + origin, rules)
     meta.county, meta.city, meta.province, meta.division_code = location.county, location.city, location.province, location.code
     meta.evidence.update({k: v for k, v in location.evidence.items() if getattr(meta, k)})
     if meta.county is None:
-        meta.evidence["county"] = location.evidence.get("county", "no county stated in the text")
+        meta.evidence["county"] = location.evidence.get("county", "原文没有写明所在的县")
     meta.kind, meta.evidence["kind"] = extract_kind(drafts, rules, meta.title)
     settle_sections(drafts, meta.kind)
     session = session_date(drafts)
     dates = [d for d in (signed_on, format_metadata.get("published"), session) if d]
-    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates, session)
+    title_of_site = site_title(meta.title, _names_in(title, source, rules), rules)
+    meta.year, meta.year_inferred, meta.evidence["year"] = extract_year(drafts, rules, meta.title, meta.kind, dates, session, title_of_site)
     meta.period, meta.evidence["period"] = extract_period(drafts, rules, meta.title, meta.kind)
     meta.script = extract_script(lines)
     return meta
@@ -915,26 +1030,26 @@ def apply_overrides(meta: ReportMetadata, overrides: dict) -> list[str]:
     changes = []
     for key, value in overrides.items():
         if key not in FIELDS:
-            changes.append(f"ignored unknown field {key!r}")
+            changes.append(f"忽略未知字段「{key}」")
             continue
         if key == "year":
             value = int(value) if str(value).strip() else None
             if meta.year_inferred and value == meta.year and value is not None:
                 # A person read the report and kept the inferred year: it is stated now.
-                meta.evidence[key] = "confirmed in data/metadata.toml"
-                changes.append(f"year: {value!r} confirmed (was inferred)")
+                meta.evidence[key] = CONFIRMED
+                changes.append(f"year: 确认{value}(原为推断)")
             meta.year_inferred = False
         elif key == "kind" and value not in KINDS:
-            changes.append(f"ignored kind {value!r} (one of {', '.join(KINDS)})")
+            changes.append(f"忽略类型「{value}」(应为{'、'.join(KINDS)}之一)")
             continue
         elif key == "period" and value not in PERIODS:
-            changes.append(f"ignored period {value!r} (one of {', '.join(PERIODS)})")
+            changes.append(f"忽略时段「{value}」(应为{'、'.join(PERIODS)}之一)")
             continue
         else:
             value = str(value) or None
         old = getattr(meta, key)
         if old != value:
             setattr(meta, key, value)
-            meta.evidence[key] = "corrected in data/metadata.toml"
+            meta.evidence[key] = CORRECTED
             changes.append(f"{key}: {old!r} → {value!r}")
     return changes

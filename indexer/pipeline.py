@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from indexer import contract, domain, metadata, themes
 from indexer.clean import clean
 from indexer.read import ReportFile, SourceText, UnreadableReport, read_report
-from indexer.records import Document, Passage
+from indexer.records import Document, Passage, passage_id
 from indexer.structure import structure
 
 _UNSAFE_ID = re.compile(r"[^\w\-]+")
@@ -48,7 +48,7 @@ def process_text(
     theme_rules = domain.load_themes()
     passages = [
         Passage(
-            passage_id=f"{doc_id}-{ordinal:04d}",
+            passage_id=passage_id(doc_id, ordinal),
             doc_id=doc_id,
             ordinal=ordinal,
             paragraph=draft.paragraph,
@@ -72,9 +72,9 @@ def process_text(
     ]
     warnings = list(source.warnings) + cleaned.warnings
     if meta.township is None:
-        warnings.append(f"{contract.TOWNSHIP_UNKNOWN} ({meta.evidence.get('township', 'no 乡/镇/街道 name in the text')})")
+        warnings.append(f"{contract.TOWNSHIP_UNKNOWN}({meta.evidence.get('township', contract.NO_OWN_TOWNSHIP)})")
     if meta.year is None:
-        warnings.append(f"{contract.YEAR_UNKNOWN} (no year stated or inferable)")
+        warnings.append(f"{contract.YEAR_UNKNOWN}({contract.NO_YEAR})")
     document = Document(
         doc_id=doc_id,
         source=relative,

@@ -58,7 +58,7 @@ def read_text(path: Path) -> SourceText:
     if holds_html(text):
         from indexer.readers.html import html_source
 
-        return html_source(text, encoding, warnings + ["a text file holding HTML markup: read as a web page"])
+        return html_source(text, encoding, warnings + ["文本文件含HTML标记, 按网页读取"])
     return SourceText(text=text, encoding=encoding, warnings=warnings)
 
 

@@ -17,6 +17,17 @@ from typing import TypeVar
 HEADING_SEPARATOR = " › "
 
 
+def passage_id(doc_id: str, ordinal: int) -> str:
+    """A passage's id: its report's id and its place in it (``<doc_id>-0012``)."""
+    return f"{doc_id}-{ordinal:04d}"
+
+
+def split_passage_id(value: str) -> tuple[str, int] | None:
+    """(doc_id, ordinal) of a passage id; None when it cannot be one."""
+    doc_id, _, ordinal = value.rpartition("-")
+    return (doc_id, int(ordinal)) if doc_id and ordinal.isascii() and ordinal.isdigit() else None
+
+
 @dataclass
 class Document:
     doc_id: str

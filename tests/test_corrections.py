@@ -17,6 +17,7 @@ from app.corrections.model import Change, InvalidCorrection, changes, parse
 from app.routes.login import local_path
 from indexer import layout, records
 from indexer.build import build
+from indexer.contract import CORRECTED
 from indexer.domain import PROJECT_ROOT
 from indexer.records import Document
 from tests.conftest import DATA_DIR, TANGYANG
@@ -144,4 +145,4 @@ def test_a_correction_reindexes_only_its_report_and_equals_a_full_build(tmp_path
 
     assert documents(update.generation) == documents(full.generation)
     corrected = next(d for d in documents(full.generation) if d["doc_id"] == TANGYANG)
-    assert corrected["township"] == "仁宫乡" and corrected["evidence"]["township"] == "corrected in data/metadata.toml"
+    assert corrected["township"] == "仁宫乡" and corrected["evidence"]["township"] == CORRECTED

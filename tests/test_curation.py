@@ -17,6 +17,7 @@ from app.search import curation
 from app.search.service import DocumentView
 from app.settings import Settings
 from indexer.build import build
+from indexer.contract import CONFIRMED, CORRECTED, TOWNSHIP_UNKNOWN
 from tests.conftest import DATA_DIR, TANGYANG, TEMPLATE
 
 FIELDS = {"doc_id", "title", "source", "url", "township", "county", "year", "year_inferred", "kind", "period", "evidence", "warnings", "corrected", "correction"}
@@ -46,11 +47,11 @@ def test_every_report_with_its_fields_evidence_and_warnings_first(client):
     assert first["doc_id"] == TEMPLATE and first["township"] is None and first["year_inferred"]
     assert any(w.startswith("乡镇未识别") for w in first["warnings"])
     assert any("由上下文推断" in w and "十三五" in w for w in first["warnings"])
-    assert not any(w.startswith("township unknown") for w in first["warnings"])  # said once, not twice
+    assert sum(w.startswith(TOWNSHIP_UNKNOWN) for w in first["warnings"]) == 1  # said once, not twice
     assert [d["warnings"] for d in documents[1:]] == [[]] * 4
     tangyang = by_id(found)[TANGYANG]
     assert (tangyang["township"], tangyang["county"], tangyang["year"]) == ("汤垟乡", "青田县", 2023)
-    assert "self-reference" in tangyang["evidence"]["township"] and tangyang["url"] == f"/documents/{TANGYANG}"
+    assert "自称" in tangyang["evidence"]["township"] and tangyang["url"] == f"/documents/{TANGYANG}"
 
 
 def test_corrections_are_tables_of_metadata_toml(client):
@@ -138,12 +139,12 @@ def test_skipped_files_and_a_correction_applied_by_a_build(data_dir, tmp_path):
         page = client.get("/collection").text
     corrected = by_id(after)[TEMPLATE]
     assert (corrected["township"], corrected["county"], corrected["year"], corrected["year_inferred"]) == ("和平镇", "某某县", 2020, False)
-    assert corrected["evidence"]["township"] == "corrected in data/metadata.toml"
-    assert corrected["evidence"]["year"] == "confirmed in data/metadata.toml"
+    assert corrected["evidence"]["township"] == CORRECTED
+    assert corrected["evidence"]["year"] == CONFIRMED
     assert corrected["warnings"] == [] and after["documents"][0]["warnings"] == []
     assert "已有更正" in corrected["correction"] and "已按 data/metadata.toml 更正" in page
     awkward_after = next(d for d in after["documents"] if d["source"] == AWKWARD)
-    assert awkward_after["kind"] == "工作总结" and awkward_after["evidence"]["kind"] == "corrected in data/metadata.toml"
+    assert awkward_after["kind"] == "工作总结" and awkward_after["evidence"]["kind"] == CORRECTED
     # Tables pasted unchanged change nothing.
     for doc_id, document in by_id(after).items():
         if doc_id != TEMPLATE and document["source"] != AWKWARD:

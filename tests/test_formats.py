@@ -134,7 +134,7 @@ def test_web_page_charset_that_lies_is_detected(tmp_path, processed, declared, e
     path.write_bytes(page.encode(encoding))
     source = read_report(path)
     assert source.encoding == read_as
-    assert any(f"declares charset {declared} but is {read_as}" in w for w in source.warnings) == warned
+    assert any(f"网页声明的编码是{declared}, 实际是{read_as}" in w for w in source.warnings) == warned
     assert outline(process(path)) == outline(processed[ZHAITAN])
 
 
@@ -370,7 +370,7 @@ def test_legacy_word_through_antiword_when_libreoffice_is_missing(tmp_path, proc
     monkeypatch.setattr(doc_reader, "find_soffice", lambda: None)
     source = read_report(path)
     assert source.encoding == "doc (converted by antiword)"
-    assert any("automatic numbering" in w for w in source.warnings)
+    assert any("自动编号" in w for w in source.warnings)
     unnumbered = [MARKERS[level][1].sub("", line) if level is not None else line for line in report_lines(ZUSHIDIAN) for level in [next((lvl for lvl, p in MARKERS if p.match(line)), None)]]
     assert source.text.splitlines() == unnumbered
     report = process(path)

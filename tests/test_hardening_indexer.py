@@ -124,7 +124,7 @@ def test_everything_else_is_indexed(hostile_build):
 
 def test_truncated_files_are_indexed_with_a_warning(hostile_build):
     done, _ = hostile_build
-    assert done.stdout.count("warning: ends in an incomplete") == 2, done.stdout
+    assert done.stdout.count("warning: 文件末尾有不完整的") == 2, done.stdout
 
 
 def test_nothing_outside_the_data_folder_is_read(hostile_build):

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
-from app.search.core import engine as search_engine
+from app.search import live as search_live
 from app.search.engines import search_service
 from app.search.query import MAX_TERMS, And, Not, Or, Term, parse
 from app.search.service import SearchError, SearchRequest
@@ -510,7 +510,7 @@ def test_an_index_built_with_another_analysis_says_what_differs(index_copy, how,
 
 @pytest.mark.parametrize("how", [c for c in CORRUPTIONS if c not in ("no CURRENT", "CURRENT names nothing", "CURRENT escapes", "empty CURRENT")])
 def test_a_corrupt_new_generation_keeps_the_old_one_serving(index_copy, monkeypatch, how):
-    monkeypatch.setattr(search_engine, "RELOAD_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(search_live, "RELOAD_CHECK_SECONDS", 0.0)
     service = search_service(index_copy)
     before = service.stats()
     old = layout.current_generation(index_copy)

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from app.search.engines import search_service, storage_opener
+from app.search.engines import search_service
 from app.search.service import SearchRequest
 from indexer import contract, incremental, layout
 from indexer.build import build
 from indexer.read import discover
 from indexer.whoosh_store import DIRECTORY
-from indexer.whoosh_store.reader import iter_passages
+from indexer.whoosh_store.reader import iter_passages, open_storage
 from indexer.whoosh_store.writer import segment_states
 from tests.benchmarks import corpus
 from tests.benchmarks.queries import Corpus, query_mix
@@ -103,7 +103,7 @@ def _differences(incremental_dir: Path, full_dir: Path) -> list:
     known = set(data.ids)
     found += [("stale", key) for key, value in actual.items() if key[0] == "export" and not set(value) <= known]
     # The storage port itself: the same terms with the same (live) document frequencies.
-    storages = [storage_opener()(g) for g in (mine, theirs)]
+    storages = [open_storage(g) for g in (mine, theirs)]
     try:
         for field in contract.TEXT_FIELDS:
             terms, frequencies = storages[0].lexicon(field)

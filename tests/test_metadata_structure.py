@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from indexer import domain, metadata
+from indexer import domain, gazetteer, metadata
+from indexer.contract import CORRECTED, GAZETTEER_UNIQUE, TOWNSHIP_UNKNOWN
 from indexer.pipeline import process_text
 from indexer.read import SourceText
 from indexer.structure import MAX_PASSAGE_CHARS, SECTIONS
@@ -37,10 +40,18 @@ def test_document_metadata_from_the_text(processed, doc_id, township, county, ci
 
 
 def test_evidence_says_how_each_field_was_found(processed):
-    assert "gazetteer (unambiguous township)" in processed[TANGYANG].document.evidence["county"]
+    assert GAZETTEER_UNIQUE in processed[TANGYANG].document.evidence["county"]
     assert "溆浦县祖师殿镇" in processed[ZUSHIDIAN].document.evidence["county"]
-    assert "title" in processed[ZHAITAN].document.evidence["township"]
+    assert "标题" in processed[ZHAITAN].document.evidence["township"]
     assert "十三五" in processed[TEMPLATE].document.evidence["year"]
+
+
+def test_evidence_and_warnings_are_written_in_chinese(processed):
+    # The curation view shows them to people using a Chinese interface (issue 19): no English
+    # sentence, only names, numbers and quoted text.
+    for report in processed.values():
+        for shown in list(report.document.evidence.values()) + report.document.warnings:
+            assert not re.search(r"[A-Za-z]{3,}", shown), shown
 
 
 def test_script_is_detected(processed):
@@ -72,7 +83,7 @@ def test_publisher_and_date_when_stated(processed):
 def test_the_template_never_yields_a_fake_township_or_year(processed):
     report = processed[TEMPLATE]
     assert report.document.township is None
-    assert any("township unknown" in w for w in report.document.warnings)
+    assert any(w.startswith(TOWNSHIP_UNKNOWN) for w in report.document.warnings)
     text = "\n".join(p.text for p in report.passages)
     rules = domain.load_rules()
     assert metadata.township_candidates(text, rules) == {}
@@ -92,10 +103,10 @@ def test_metadata_overrides_win_and_are_reported():
     assert (document.township, document.year, document.year_inferred, document.county) == ("大均乡", 2021, False, "景宁畲族自治县")
     assert (document.city, document.kind, document.period, document.script) == ("丽水市", "工作总结", "下半年", "zh-Hant")
     assert any("township" in c and "大均乡" in c for c in document.corrections)
-    assert document.evidence["township"] == "corrected in data/metadata.toml"
+    assert document.evidence["township"] == CORRECTED
     assert all(p.kind == "工作总结" and p.period == "下半年" for p in corrected.passages)
     wrong = process_text(source, "t", overrides={"kind": "年度"}).document
-    assert wrong.kind == "总结与计划" and any("ignored kind" in c for c in wrong.corrections)
+    assert wrong.kind == "总结与计划" and any("忽略类型" in c for c in wrong.corrections)
     assert all(p.township == "大均乡" and p.year == 2021 for p in corrected.passages)
 
 
@@ -263,7 +274,7 @@ def test_township_and_county_from_cues(text, township, county):
 def test_an_ambiguous_township_leaves_the_county_empty_and_says_why():
     report = _extract("太平镇2022年工作总结\n一、工作开展情况\n全镇完成项目。")
     assert report.township == "太平镇" and report.county is None and report.division_code is None
-    assert "50 townships named 太平镇" in report.evidence["county"]
+    assert "官方区划名录有50个太平镇" in report.evidence["county"]
 
 
 @pytest.mark.parametrize("slogan", ["产业兴镇", "生态立乡", "文旅富镇", "工业强镇", "实干兴乡"])
@@ -276,7 +287,7 @@ def test_slogans_are_never_names(slogan):
 def test_compilations_decide_no_township():
     toc = "乡镇工作总结汇编\n1.孝桥镇2023年工作总结\n2.球溪镇2023年工作总结\n3.湖滨镇2023年工作总结\n孝桥镇2023年工作总结\n全镇完成项目。\n孝桥镇人民政府"
     report = _extract(toc)
-    assert report.township is None and "compilation" in report.evidence["township"]
+    assert report.township is None and "汇编" in report.evidence["township"]
     pieces = "乡镇工作总结 篇1\n十屋镇党委、政府带领全镇。\n乡镇工作总结 篇2\n锁簧镇人民政府完成任务。\n锁簧镇党委全镇上下。"
     assert _extract(pieces).township is None
 
@@ -417,3 +428,13 @@ def test_the_review_of_a_half_year_government_report_is_about_the_same_year():
     report = process_text(SourceText("2023年上半年政府工作报告\n各位代表：\n现在，我代表xx镇人民政府向大会报告工作。\n一、上半年工作回顾\n夏粮平均亩产提高。\n二、下半年工作安排\n抓好秋粮生产。", "utf-8"), "t")
     assert report.document.period == "上半年"
     assert {p.text: p.about_year for p in report.passages}["夏粮平均亩产提高。"] == 2023
+
+
+def test_an_autonomous_county_is_read_in_its_common_form():
+    assert gazetteer.county_forms("芷江侗族自治县")[:2] == ("芷江侗族自治县", "芷江县")
+    assert gazetteer.official_counties("芷江县") == ("芷江侗族自治县",)
+    assert gazetteer.official_counties("芷江侗族自治县") == ("芷江侗族自治县",)
+    assert gazetteer.official_counties("双江县") == ("双江拉祜族佤族布朗族傣族自治县",)
+    assert gazetteer.official_counties("溆浦县") == ("溆浦县",) and gazetteer.county_forms("溆浦县") == ("溆浦县",)
+    assert gazetteer.official_counties("河南县") == ()  # (it would read as the province)
+    assert gazetteer.official_counties("东乡县") == ()  # 东乡族自治县 has no name left without its people

@@ -10,15 +10,21 @@ HELD_OUT = FIXTURES.parent / "heldout"  # written after the rules were frozen
 # Written by an evaluator from a study of real pages before reading the extraction code; the
 # thresholds are the issue's targets for real report pages the project has never seen.
 INDEPENDENT = FIXTURES.parent / "independent"
+# Issue 19: one or more reports of each class of miss real pages still showed, and a set written
+# after those rules were frozen.
+ROUND2 = FIXTURES.parent / "round2"
+ROUND2_HELD_OUT = FIXTURES.parent / "round2-heldout"
+SETS = [FIXTURES, HELD_OUT, INDEPENDENT, ROUND2, ROUND2_HELD_OUT]
 
 
-@pytest.fixture(scope="module", params=[FIXTURES, HELD_OUT, INDEPENDENT], ids=["fixtures", "held-out", "independent"])
+@pytest.fixture(scope="module", params=SETS, ids=["fixtures", "held-out", "independent", "round2", "round2-held-out"])
 def results(request):
     return evaluate(request.param)
 
 
 def test_there_are_enough_fixtures():
-    assert evaluate(FIXTURES).fixtures >= 40 and evaluate(HELD_OUT).fixtures >= 20 and evaluate(INDEPENDENT).fixtures >= 50
+    minimum = {FIXTURES: 40, HELD_OUT: 20, INDEPENDENT: 50, ROUND2: 30, ROUND2_HELD_OUT: 15}
+    assert all(evaluate(folder).fixtures >= n for folder, n in minimum.items())
 
 
 def test_township_right_and_never_invented(results):
@@ -30,7 +36,7 @@ def test_township_right_and_never_invented(results):
 
 def test_county_right_whenever_stated_and_never_invented(results):
     stated = results.fields["county (stated)"]
-    assert stated.total >= 5 and stated.share == 1.0, results.misses
+    assert stated.total >= 3 and stated.share == 1.0, results.misses
     assert results.fields["county"].invented == 0, results.misses
 
 
@@ -40,7 +46,8 @@ def test_year_and_kind(results):
 
 
 def test_sections_and_about_year(results):
-    assert results.fields["section"].share >= 0.85, results.misses
+    if "section" in results.fields:  # (the round-2 held-out set asks no sections)
+        assert results.fields["section"].share >= 0.85, results.misses
     assert results.fields["about_year"].share >= 0.80, results.misses
 
 
@@ -51,3 +58,4 @@ def test_no_chrome_line_is_a_passage(results):
 def test_words_split_by_hard_wraps_are_whole_again(results):
     searchable = results.fields["searchable"]
     assert searchable.total >= 8 and searchable.share == 1.0, results.misses
+

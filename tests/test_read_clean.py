@@ -59,7 +59,7 @@ def test_truncated_multibyte_tail_is_dropped_with_a_warning():
     text, used, warnings = decode(data)
     assert used == "utf-8"
     assert REPORT.rstrip().startswith(text.rstrip()[:-1])
-    assert warnings and "incomplete" in warnings[0]
+    assert warnings and "不完整" in warnings[0]
 
 
 def test_pinyin_glued_into_words_is_removed_everywhere():
@@ -149,7 +149,7 @@ FRAGMENTS = ["湖滨", "镇", "2023", "年政府工作报告", "各位代表:", 
 def test_fragmented_text_is_rejoined_but_headings_stay_lines():
     assert wrap_style(FRAGMENTS)[0] == "fragments"
     lines, note = rejoin(FRAGMENTS)
-    assert note and "rejoined" in note
+    assert note and "重新拼接" in note
     assert "湖滨镇2023年政府工作报告" in lines
     assert "现在,我代表湖滨镇人民政府向大会报告工作,请予审议。" in lines
     assert "一、2023年工作回顾" in lines and "(一)经济运行稳中有升" in lines

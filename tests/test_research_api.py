@@ -38,6 +38,26 @@ def test_trends_respect_filters(client):
     assert [b["value"] for b in body["by_township"]] == ["汤垟乡"]
 
 
+def test_trends_list_the_top_buckets_and_count_the_rest_as_other(client, passages):
+    everything = client.get("/api/trends", params={"q": "工作"}).json()
+    assert not any(b["other"] for buckets in everything.values() for b in buckets)  # few values: no rest
+    assert all(b["values"] == 1 for buckets in everything.values() for b in buckets)
+    top = client.get("/api/trends", params={"q": "工作", "buckets": 1}).json()
+    for name, buckets in top.items():
+        full = everything[name]
+        if len(full) <= 1:
+            assert buckets == full
+            continue
+        first, rest = buckets
+        assert first == max(full, key=lambda b: b["count"]) and not first["other"]
+        assert rest == {"value": "其他", "count": sum(b["count"] for b in full) - first["count"], "other": True, "values": len(full) - 1}
+    # a passage with several themes counts once per theme, in the rest as in the buckets
+    assert top["by_township"][1]["count"] + top["by_township"][0]["count"] == client.get("/api/search", params={"q": "工作"}).json()["total"]
+    for bad in (0, 1001, "x"):
+        response = client.get("/api/trends", params={"q": "工作", "buckets": bad})
+        assert response.status_code == 422 and "buckets" in response.json()["detail"]
+
+
 def test_export_csv_has_every_hit_with_bom_and_links(client, passages):
     response = client.get("/api/export", params={"q": "百香果", "format": "csv", "size": 1})
     assert response.status_code == 200

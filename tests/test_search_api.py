@@ -166,9 +166,9 @@ def test_year_sorts(client):
 def test_relevance_ties_break_by_document_order(service):
     import numpy as np
 
-    from app.search.core import ranking
+    from app.search.local import ranking
 
-    index = service._current()
+    index = service.live.current().searcher.index
     docs = np.arange(0, index.size, 3, dtype=np.int32)
     in_order = sorted(docs.tolist(), key=index.position.__getitem__)
     # Equal relevance everywhere: document order decides, for a page and for the whole list.

@@ -14,7 +14,20 @@ from fastapi.responses import Response, StreamingResponse
 from app.dependencies import CollectionSort, InvalidParameter, compare_request, get_service, search_request
 from app.schemas import CollectionOut, CompareOut, DocumentOut, FollowUpOut, SearchOut, SimilarOut, SuggestOut, TrendsOut, error_responses
 from app.search import curation
-from app.search.service import FACETS, SECTIONS, CompareRequest, Comparison, FollowUp, Hit, SearchRequest, SearchResult, SearchService
+from app.search.facets import HIT_FIELDS, export_columns
+from app.search.service import (
+    DEFAULT_TREND_BUCKETS,
+    FACETS,
+    MAX_TREND_BUCKETS,
+    SECTIONS,
+    CompareRequest,
+    Comparison,
+    FollowUp,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    SearchService,
+)
 from app.urls import document_url, passage_url
 
 # Every /api route may answer 422 (a parameter), 500 (unexpected) and 503 (no index, time limit),
@@ -23,24 +36,9 @@ router = APIRouter(prefix="/api", tags=["api"], responses=error_responses(422, 5
 
 
 def hit_json(hit: Hit, request: SearchRequest) -> dict:
-    return {
-        "doc_id": hit.doc_id,
-        "passage_id": hit.passage_id,
-        "township": hit.township,
-        "county": hit.county,
-        "year": hit.year,
-        "section": hit.section,
-        "heading": hit.heading,
-        "themes": hit.themes,
-        "text": hit.text,
-        "snippet": hit.snippet,
-        "url": passage_url(hit.doc_id, hit.passage_id, request.q, request.expand),
-        "city": hit.city,
-        "province": hit.province,
-        "about_year": hit.about_year,
-        "kind": hit.kind,
-        "period": hit.period,
-    }
+    """A hit as the API gives it: every field of the registry's HIT_FIELDS."""
+    url = passage_url(hit.doc_id, hit.passage_id, request.q, request.expand)
+    return {f.name: url if f.added_by == "app" else getattr(hit, f.name) for f in HIT_FIELDS}
 
 
 def search_json(result: SearchResult) -> dict:
@@ -98,35 +96,25 @@ def api_document(doc_id: str, service: Annotated[SearchService, Depends(get_serv
 def api_trends(
     request: Annotated[SearchRequest, Depends(search_request)],
     service: Annotated[SearchService, Depends(get_service)],
+    buckets: Annotated[int, Query(ge=1, le=MAX_TREND_BUCKETS, description=f"每个维度列出的值的个数 1–{MAX_TREND_BUCKETS}, 默认 {DEFAULT_TREND_BUCKETS}; 其余的合计为一个 其他 (other=true)")] = DEFAULT_TREND_BUCKETS,
 ):
     """Hit counts of the current query and filters by township, county, year, report kind and
-    theme (same parameters as /api/search; page, size and sort are ignored)."""
-    trends = service.trends(request)
-    return {f"by_{name}": [vars(b) for b in buckets] for name, buckets in trends.by.items()}
+    theme (same parameters as /api/search; page, size and sort are ignored): per facet the
+    `buckets` values with most hits (years in order), then one bucket `其他` with `other: true`
+    counting the hits of the other values (`values`: how many)."""
+    trends = service.trends(request, buckets)
+    return {f"by_{name}": [vars(b) for b in found] for name, found in trends.by.items()}
 
 
-EXPORT_COLUMNS = ("township", "county", "year", "section", "heading", "themes", "text", "url", "city", "province", "about_year", "kind", "period")
+EXPORT_ROW = export_columns("jsonl")  # CSV writes its columns of it
 
 
 def _export_rows(hits: Iterator[Hit], request: SearchRequest, base_url: str) -> Iterator[dict]:
     for hit in hits:
-        yield {
-            "passage_id": hit.passage_id,
-            "doc_id": hit.doc_id,
-            "township": hit.township or "",
-            "county": hit.county or "",
-            "year": hit.year or "",
-            "section": hit.section,
-            "heading": hit.heading,
-            "themes": hit.themes,
-            "text": hit.text,
-            "url": base_url + passage_url(hit.doc_id, hit.passage_id, request.q, request.expand),
-            "city": hit.city or "",
-            "province": hit.province or "",
-            "about_year": hit.about_year or "",
-            "kind": hit.kind,
-            "period": hit.period,
-        }
+        found = hit_json(hit, request)
+        row = {name: "" if found[name] is None else found[name] for name in EXPORT_ROW}
+        row["url"] = base_url + row["url"]
+        yield row
 
 
 CHUNK_ROWS = 200  # rows per chunk sent: each chunk is one hop to the thread pool
@@ -145,7 +133,7 @@ def _chunked(lines: Iterator[str]) -> Iterator[bytes]:
 
 def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=export_columns("csv"), extrasaction="ignore")
     buffer.write("\ufeff")  # BOM: Excel then reads UTF-8 Chinese
     writer.writeheader()
     yield buffer.getvalue()
@@ -172,17 +160,21 @@ EXPORT_RESPONSES = {
 }
 
 
+EXPORT_DESCRIPTION = (
+    "Every hit of the query and filters (not one page), streamed, in the requested sort order. "
+    f"CSV columns: {', '.join(export_columns('csv'))}; JSON Lines: {', '.join(export_columns('jsonl'))}."
+)
+
+
 # StreamingResponse as the response class: the 200 is CSV or JSON Lines only (never JSON).
-@router.get("/export", response_class=StreamingResponse, responses=EXPORT_RESPONSES)
+@router.get("/export", response_class=StreamingResponse, responses=EXPORT_RESPONSES, description=EXPORT_DESCRIPTION)
 def api_export(
     http: Request,
     request: Annotated[SearchRequest, Depends(search_request)],
     service: Annotated[SearchService, Depends(get_service)],
     format: Annotated[str, Query(description="csv (UTF-8 with BOM, opens in Excel) | jsonl")] = "csv",
 ):
-    """Every hit of the query and filters (not one page), streamed, in the requested sort order.
-    Columns: township, county, year, section, heading, themes, text, url, city, province,
-    about_year, kind, period."""
+    """Every hit of the query and filters (not one page), streamed, in the requested sort order."""
     if format not in ("csv", "jsonl"):
         raise InvalidParameter(f"format 必须是 csv 或 jsonl (unknown format {format[:20]!r})")
     rows = _export_rows(service.export(request), request, str(http.base_url).rstrip("/"))

@@ -1,26 +1,45 @@
-"""Which engine holds the index: the one place that names them.
+"""Which engine answers: the one registry of engines, name → a factory of its
+:class:`app.search.port.Engine` from the settings (``TOWNSHIP_ENGINE``).
 
-Each engine is an implementation of the storage port (:mod:`app.search.core.port`) that passes
-``tests/test_conformance.py``; the search service over it is the same for all.
+An engine is a sink (``indexer``) plus what the factory opens; each passes
+``tests/test_conformance.py``, and the search service over it is the same for all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from app.search.core.engine import CoreSearchService
-from app.search.core.port import StorageOpener
-
-ENGINES = ("whoosh",)
-
-
-def storage_opener(engine: str = "whoosh") -> StorageOpener:
-    if engine == "whoosh":
-        from indexer.whoosh_store.reader import open_storage
-
-        return open_storage
-    raise ValueError(f"unknown engine {engine!r} (TOWNSHIP_ENGINE); known: {', '.join(ENGINES)}")
+from app.search.port import Engine
+from app.search.port_service import PortSearchService
+from app.settings import Settings
 
 
-def search_service(index_dir: Path, timeout_seconds: float = 5.0, engine: str = "whoosh") -> CoreSearchService:
-    return CoreSearchService(index_dir, storage_opener(engine), timeout_seconds=timeout_seconds)
+def _whoosh(settings: Settings) -> Engine:
+    """The local searcher over Whoosh's files in ``TOWNSHIP_INDEX_DIR``."""
+    from app.search.local.searcher import LocalEngine
+    from indexer.whoosh_store.reader import open_storage
+
+    return LocalEngine("whoosh", settings.index_dir, open_storage, settings.cache_bytes)
+
+
+ENGINES: dict[str, Callable[[Settings], Engine]] = {
+    "whoosh": _whoosh,
+}
+
+
+def open_engine(settings: Settings) -> Engine:
+    factory = ENGINES.get(settings.engine)
+    if factory is None:
+        raise ValueError(f"unknown engine {settings.engine!r} (TOWNSHIP_ENGINE); known: {', '.join(ENGINES)}")
+    return factory(settings)
+
+
+def service_for(settings: Settings) -> PortSearchService:
+    return PortSearchService(open_engine(settings), timeout_seconds=settings.search_timeout)
+
+
+def search_service(index_dir: Path, timeout_seconds: float = 5.0, engine: str = "whoosh") -> PortSearchService:
+    """The service over an index folder (tests, benchmarks, tools): settings from the environment
+    for the rest."""
+    return service_for(Settings(index_dir=Path(index_dir), search_timeout=timeout_seconds, engine=engine))

@@ -2,7 +2,7 @@
 
 An engine is a sink (``indexer``: it writes a generation) plus what this module declares: an
 :class:`Engine` that opens the newest published generation as a :class:`Searcher`. The search
-service (:mod:`app.search.service`) composes every feature (search, trends, export, compare,
+service (:mod:`app.search.port_service`) composes every feature (search, trends, export, compare,
 plan follow-through, townships, similar passages, suggestions, curation) from these calls
 alone, so pages and API never know which engine runs. ``tests/test_conformance.py`` runs the
 same checks against every engine, each built by its own sink from the same reports.
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from math import log
 from typing import Protocol
 
 from app.search.query import Node
@@ -51,6 +52,12 @@ HEADING_BOOST = 2.0  # a query word in the heading path counts this much more th
 VERBATIM_WEIGHT = 1e6  # verbatim matches first: BM25 sums stay far below this
 SUBSTANTIAL_CHARS = 40  # a passage shorter than this ranks with its BM25 scaled down in proportion
 HEADING_FACTOR = 0.5  # a bare heading ranks below passages saying as much
+
+
+def idf(passages: int, frequency: int) -> float:
+    """The inverse document frequency of a word held by ``frequency`` of ``passages`` live
+    passages, as BM25 weighs it (Whoosh's formula); more-like-this weighs key words by it too."""
+    return log(passages / (frequency + 1)) + 1
 
 
 def passage_weight(characters: int, is_heading: bool) -> float:
@@ -169,6 +176,9 @@ class Engine(Protocol):
     is there (the service asks about once a second)."""
 
     name: str  # "whoosh", "postgres"
+    # The command that builds (and with --full rebuilds) its generations, for the messages of a
+    # server that has none or must refuse one: "python -m indexer build --index-dir index".
+    build_command: str
 
     def current_token(self) -> str | None:
         """Something that changes when a new generation is published (None: none yet)."""

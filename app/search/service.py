@@ -1,6 +1,6 @@
 """The search service interface: what the routes may ask, in domain terms, with no HTTP and no
-engine inside. :class:`app.search.core.engine.CoreSearchService` implements it over any
-storage port (Whoosh's today).
+engine inside. :class:`app.search.port_service.PortSearchService` implements it over the search
+port (:mod:`app.search.port`), whatever engine answers.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from dataclasses import dataclass, field, make_dataclass
 from typing import Protocol
 
 from app.search import facets as facet_registry
+from app.search.port import SORTS  # noqa: F401  (re-exported: the orders a search takes)
 from indexer.contract import SECTIONS  # noqa: F401  (re-exported: the section values)
 
 FACETS = facet_registry.NAMES
-SORTS = ("relevance", "year_desc", "year_asc", "document")
 COMPARE_BY = facet_registry.COMPARABLE  # the facets whose values /compare puts side by side
 COMPARE_VALUES = (2, 6)  # how many values a comparison takes, at least and at most
+DEFAULT_TREND_BUCKETS, MAX_TREND_BUCKETS = 100, 1000  # values listed per facet by /api/trends
 PLAN, REVIEW = "计划", "总结"  # the sections plan follow-through reads from and looks in
 PLAN_ITEM_LEVEL = 3  # numbered headings this deep (1. / (1) …) state plan items themselves
 
@@ -77,25 +78,14 @@ class FacetValue:
     selected: bool
 
 
-@dataclass
-class Hit:
-    doc_id: str
-    passage_id: str
-    ordinal: int
-    township: str | None
-    county: str | None
-    year: int | None
-    section: str
-    heading: str
-    themes: list[str]
-    text: str
-    snippet: str  # HTML: escaped text, matches in <mark>
-    is_heading: bool = False
-    city: str | None = None
-    province: str | None = None
-    about_year: int | None = None  # the year the passage's section is about
-    kind: str = "其他"
-    period: str = "其他"
+# A passage as a result: the fields of the registry's HIT_FIELDS that the service makes (those
+# read from the record, and the snippet), its place in its report and whether it is a heading.
+Hit = make_dataclass(
+    "Hit",
+    [(f.name, f.annotation) for f in facet_registry.HIT_FIELDS if f.added_by != "app"] + [("ordinal", int), ("is_heading", bool)],
+)
+Hit.__module__ = __name__
+Hit.__doc__ = "A passage as a result; ``snippet`` is HTML (escaped text, matches in <mark>)."
 
 
 @dataclass
@@ -170,11 +160,21 @@ class CountBucket:
     count: int
 
 
+OTHER = "其他"  # the bucket of /api/trends counting the values after the top N
+
+
+@dataclass
+class TrendBucket(CountBucket):
+    other: bool = False  # the 其他 bucket: every value after the top N (kind also has a value 其他)
+    values: int = 1  # how many values it counts (the 其他 bucket: all those left out)
+
+
 @dataclass
 class Trends:
-    """Hit counts per value of every facet declared with ``trend`` (keyed by facet name)."""
+    """Hit counts per value of every facet declared with ``trend`` (keyed by facet name): the
+    ``buckets`` values with most hits, then one 其他 bucket for the rest when there is a rest."""
 
-    by: dict[str, list[CountBucket]]
+    by: dict[str, list[TrendBucket]]
 
 
 @dataclass
@@ -289,7 +289,9 @@ class SearchService(Protocol):
     def skipped(self) -> list[SkippedFile]:
         """The files the build of the index in use skipped, with the reason (from its manifest)."""
 
-    def trends(self, request: SearchRequest) -> Trends: ...
+    def trends(self, request: SearchRequest, buckets: int = DEFAULT_TREND_BUCKETS) -> Trends:
+        """Hits by each trend facet's values: the ``buckets`` with most hits (years in order),
+        and a 其他 bucket counting the rest."""
 
     def export(self, request: SearchRequest) -> Iterator[Hit]:
         """Every hit of the request, in its sort order, without pagination."""

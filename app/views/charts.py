@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.search.service import CountBucket, SearchRequest
+from app.search.service import SearchRequest, TrendBucket
 from app.urls import toggle_url
 
 
@@ -41,7 +41,7 @@ class Chart:
     unit: str = ""  # appended to a bar's label in its name: "2023" + "年"
 
 
-def year_chart(state: SearchRequest, buckets: list[CountBucket]) -> Chart | None:
+def year_chart(state: SearchRequest, buckets: list[TrendBucket]) -> Chart | None:
     """Hits per year as columns; years without hits between the first and the last show as 0."""
     counts = {int(b.value): b.count for b in buckets if b.value.isdigit()}
     if not counts:
@@ -60,8 +60,10 @@ def year_chart(state: SearchRequest, buckets: list[CountBucket]) -> Chart | None
     return Chart("columns", "按年份", len(years) * slot, top + plot + bottom, bars, category="年份", unit="年")
 
 
-def township_chart(state: SearchRequest, buckets: list[CountBucket], limit: int = 10) -> Chart | None:
+def township_chart(state: SearchRequest, buckets: list[TrendBucket], limit: int = 10) -> Chart | None:
     """Hits per township as horizontal bars, the most frequent first."""
+    grouped = sum(b.values for b in buckets if b.other)  # townships the trends' 其他 bucket counts
+    buckets = [b for b in buckets if not b.other]
     if not buckets:
         return None
     shown = buckets[:limit]
@@ -82,10 +84,11 @@ def township_chart(state: SearchRequest, buckets: list[CountBucket], limit: int 
         )
         for i, b in enumerate(shown)
     ]
-    note = f"另有 {len(buckets) - limit} 个乡镇未画出" if len(buckets) > limit else ""
+    hidden = len(buckets) - len(shown) + grouped
+    note = f"另有 {hidden} 个乡镇未画出" if hidden else ""
     return Chart("rows", "按乡镇", label_width + bar_area + count_width, len(shown) * row, bars, label_width, note, "乡镇")
 
 
-def trend_charts(state: SearchRequest, by: dict[str, list[CountBucket]]) -> list[Chart]:
+def trend_charts(state: SearchRequest, by: dict[str, list[TrendBucket]]) -> list[Chart]:
     """The charts of a search's trends (hits per year, per township) that have anything to draw."""
     return [c for c in (year_chart(state, by["year"]), township_chart(state, by["township"])) if c]

@@ -87,7 +87,7 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
         else:
             raise UnreadableReport("undecodable: neither UTF-8, UTF-16 nor GB18030/GBK text")
     if truncated:
-        warnings.append(f"ends in an incomplete {encoding} character; the broken last bytes were dropped")
+        warnings.append(f"文件末尾有不完整的{encoding}字符, 已丢弃残缺的字节")
     if "\x00" in text:
         raise UnreadableReport("binary file (contains NUL characters), not a text report")
     if not text.strip():

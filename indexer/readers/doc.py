@@ -103,7 +103,7 @@ def via_antiword(path: Path, antiword: str) -> SourceText:
             line = " ".join(cell.strip() for cell in line.strip().strip("|").split("|") if cell.strip())
         lines.append(line)
     text = source_text(lines, "doc (converted by antiword)", "Word .doc document")
-    text.warnings.append("converted with antiword: Word's automatic numbering (一、/(一)/1. added by Word) is not in the text; install LibreOffice to keep it")
+    text.warnings.append("用antiword转换: Word自动编号(一、/(一)/1.)不在正文中; 安装LibreOffice可保留编号")
     return text
 
 

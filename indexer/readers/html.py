@@ -99,9 +99,9 @@ def decode_page(data: bytes) -> tuple[str, str, list[str]]:
             continue
         warnings = []
         if declared and codec != encoding and not (encoding == "utf-8" and text.isascii()):
-            warnings.append(f"page declares charset {declared} but is {encoding}; read as {encoding}")
+            warnings.append(f"网页声明的编码是{declared}, 实际是{encoding}; 按{encoding}读取")
         if truncated:
-            warnings.append(f"ends in an incomplete {encoding} character; the broken last bytes were dropped")
+            warnings.append(f"文件末尾有不完整的{encoding}字符, 已丢弃残缺的字节")
         return text, encoding, warnings
     said = f"declared {declared}, " if declared else ""
     raise UnreadableReport(f"undecodable HTML page ({said}neither UTF-8 nor GB18030/GBK text)")

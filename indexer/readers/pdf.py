@@ -202,7 +202,7 @@ def read_pdf(path: Path) -> SourceText:
     scanned = [n for n in image_pages if n not in text_pages]
     if scanned:
         shown = ", ".join(map(str, scanned[:10])) + (" …" if len(scanned) > 10 else "")
-        warnings.append(f"page{'s' if len(scanned) > 1 else ''} {shown} {'are' if len(scanned) > 1 else 'is'} scanned images without a text layer; not indexed")
+        warnings.append(f"第{shown}页是没有文字层的扫描图像, 未编入索引")
     if cids:
-        warnings.append(f"{cids} characters without a Unicode mapping were dropped")
+        warnings.append(f"丢弃了{cids}个没有Unicode映射的字符")
     return source_text(paragraphs(strip_running(pages)), "pdf", "PDF", warnings)

@@ -1,4 +1,4 @@
-"""The search core's storage port over a generation written by :mod:`.writer`.
+"""The local searcher's storage (:mod:`app.search.local.storage`) over a generation written by :mod:`.writer`.
 
 Whoosh answers term lookups (its term tables) and stored records; posting lists are read here,
 a term at a time with one ``pread`` and a block at a time into numpy arrays, because Whoosh's
@@ -86,7 +86,7 @@ def decode_postings(handle: int, info) -> tuple[np.ndarray, np.ndarray]:
 
 
 class WhooshStorage:
-    """One generation, opened for reading: implements ``app.search.core.port.Storage``."""
+    """One generation, opened for reading: implements ``app.search.local.storage.Storage``."""
 
     def __init__(self, generation: Path):
         self.generation = generation
@@ -123,7 +123,7 @@ class WhooshStorage:
         # may still be reading it): its posting files close when it is garbage-collected.
         self._finalizer = weakref.finalize(self, _close_all, [handle for _, _, handle in self._leaves])
 
-    # -- what the core asks
+    # -- what the local searcher asks
 
     def documents(self) -> list[Document]:
         return list(records.read_jsonl(self.generation / "documents.jsonl", Document))
@@ -168,6 +168,22 @@ class WhooshStorage:
 
     def contains(self, docnums: np.ndarray, text: str) -> np.ndarray:
         return self.texts.contains(docnums, text)
+
+    def prefixed(self, field: str, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """Terms of ``field`` from ``prefix`` on in each segment's term table (a binary search,
+        then a walk of what starts with it, at most ``limit`` per segment), with their live
+        document frequencies, in term order."""
+        found: dict[str, int] = {}
+        with self._lock:
+            for leaf, _, _ in self._leaves:
+                for walked, (raw, info) in enumerate(leaf.iter_prefix(field, prefix)):
+                    if walked >= limit:
+                        break
+                    term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                    found[term] = found.get(term, 0) + info.doc_frequency()
+        deleted = self._deleted_terms.get(field) or {}
+        live = ((term, count - deleted.get(term, 0)) for term, count in sorted(found.items()))
+        return [(term, count) for term, count in live if count > 0][:limit]
 
     def lexicon(self, field: str) -> tuple[list[str], np.ndarray]:
         """Every term of ``field`` in order, with its document frequency (a reader of its own:

@@ -158,14 +158,17 @@ def service_answers(service, located: list[Located]) -> dict[str, tuple[str, lis
 
 def threshold_answers(service, located: list[Located], threshold: float) -> dict[str, tuple[str, list[str]]]:
     """The answers the core would give with another threshold (for calibration)."""
-    from app.search.core.followup import follow
+    from app.search.deadline import Deadline
+    from app.search.followup import Reviews, follow
 
-    index = service._current()
+    searcher = service.live.current().searcher
+    reviews = Reviews(searcher, Deadline(600))
     rules = replace(load_followup(), threshold=threshold)
     answers = {}
     for item in located:
-        outcome = follow(index, index.docnum(item.plan_id), rules, rules.matches)
-        answers[item.plan_id] = (outcome.status, [index.storage.stored(d).passage_id for d, _ in outcome.matches])
+        [plan] = searcher.passages([item.plan_id])
+        outcome = follow(reviews, plan, rules, rules.matches)
+        answers[item.plan_id] = (outcome.status, [match.passage_id for match, _ in outcome.matches])
     return answers
 
 

@@ -12,14 +12,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from app.search.core import docsets
-from app.search.core.deadline import Deadline
-from app.search.core.opened import OpenIndex
-from app.search.core.scoring import HEADING_BOOST
+from app.search.local import docsets
+from app.search.local.opened import OpenIndex
+from app.search.port import HEADING_BOOST, Deadline
 from app.search.query import And, Node, Not, Or, Term
 from indexer import analysis
 from indexer.contract import HEADING_WORDS, WORDS
@@ -37,7 +37,7 @@ class TermMatch:
         return self.docs.nbytes + self.verbatim.nbytes + 200
 
 
-Synonyms = dict[str, tuple[str, ...]]
+Synonyms = Mapping[str, tuple[str, ...]]  # term text → its group (app.search.port.Query.synonyms)
 
 
 def verbatim_docs(index: OpenIndex, text: str, deadline: Deadline) -> np.ndarray:
@@ -61,7 +61,7 @@ def verbatim_docs(index: OpenIndex, text: str, deadline: Deadline) -> np.ndarray
         deadline.check()
         return candidates[index.storage.contains(candidates, text)]
 
-    return index.cached(("verbatim", text), compute)
+    return index.term_cache.get(("verbatim", text), compute)
 
 
 def term_match(index: OpenIndex, term: Term, deadline: Deadline) -> TermMatch:
@@ -83,7 +83,7 @@ def term_match(index: OpenIndex, term: Term, deadline: Deadline) -> TermMatch:
             docs = docsets.union([docs, together], index.size)
         return TermMatch(docs, verbatim, scoring)
 
-    return index.cached(("term", term.text, term.exact), compute)
+    return index.term_cache.get(("term", term.text, term.exact), compute)
 
 
 def exact_only(node: Node) -> Node:

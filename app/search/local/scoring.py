@@ -1,22 +1,14 @@
-"""BM25, as Whoosh's BM25F scorer computes it (same formula, same parameters, the same
+"""BM25, as Whoosh's BM25F scorer computes it (same formula, the port's parameters, the same
 floating-point operations in the same order), over whole posting arrays at once.
 
-``tests/test_search_core.py`` compares every score with Whoosh's own scorer.
+``tests/test_local_searcher.py`` compares every score with Whoosh's own scorer.
 """
 
 from __future__ import annotations
 
-from math import log
-
 import numpy as np
 
-K1 = 1.2
-B = 0.75
-HEADING_BOOST = 2.0  # a query word in the heading path counts this much more than in the body
-
-
-def idf(documents: int, frequency: int) -> float:
-    return log(documents / (frequency + 1)) + 1
+from app.search.port import K1, B, idf  # noqa: F401  (idf: BM25's, the port's)
 
 
 def length_norm(lengths: np.ndarray, average: float) -> np.ndarray:

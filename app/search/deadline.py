@@ -1,4 +1,5 @@
-"""Every query has a time limit (``TOWNSHIP_SEARCH_TIMEOUT``); work checks it between steps."""
+"""Every request has a time limit (``TOWNSHIP_SEARCH_TIMEOUT``); engines check it between steps
+(:class:`app.search.port.Deadline`)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,6 @@ class Deadline:
     def check(self) -> None:
         if time.monotonic() > self.end:
             raise SearchTimeout(f"查询超过时间限制 ({self.seconds:g} 秒)，请使用更具体的词语或加上筛选条件")
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())

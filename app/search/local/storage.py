@@ -1,9 +1,9 @@
-"""The storage port: what the core needs from an engine, and nothing more.
+"""The local searcher's storage: what it reads from an index generation on disk, and nothing more.
 
-An implementation opens one index generation and answers in document numbers ``0 … size-1``
-(the engine's own numbering; some may be deleted, see ``alive``). Whoosh's implementation is
-:class:`indexer.whoosh_store.reader.WhooshStorage`; another engine passes
-``tests/test_conformance.py`` with its own.
+This is the local searcher's private interface to the files an engine writes, not the search
+port (that is :mod:`app.search.port`). An implementation opens one generation and answers in
+document numbers ``0 … size-1`` (its own numbering; some may be deleted, see ``alive``).
+Whoosh's is :class:`indexer.whoosh_store.reader.WhooshStorage`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Storage(Protocol):
         frequency in each (float32)."""
 
     def doc_frequency(self, field: str, term: str) -> int:
-        """How many passages hold ``term`` (cheap; may count deleted ones)."""
+        """How many live passages hold ``term`` in ``field``."""
 
     def lengths(self, field: str) -> np.ndarray:
         """Each passage's length of ``field`` as the engine scores it."""
@@ -44,8 +44,10 @@ class Storage(Protocol):
     def contains(self, docnums: np.ndarray, text: str) -> np.ndarray:
         """Bool per document number: does its normalized text contain ``text`` verbatim."""
 
-    def lexicon(self, field: str) -> tuple[list[str], np.ndarray]:
-        """Every term of ``field`` in sorted order and its document frequency."""
+    def prefixed(self, field: str, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """The terms of ``field`` starting with ``prefix`` (at most ``limit`` of them, in term
+        order) and how many live passages hold each; costs what the prefix has, not what the
+        vocabulary has."""
 
     def close(self) -> None: ...
 

@@ -1,22 +1,21 @@
-"""One index generation opened for searching: the storage port plus what the core derives from
-it once (collection order, facet columns, BM25 norms) and the caches every query shares."""
+"""One index generation opened for searching: its storage plus what the local searcher derives
+from it once (collection order, facet columns, BM25 norms) and the term cache every query shares."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
-from app.search.core import docsets, ranking, scoring
-from app.search.core.port import Storage
+from app.search.caches import ByteBoundedCache, DerivedOnce
 from app.search.facets import FACETS, UNKNOWN, Facet, value_order
-from indexer.contract import UNIGRAM
+from app.search.local import docsets, ranking, scoring
+from app.search.local.storage import Storage
+from indexer.contract import TEXT_FIELDS, UNIGRAM
 from indexer.normalize import normalize
-from indexer.records import Document
+from indexer.records import Document, passage_id, split_passage_id
 
-CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays and term matches held per generation
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays and term matches per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
 
 
@@ -54,19 +53,22 @@ class FacetColumn:
         found = [code for v in values for code in self.by_value.get(normalize(v.strip()), ())]
         return np.asarray(sorted(set(found)), dtype=np.int32)
 
-    def counts(self, docs: np.ndarray) -> dict[str, int]:
-        """How many of ``docs`` carry each value (values without a name left out)."""
-        counted = self.code_counts(docs)
+    def counts(self, counted: np.ndarray) -> dict[str, int]:
+        """Passages per value, from the count per code (values without a name left out)."""
         return {self.shown[code]: int(counted[code]) for code in np.flatnonzero(counted).tolist() if self.shown[code]}
 
-    def top(self, docs: np.ndarray, limit: int) -> tuple[list[tuple[str, int]], int]:
-        """The ``limit`` values most of ``docs`` carry (ties in the facet's natural order), and how
-        many other values they carry."""
-        counted = self.code_counts(docs)
+    def ranked(self, counted: np.ndarray) -> np.ndarray:
+        """The codes with passages, most first (ties in the facet's natural order)."""
         present = np.flatnonzero((counted > 0) & self.named)
-        order = np.lexsort((self.natural_rank[present], -counted[present]))
-        chosen = present[order[:limit]].tolist()
-        return [(self.shown[code], int(counted[code])) for code in chosen], max(0, len(present) - limit)
+        return present[np.lexsort((self.natural_rank[present], -counted[present]))]
+
+    def listing(self, counted: np.ndarray, ranked: np.ndarray, limit: int) -> tuple[list[tuple[str, int]], int, int]:
+        """The ``limit`` first of ``ranked`` with their counts, how many values are left out and
+        how many passages those count together."""
+        chosen = ranked[:limit]
+        top = [(self.shown[code], int(count)) for code, count in zip(chosen.tolist(), counted[chosen].tolist())]
+        rest = ranked[limit:]
+        return top, len(rest), int(counted[rest].sum())
 
     def code_counts(self, docs: np.ndarray) -> np.ndarray:
         """Passages of ``docs`` per code."""
@@ -95,7 +97,7 @@ class FacetColumn:
 
 
 class OpenIndex:
-    def __init__(self, storage: Storage):
+    def __init__(self, storage: Storage, cache_bytes: int = DEFAULT_CACHE_BYTES):
         self.storage = storage
         self.generation = storage.generation
         self.manifest = storage.manifest
@@ -128,42 +130,54 @@ class OpenIndex:
         years = columns.category["year"]
         table = np.asarray([int(v) if v.isdigit() else 0 for v in years[1]] or [0], dtype=np.int32)
         self.year_number = table[years[0]] if len(years[0]) else np.zeros(0, np.int32)
-        self._lock = threading.Lock()
-        self._once: dict = {}
-        self._cache: OrderedDict = OrderedDict()
-        self._cached_bytes = 0
+        # What requests ask for (a term's postings, a filter) within a byte limit; what is derived
+        # once from the generation under a fixed set of names (neither grows with requests).
+        self.term_cache = ByteBoundedCache(cache_bytes)
+        self.derived = DerivedOnce(["passages by report"] + [("norms", f) for f in TEXT_FIELDS] + [("over everything", f.name) for f in FACETS])
 
     # -- derived once
 
-    def once(self, key, build):
-        """``build()`` computed once per generation, however many requests ask at the same moment."""
-        value = self._once.get(key)
-        if value is None:
-            with self._lock:
-                value = self._once.get(key)
-                if value is None:
-                    value = self._once[key] = build()
-        return value
+    def _by_report(self) -> dict[str, tuple[np.ndarray, int]]:
+        """Each report's passages in order, and the document number of its ordinal 0 when its
+        passages are numbered in one run by ordinal (a report is written in one go), else -1."""
+
+        def build() -> dict[str, tuple[np.ndarray, int]]:
+            order = self.order
+            docs = self.doc_of[order]
+            starts = np.flatnonzero(np.diff(docs, prepend=-1))
+            ends = np.append(starts[1:], len(docs))
+            if not len(starts):
+                return {}
+            group = np.repeat(np.arange(len(starts)), ends - starts)
+            within = np.arange(len(order)) - starts[group]
+            in_run = (order - order[starts][group] == within) & (self.ordinal[order] == within)
+            run = np.logical_and.reduceat(in_run, starts)
+            firsts = np.where(run, order[starts], -1).tolist()
+            return {self.doc_ids[docs[s]]: (order[s:e], first) for s, e, first in zip(starts.tolist(), ends.tolist(), firsts)}
+
+        return self.derived.get("passages by report", build)
 
     def docnums(self, doc_id: str) -> np.ndarray:
         """A report's passages in order."""
-
-        def build() -> dict[str, np.ndarray]:
-            docs = self.doc_of[self.order]
-            starts = np.flatnonzero(np.diff(docs, prepend=-1))
-            ends = np.append(starts[1:], len(docs))
-            return {self.doc_ids[docs[s]]: self.order[s:e] for s, e in zip(starts.tolist(), ends.tolist())}
-
-        return self.once("docnums", build).get(doc_id, docsets.EMPTY)
+        found = self._by_report().get(doc_id)
+        return docsets.EMPTY if found is None else found[0]
 
     def docnum(self, passage_id: str) -> int | None:
-        doc_id, _, ordinal = passage_id.rpartition("-")
-        if not ordinal.isdigit():
+        parts = split_passage_id(passage_id)
+        found = None if parts is None else self._by_report().get(parts[0])
+        if found is None:
             return None
-        for docnum in self.docnums(doc_id).tolist():
-            if int(self.ordinal[docnum]) == int(ordinal):
+        docs, first = found
+        ordinal = parts[1]
+        if first >= 0:
+            return first + ordinal if ordinal < len(docs) else None
+        for docnum in docs.tolist():
+            if int(self.ordinal[docnum]) == ordinal:
                 return docnum
         return None
+
+    def passage_ids(self, docs: np.ndarray) -> list[str]:
+        return [passage_id(self.doc_ids[d], o) for d, o in zip(self.doc_of[docs].tolist(), self.ordinal[docs].tolist())]
 
     def norms(self, field: str) -> np.ndarray:
         def build() -> np.ndarray:
@@ -172,29 +186,24 @@ class OpenIndex:
             average = total / (self.count or 1) or 1
             return scoring.length_norm(lengths, average)
 
-        return self.once(("norms", field), build)
+        return self.derived.get(("norms", field), build)
 
-    # -- cached per term
+    def facet_counts(self, facet: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Passages of ``docs`` per code of ``facet``, and, when ``docs`` is every passage (browsing:
+        counted once per generation), the codes already ranked for listing."""
+        column = self.facets[facet]
+        if docs is self.all_docs:
+            def build():
+                counted = column.code_counts(docs)
+                return counted, column.ranked(counted)
 
-    def cached(self, key, compute):
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        value = compute()
-        size = _nbytes(value)
-        if size <= CACHE_BYTES // 8:
-            with self._lock:
-                if key not in self._cache:
-                    self._cache[key] = value
-                    self._cached_bytes += size
-                while self._cached_bytes > CACHE_BYTES:
-                    _, dropped = self._cache.popitem(last=False)
-                    self._cached_bytes -= _nbytes(dropped)
-        return value
+            return self.derived.get(("over everything", facet), build)
+        return column.code_counts(docs), None
+
+    # -- what requests ask, within the term cache's limit
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        return self.cached(("postings", field, term), lambda: self.storage.postings(field, term))
+        return self.term_cache.get(("postings", field, term), lambda: self.storage.postings(field, term))
 
     def bm25(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers holding ``term`` in ``field`` and their BM25 score for it."""
@@ -205,7 +214,7 @@ class OpenIndex:
                 return ids, np.zeros(0)
             return ids, scoring.bm25(frequencies, self.norms(field)[ids], scoring.idf(self.count, len(ids)))
 
-        return self.cached(("bm25", field, term), compute)
+        return self.term_cache.get(("bm25", field, term), compute)
 
     def bm25_at(self, field: str, term: str, docs: np.ndarray) -> np.ndarray:
         """BM25 of ``term`` in ``field`` for each of ``docs`` (0 where absent)."""
@@ -229,15 +238,5 @@ class OpenIndex:
             docs = column.matching(column.codes_of(values), self.size)
             return docsets.intersect(docs, self.all_docs, self.size) if self.alive is not None else docs
 
-        return self.cached(key, compute)
-
-
-def _nbytes(value) -> int:
-    if isinstance(value, np.ndarray):
-        return value.nbytes + 100
-    if isinstance(value, tuple):
-        return sum(_nbytes(v) for v in value) + 100
-    if hasattr(value, "nbytes"):
-        return value.nbytes()
-    return 1000
+        return self.term_cache.get(key, compute)
 
