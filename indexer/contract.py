@@ -243,23 +243,6 @@ class ColumnsWriter:
             handle.write(b"".join(self.texts))
 
 
-@dataclass
-class SegmentColumns:
-    """The columns of one segment as written by :class:`ColumnsWriter` (memory-mapped)."""
-
-    size: int
-    doc_ids: list[str]  # the segment's document table
-    doc: np.ndarray  # int32 code into doc_ids, per passage
-    ordinal: np.ndarray
-    is_heading: np.ndarray
-    level: np.ndarray
-    category: dict[str, tuple[np.ndarray, list[str]]]  # name → (codes, values)
-    multi: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]  # name → (offsets, codes, values)
-    lengths: dict[str, np.ndarray]
-    text_offsets: np.ndarray
-    text_path: Path
-
-
 def segment_columns_path(generation: Path, segment: str) -> Path:
     return generation / COLUMNS_DIRECTORY / segment
 
@@ -269,25 +252,25 @@ def _columns(directory: Path) -> tuple[dict[str, np.ndarray], dict[str, list[str
     return {name: _load(directory, name) for name in _array_names()}, tables
 
 
-def _read(directory: Path) -> dict:
-    """The fields :class:`SegmentColumns` and :class:`Columns` share, read from ``directory``."""
+def _read(directory: Path) -> Columns:
+    """The columns written in ``directory`` (a segment's part, or the generation's), mapped."""
     data, tables = _columns(directory)
-    return {
-        "size": len(data["doc"]),
-        "doc_ids": tables["doc"],
-        "doc": data["doc"],
-        "ordinal": data["ordinal"],
-        "is_heading": data["is_heading"],
-        "level": data["level"],
-        "category": {name: (data[f"cat.{name}"], tables[name]) for name in CATEGORY_COLUMNS},
-        "multi": {name: (data[f"multi.{name}.offsets"], data[f"multi.{name}.codes"], tables[name]) for name in MULTI_COLUMNS},
-        "lengths": {name: data[f"length.{name}"] for name in TEXT_FIELDS},
-    }
+    return Columns(
+        size=len(data["doc"]),
+        doc_ids=tables["doc"],
+        doc=data["doc"],
+        ordinal=data["ordinal"],
+        is_heading=data["is_heading"],
+        level=data["level"],
+        category={name: (data[f"cat.{name}"], tables[name]) for name in CATEGORY_COLUMNS},
+        multi={name: (data[f"multi.{name}.offsets"], data[f"multi.{name}.codes"], tables[name]) for name in MULTI_COLUMNS},
+        lengths={name: data[f"length.{name}"] for name in TEXT_FIELDS},
+    )
 
 
-def read_segment_columns(generation: Path, segment: str) -> SegmentColumns:
-    directory = segment_columns_path(generation, segment)
-    return SegmentColumns(**_read(directory), text_offsets=_load(directory, _TEXT_OFFSETS), text_path=directory / _TEXT)
+def read_segment_columns(generation: Path, segment: str) -> Columns:
+    """One segment's part of the columns (its own value tables, its own document numbers)."""
+    return _read(segment_columns_path(generation, segment))
 
 
 def link_segment_columns(source: Path, target: Path, segment: str, link) -> None:
@@ -361,24 +344,27 @@ def write_merged_columns(directory: Path, segments: list[str]) -> None:
 
 def read_columns(generation: Path) -> Columns:
     """The generation's columns, memory-mapped."""
-    return Columns(**_read(generation / COLUMNS_DIRECTORY / MERGED))
+    return _read(generation / COLUMNS_DIRECTORY / MERGED)
 
 
 class Texts:
     """The normalized passage texts of an index, memory-mapped (shared by every worker process),
     for the one question a search asks of them: which of these passages contain this string."""
 
-    def __init__(self, segments: list[SegmentColumns]):
+    def __init__(self, generation: Path, segments: list[str]):
         self._maps = []
         self._offsets = []
         starts = [0]
         for segment in segments:
-            with open(segment.text_path, "rb") as handle:
+            directory = segment_columns_path(generation, segment)
+            offsets = _load(directory, _TEXT_OFFSETS)
+            with open(directory / _TEXT, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 self._maps.append(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
-            self._offsets.append(segment.text_offsets)
-            starts.append(starts[-1] + segment.size)
+            self._offsets.append(offsets)
+            starts.append(starts[-1] + len(offsets) - 1)
         self._starts = np.asarray(starts, dtype=np.int64)
+        self.size = starts[-1]
 
     def contains(self, docnums: np.ndarray, text: str) -> np.ndarray:
         """A boolean per document number: does its normalized text contain ``text``."""

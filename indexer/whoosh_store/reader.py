@@ -102,26 +102,35 @@ class WhooshStorage:
         self._reader = self._index.reader()
         self._lock = threading.Lock()
         self._leaves = []
-        segments = []
-        self.columns = contract.read_columns(generation)  # memory-mapped
-        self.size = self.columns.size
-        mask = np.ones(self.size, dtype=np.bool_)
-        for leaf, offset in self._reader.leaf_readers():
-            segment = leaf.segment()
-            postings = os.open(str(generation / DIRECTORY / segment.make_filename(".pst")), os.O_RDONLY)
-            self._leaves.append((leaf, offset, postings))
-            segments.append(contract.read_segment_columns(generation, segment.segment_id()))
-            if segment.has_deletions():
-                mask[offset + np.fromiter(segment.deleted_docs(), dtype=np.int64)] = False
-        if sum(s.size for s in segments) != self.size:
-            raise layout.IndexMissing(f"the columns of {generation} do not match its segments; {layout.build_hint(generation.parent)}")
-        self.alive = None if mask.all() else mask
-        self.texts = contract.Texts(segments)
-        self._lengths: dict[str, np.ndarray] = {}
-        self._deleted_terms = _deleted_terms(generation)
+        handles: list[int] = []
         # A server drops a generation when a newer one is published without closing it (requests
         # may still be reading it): its posting files close when it is garbage-collected.
-        self._finalizer = weakref.finalize(self, _close_all, [handle for _, _, handle in self._leaves])
+        self._finalizer = weakref.finalize(self, _close_all, handles)
+        self.columns = contract.read_columns(generation)  # memory-mapped
+        self.size = self.columns.size
+        segments = []
+        try:
+            if self._reader.doc_count_all() != self.size:
+                raise layout.IndexMissing(f"the columns of {generation} do not match its segments; {layout.build_hint(generation.parent)}")
+            mask = np.ones(self.size, dtype=np.bool_)
+            for leaf, offset in self._reader.leaf_readers():
+                segment = leaf.segment()
+                handles.append(os.open(str(generation / DIRECTORY / segment.make_filename(".pst")), os.O_RDONLY))
+                self._leaves.append((leaf, offset, handles[-1]))
+                segments.append(segment.segment_id())
+                if segment.has_deletions():
+                    mask[offset + np.fromiter(segment.deleted_docs(), dtype=np.int64)] = False
+            self.texts = contract.Texts(generation, segments)
+            if self.texts.size != self.size:
+                self.texts.close()
+                raise layout.IndexMissing(f"the texts of {generation} do not match its segments; {layout.build_hint(generation.parent)}")
+        except BaseException:
+            self._finalizer()
+            self._reader.close()
+            raise
+        self.alive = None if mask.all() else mask
+        self._lengths: dict[str, np.ndarray] = {}
+        self._deleted_terms = _deleted_terms(generation)
 
     # -- what the local searcher asks
 
