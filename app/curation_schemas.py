@@ -60,6 +60,7 @@ class PlaceOut(BaseModel):
     county: str | None
     city: str | None
     province: str | None
+    forms: list[str] = Field(default_factory=list, description="common forms of an autonomous county (芷江县, 芷江自治县 of 芷江侗族自治县)")
 
 
 class GazetteerOut(BaseModel):

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from app import errors
 from app.auth.guard import Auth
 from app.corrections.apply import Corrections
+from app.corrections.rebuild import Rebuilder
 from app.memory import limit_allocator_arenas
 from app.network import nodelay_on_every_connection
 from app.routes import api, corrections, health, login, pages
@@ -43,6 +44,16 @@ limit_allocator_arenas()  # before uvicorn's thread pool exists
 nodelay_on_every_connection()  # before uvicorn accepts the first connection
 
 
+def _corrections(settings: Settings, service) -> Corrections:
+    """Corrections rebuild with the engine the app serves: the index folder's, or the database's
+    (its DSN passed in the build's environment, never on a command line)."""
+    state = settings.curators_file.parent
+    if settings.engine != "postgres":
+        return Corrections(settings.index_dir, state)
+    rebuilder = Rebuilder(settings.index_dir, state / "rebuild.json", ["--engine", "postgres"], {"TOWNSHIP_PG_DSN": settings.pg_dsn})
+    return Corrections(settings.index_dir, state, rebuilder, manifest=lambda: service.generation_info().manifest)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     @asynccontextmanager
@@ -68,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.service = service_for(settings)
     app.state.auth = Auth(settings.curators_file)
-    app.state.corrections = Corrections(settings.index_dir, settings.curators_file.parent)
+    app.state.corrections = _corrections(settings, app.state.service)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -33,6 +33,12 @@ class Settings:
     # What a worker keeps of what requests asked (a term's postings and BM25, a filter's passages),
     # least recently used out first, per generation in use (TOWNSHIP_CACHE_MB).
     cache_mb: float = field(default_factory=lambda: float(os.environ.get("TOWNSHIP_CACHE_MB", "64")))
+    # TOWNSHIP_ENGINE=postgres: the database generations are built into (TOWNSHIP_PG_DSN), and the
+    # streaming-replication standbys to read from first (TOWNSHIP_PG_READ_DSNS, comma-separated).
+    pg_dsn: str = field(default_factory=lambda: os.environ.get("TOWNSHIP_PG_DSN", ""))
+    pg_read_dsns: tuple[str, ...] = field(
+        default_factory=lambda: tuple(d.strip() for d in os.environ.get("TOWNSHIP_PG_READ_DSNS", "").split(",") if d.strip())
+    )
 
     @property
     def cache_bytes(self) -> int:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from urllib.parse import quote, urlencode
 
 from app.search import curation
+from app.search.facets import BY_NAME
 from app.search.service import FACETS, CompareRequest, SearchRequest
 from indexer.normalize import normalize
 
@@ -41,9 +42,11 @@ def state_params(state: SearchRequest, paging: bool = True) -> list[tuple[str, s
 
 
 def toggle(state: SearchRequest, facet: str, value: str) -> SearchRequest:
-    """The state with ``value`` of ``facet`` ticked, or unticked when it is (in either script)."""
+    """The state with ``value`` of ``facet`` ticked, or unticked when it is (in either script, or
+    in another form of the same name: 芷江县 ticked, 芷江侗族自治县 unticks it)."""
     selected = state.selected(facet)
-    same = [v for v in selected if normalize(v) == normalize(value)]
+    indexed = {normalize(v) for v in BY_NAME[facet].as_indexed(value)}
+    same = [v for v in selected if normalize(v) == normalize(value) or indexed & {normalize(i) for i in BY_NAME[facet].as_indexed(v)}]
     values = tuple(v for v in selected if v not in same) if same else (*selected, value)
     return replace(state, page=1, **{facet: values})
 

@@ -72,19 +72,26 @@ def command_build(args) -> int:
     from indexer.build import BuildFailed, build
     from indexer.progress import Progress
 
-    index_dir = Path(args.index_dir)
-    if args.if_missing:
-        try:
-            layout.current_generation(index_dir)
-            print(f"index already present at {index_dir}; not rebuilding (drop --if-missing to rebuild)")
-            return 0
-        except layout.IndexMissing:
-            pass
+    refused: tuple[type[Exception], ...] = (BuildFailed,)
+    if args.engine == "postgres":
+        from indexer.postgres_store.build import build
+        from indexer.postgres_store.store import BuildLocked, DatabaseUnavailable
+
+        target, refused = args.dsn, (BuildFailed, BuildLocked, DatabaseUnavailable)
+    else:
+        target = Path(args.index_dir)
+        if args.if_missing:
+            try:
+                layout.current_generation(target)
+                print(f"index already present at {target}; not rebuilding (drop --if-missing to rebuild)")
+                return 0
+            except layout.IndexMissing:
+                pass
     progress = Progress(0, enabled=not args.quiet)
     try:
         report = build(
             Path(args.data_dir),
-            index_dir,
+            target,
             metadata_path=Path(args.metadata) if args.metadata else None,
             procs=args.procs,
             max_bytes=args.max_mb * 1048576,
@@ -92,7 +99,7 @@ def command_build(args) -> int:
             full=args.full,
             on_plan=progress.start,
         )
-    except BuildFailed as error:
+    except refused as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(_summary(report))
@@ -165,6 +172,8 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--if-missing", action="store_true", help="do nothing when an index already exists")
     build.add_argument("--full", action="store_true", help="rebuild everything, even when only some reports changed")
     build.add_argument("--quiet", action="store_true", help="no progress output")
+    build.add_argument("--engine", choices=("whoosh", "postgres"), default="whoosh", help="where the index goes: files in --index-dir (whoosh, the default) or a PostgreSQL database (postgres)")
+    build.add_argument("--dsn", help="with --engine postgres: the database, postgresql://user@host:port/name (default: $TOWNSHIP_PG_DSN)")
     build.set_defaults(run=command_build)
 
     watch = commands.add_parser("watch", help="keep the index up to date with a data folder (polls it; runs until stopped)")

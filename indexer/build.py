@@ -28,7 +28,7 @@ from indexer import contract, domain, incremental, layout, records
 from indexer.incremental import Changes, Entry, Previous
 from indexer.parallel import ParallelIndexer
 from indexer.pipeline import doc_id_for, process
-from indexer.read import MAX_FILE_BYTES, UnreadableReport, discover
+from indexer.read import MAX_FILE_BYTES, KnownFiles, UnreadableReport, discover
 from indexer.records import Document, Passage
 from indexer.whoosh_store.reader import StoredPassages
 from indexer.whoosh_store.writer import WhooshSink, segment_states
@@ -74,7 +74,7 @@ class BuildReport:
         return f"full build ({self.reason}): {changes}" if self.mode == "full" else f"incremental build: {changes}"
 
 
-class _Timings(dict):
+class Timings(dict):
     @contextmanager
     def part(self, name: str):
         started = time.perf_counter()
@@ -107,34 +107,45 @@ def _reindex(job: tuple) -> tuple[None, list[Passage]]:
     return None, job[1]
 
 
-def build(
-    data_dir: Path,
-    index_dir: Path = layout.DEFAULT_INDEX_DIR,
-    metadata_path: Path | None = None,
-    procs: int | None = None,
-    max_bytes: int = MAX_FILE_BYTES,
-    on_report: Callable[[str], None] | None = None,
-    full: bool = False,
-    on_plan: Callable[[int], None] | None = None,
-) -> BuildReport:
-    """Index ``data_dir`` into a new generation of ``index_dir``: incremental unless ``full``
-    or the generation in use was built otherwise. ``on_plan(n)`` learns how many reports go
-    through the pipeline, ``on_report(file)`` is called after each."""
-    started = time.perf_counter()
-    timings = _Timings()
+@dataclass
+class Source:
+    """A data folder ready to build: its report files (in collection order, with their ids),
+    what was skipped, the pipeline fingerprint and the work that turns one report into records."""
+
+    files: list
+    skipped: list[tuple[str, str]]
+    ids: list[str]
+    fingerprint: dict
+    work: Callable[[tuple], tuple[tuple, list[Passage]]]
+    procs: int
+    metadata_file: Path
+    corrections: dict[str, str]  # file → fingerprint of the metadata corrections applying to it
+    hashed_at: int  # time.time_ns() before the files were hashed (incremental.write_known_files)
+
+    def manifest(self, report: BuildReport, data_dir: Path, changes: Changes, engine: dict) -> dict:
+        """What a generation built from this folder records about itself."""
+        manifest = manifest_of(report, data_dir, self.fingerprint, failed_files(report, changes), engine)
+        # Where the corrections came from (the app writes curators' corrections there).
+        manifest.update(metadata=str(self.metadata_file.resolve()), corrections=self.corrections)
+        return manifest
+
+
+def prepare(
+    data_dir: Path, engine: dict, timings: Timings, metadata_path: Path | None = None, procs: int | None = None,
+    max_bytes: int = MAX_FILE_BYTES, known: KnownFiles | None = None,
+) -> Source:
+    """Discover ``data_dir``'s reports (:class:`BuildFailed` when there are none) for a sink whose
+    ``manifest()`` is ``engine``; ``known``: the files the build in use hashed, not read again
+    while their signature stays (:func:`incremental.known_files`)."""
     if not data_dir.is_dir():
         raise BuildFailed(f"data folder {data_dir} does not exist or is not a folder")
     with timings.part("discover"):
         hashed_at = time.time_ns()
-        files, skipped = discover(data_dir, max_bytes, incremental.known_files(index_dir))
+        files, skipped = discover(data_dir, max_bytes, known)
     if not files:
         raise BuildFailed(f"no report files in {data_dir}" + "".join(f"\n  {f}: {r}" for f, r in skipped))
     metadata_file = metadata_path if metadata_path else domain.domain_dir() / "metadata.toml"
     overrides = domain.load_overrides(metadata_file)
-    procs = procs or min(2, os.cpu_count() or 1)
-    ids = _unique_ids([f.relative for f in files])
-    fingerprint = incremental.pipeline_fingerprint(metadata_file, WhooshSink.manifest())
-    corrections = incremental.correction_fingerprints({f.relative: _overrides_for(overrides, f.relative, i) for f, i in zip(files, ids)})
 
     def work(job: tuple) -> tuple[tuple, list[Passage]]:
         """One report through the pipeline (in an indexing process when procs > 1)."""
@@ -147,15 +158,40 @@ def build(
             return (file.relative, None, f"could not be processed ({type(error).__name__}: {error})"), []
         return (file.relative, processed.document, ""), processed.passages
 
+    ids = _unique_ids([f.relative for f in files])
+    fingerprint = incremental.pipeline_fingerprint(metadata_file, engine)
+    corrections = incremental.correction_fingerprints({f.relative: _overrides_for(overrides, f.relative, i) for f, i in zip(files, ids)})
+    return Source(files, skipped, ids, fingerprint, work, procs or min(2, os.cpu_count() or 1), metadata_file, corrections, hashed_at)
+
+
+def build(
+    data_dir: Path,
+    index_dir: Path = layout.DEFAULT_INDEX_DIR,
+    metadata_path: Path | None = None,
+    procs: int | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+    on_report: Callable[[str], None] | None = None,
+    full: bool = False,
+    on_plan: Callable[[int], None] | None = None,
+) -> BuildReport:
+    """Index ``data_dir`` into a new generation of ``index_dir``: incremental unless ``full``
+    or the generation in use was built otherwise. ``on_plan(n)`` learns how many reports go
+    through the pipeline, ``on_report(file)`` is called after each.
+    (PostgreSQL: :func:`indexer.postgres_store.build.build`.)"""
+    started = time.perf_counter()
+    timings = Timings()
+    source = prepare(data_dir, WhooshSink.manifest(), timings, metadata_path, procs, max_bytes, incremental.known_files(index_dir))
+    files, skipped, ids, fingerprint, work, procs = source.files, source.skipped, source.ids, source.fingerprint, source.work, source.procs
+
     with layout.build_lock(index_dir):
         with timings.part("plan"):
             previous, reason = incremental.previous_generation(index_dir, fingerprint, full)
-            changes = incremental.classify(files, ids, previous, corrections)
-            report = _new_report(index_dir, skipped, changes, reason)
+            changes = incremental.classify(files, ids, previous, source.corrections)
+            report = new_report(index_dir, skipped, changes, reason)
             update = None
             if not reason:
-                if changes.none and previous.skipped == skipped + [(e.file.relative, e.failure) for e in changes.entries if e.failure]:
-                    return _up_to_date(report, previous, timings, started)
+                if nothing_changed(changes, previous, skipped):
+                    return up_to_date(report, previous, timings, started)
                 try:
                     update = _Update(previous, changes)
                 except (incremental.Unusable, OSError, ValueError, KeyError) as error:
@@ -174,20 +210,16 @@ def build(
                 update = None
                 shutil.rmtree(workspace, ignore_errors=True)
                 workspace = layout.new_workspace(index_dir)
-                report = _new_report(index_dir, skipped, changes, f"the index in use cannot be updated ({type(error).__name__}: {error})")
+                report = new_report(index_dir, skipped, changes, f"the index in use cannot be updated ({type(error).__name__}: {error})")
                 _write(workspace, changes.entries, None, work, procs, report, timings, on_report)
             if not report.documents:
                 reasons = "".join(f"\n  {f}: {r}" for f, r in report.skipped)
                 raise BuildFailed(f"none of the {len(files)} report files in {data_dir} could be indexed:{reasons}")
             with timings.part("records"):
-                reasons = dict(report.skipped)
-                failed = [(e.file, reasons[e.file.relative]) for e in changes.entries if e.file.relative in reasons]
                 records.write_jsonl(workspace / "documents.jsonl", report.documents)
-                incremental.write_known_files(workspace, files, hashed_at)
+                incremental.write_known_files(workspace, files, source.hashed_at)
                 report.seconds = time.perf_counter() - started
-                manifest = _manifest(report, data_dir, fingerprint, failed)
-                # Where the corrections came from (the app writes curators' corrections there).
-                manifest.update(metadata=str(metadata_file.resolve()), corrections=corrections)
+                manifest = source.manifest(report, data_dir, changes, WhooshSink.manifest())
                 (workspace / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             with timings.part("publish"):
                 report.generation = layout.publish(index_dir, workspace)
@@ -207,7 +239,7 @@ def build(
     return report
 
 
-def _new_report(index_dir: Path, skipped: list, changes: Changes, reason: str) -> BuildReport:
+def new_report(index_dir: Path | str, skipped: list, changes: Changes, reason: str) -> BuildReport:
     report = BuildReport(index_dir=index_dir, generation=None, skipped=list(skipped), mode="full" if reason else "incremental", reason=reason)
     report.added = [e.file.relative for e in changes.entries if e.status == "added"]
     report.changed = [e.file.relative for e in changes.entries if e.status == "changed"]
@@ -216,7 +248,7 @@ def _new_report(index_dir: Path, skipped: list, changes: Changes, reason: str) -
     return report
 
 
-def _up_to_date(report: BuildReport, previous: Previous, timings: _Timings, started: float) -> BuildReport:
+def up_to_date(report: BuildReport, previous: Previous, timings: Timings, started: float) -> BuildReport:
     report.mode = "up to date"
     report.generation = previous.generation
     report.documents = previous.documents
@@ -260,7 +292,7 @@ def _write(
     work: Callable,
     procs: int,
     report: BuildReport,
-    timings: _Timings,
+    timings: Timings,
     on_report: Callable[[str], None] | None,
 ) -> None:
     """The segments of a new generation; ``report`` gets the documents."""
@@ -275,29 +307,7 @@ def _write(
         report.rewritten = sum(plan.live for plan in update.rewrite)
     indexer = ParallelIndexer(sink.segment_writer, procs=procs if len(jobs) > 1 else 1)
     with timings.part("index"):
-        if indexer.procs > 1 and reports:
-            # Every stage loads its tables lazily (jieba's part-of-speech tags take a second):
-            # load them here once, so the forked indexing processes share them.
-            work(jobs[0])
-        results = indexer.map(lambda job: _reindex(job) if job[0] == "records" else work(job), jobs)
-        for entry in entries:
-            if update and entry.reused:
-                if entry.old is None:
-                    report.skipped.append((entry.file.relative, entry.failure))
-                else:
-                    report.documents.append(replace(entry.old, order=entry.order))
-                continue
-            relative, document, failure = next(results)
-            if document is None:
-                report.skipped.append((relative, failure))
-            else:
-                report.documents.append(document)
-                report.processed.append(document)
-                report.processed_chars += document.chars
-            if on_report:
-                on_report(relative)
-        for _ in results:  # the workers hand over their segments when the jobs run out
-            pass
+        collect(entries, update is not None, run_jobs(indexer, work, jobs, reports), report, on_report)
         sink.commit(indexer.segments)
     report.passages = sum(d.passages for d in report.documents)
     report.chars = sum(d.chars for d in report.documents)
@@ -305,11 +315,56 @@ def _write(
     report.timings = timings
 
 
-def _manifest(report: BuildReport, data_dir: Path, fingerprint: dict, failed: list) -> dict:
+def run_jobs(indexer: ParallelIndexer, work: Callable, jobs: list[tuple], reports: int):
+    """The results of ``jobs`` in order (``reports`` of them go through the pipeline, the rest are
+    records indexed again)."""
+    if indexer.procs > 1 and reports:
+        # Every stage loads its tables lazily (jieba's part-of-speech tags take a second):
+        # load them here once, so the forked indexing processes share them.
+        work(jobs[0])
+    return indexer.map(lambda job: _reindex(job) if job[0] == "records" else work(job), jobs)
+
+
+def collect(entries: list[Entry], incremental_build: bool, results, report: BuildReport, on_report: Callable[[str], None] | None) -> None:
+    """Every report of the new generation into ``report``, in collection order: unchanged ones
+    (incremental builds) from the generation in use, the others from ``results``; then waits for
+    the indexing processes to hand over their segments (the sink stores the passages)."""
+    for entry in entries:
+        if incremental_build and entry.reused:
+            if entry.old is None:
+                report.skipped.append((entry.file.relative, entry.failure))
+            else:
+                report.documents.append(replace(entry.old, order=entry.order))
+            continue
+        relative, document, failure = next(results)
+        if document is None:
+            report.skipped.append((relative, failure))
+        else:
+            report.documents.append(document)
+            report.processed.append(document)
+            report.processed_chars += document.chars
+        if on_report:
+            on_report(relative)
+    for _ in results:  # the workers hand over their segments when the jobs run out
+        pass
+
+
+def failed_files(report: BuildReport, changes: Changes) -> list:
+    """(file, reason) of the reports that could not be indexed (the manifest's ``failed``)."""
+    reasons = dict(report.skipped)
+    return [(e.file, reasons[e.file.relative]) for e in changes.entries if e.file.relative in reasons]
+
+
+def nothing_changed(changes: Changes, previous: Previous, skipped: list) -> bool:
+    return changes.none and previous.skipped == skipped + [(e.file.relative, e.failure) for e in changes.entries if e.failure]
+
+
+def manifest_of(report: BuildReport, data_dir: Path, fingerprint: dict, failed: list, engine: dict) -> dict:
+    """What a generation records about itself (``engine``: its sink's ``manifest()``)."""
     return {
         "format_version": contract.FORMAT_VERSION,
         "analysis": contract.analysis_fingerprint(),
-        **WhooshSink.manifest(),
+        **engine,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "data_dir": str(data_dir.resolve()),
         "documents": len(report.documents),

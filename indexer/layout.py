@@ -79,7 +79,7 @@ def read_manifest(generation: Path) -> dict:
 
 
 # The build lock this process holds, so that processes forked during a build can let go of it.
-_held_lock: tuple[int, int] | None = None  # (builder pid, lock file descriptor)
+_held_lock: tuple[int, int | None] | None = None  # (builder pid, lock file descriptor or None)
 
 
 def _forked_during_build() -> None:
@@ -93,9 +93,10 @@ def _forked_during_build() -> None:
     if _held_lock is None:
         return
     builder, descriptor = _held_lock
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, descriptor)  # the number stays valid; the lock file is no longer open here
-    os.close(devnull)
+    if descriptor is not None:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, descriptor)  # the number stays valid; the lock file is no longer open here
+        os.close(devnull)
 
     def watch() -> None:
         while os.getppid() == builder:
@@ -123,6 +124,18 @@ def build_lock(index_dir: Path):
         finally:
             _held_lock = None
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def building():
+    """A build that holds no folder lock (a database's: it holds the database's): processes
+    forked meanwhile exit by themselves when the builder is gone, as under :func:`build_lock`."""
+    global _held_lock
+    _held_lock = (os.getpid(), None)
+    try:
+        yield
+    finally:
+        _held_lock = None
 
 
 def new_workspace(index_dir: Path) -> Path:

@@ -466,18 +466,25 @@ def _head_counties(source: _Text, head: str, rules: domain.Rules) -> list[str]:
     return found
 
 
-def _self_located(source: _Text) -> list[str]:
-    """我乡地处武乡县东部, 沐尘畲族乡位于龙游县南部: the county a report places itself in."""
-    text, found = source.text, []
+def _self_located(source: _Text) -> dict[int, list[str]]:
+    """我乡地处武乡县东部, 沐尘畲族乡位于龙游县南部, 我镇地处湖州市西北部: the province, city and
+    county (levels 1–3) a report places itself in: the names that follow one another right after
+    the verb (浙江省湖州市长兴县…), never a neighbour further on (…，与安徽省广德市接壤)."""
+    text, found = source.text, {1: [], 2: [], 3: []}
     for verb in ("地处", "位于", "坐落"):
         at = text.find(verb)
         while at > 0:
             if text[at - 1] in "乡镇道木":  # 乡, 镇, 街道, 苏木 right before: the report's own unit
                 window = text[at + 2 : at + 16].lstrip("在于")
-                ends = {0} | {m.end for level in (1, 2) for m in source.gazetteer.find(window, level)}
-                found += [m.name for m in source.gazetteer.find(window, 3) if m.start in ends and len(m.name) > 2]
+                names = {(m.start, level): m for level in (1, 2, 3) for m in source.gazetteer.find(window, level)}
+                start = 0
+                while chained := [(level, m) for (begin, level), m in names.items() if begin == start]:
+                    level, match = max(chained, key=lambda lm: len(lm[1].name))
+                    if level < 3 or len(match.name) > 2:
+                        found[level].append(match.name)
+                    start = match.end
             at = text.find(verb, at + 2)
-    return list(dict.fromkeys(found))
+    return {level: list(dict.fromkeys(names)) for level, names in found.items()}
 
 
 @dataclass
@@ -503,15 +510,19 @@ def _written(name: str, level: int, where: str, source: _Text, after: str = "") 
     return any(form + after in where for form in source.gazetteer.forms(name, level))
 
 
-def _superiors(source: _Text, rules: domain.Rules) -> dict[int, set[str]]:
-    """Cities and provinces the text names as its own authorities (洛阳市委, 温州市委、市政府,
-    甘肃省委): a report names its superiors this way, a partner or a place visited never.
-    Several different ones of a level (a list of visits to …市委党校) decide nothing."""
+def _own_regions(source: _Text, located: dict[int, list[str]], rules: domain.Rules) -> dict[int, set[str]]:
+    """Cities and provinces the text gives as its own: its authorities (洛阳市委, 温州市委、市政府,
+    甘肃省委), where it places itself (我镇地处湖州市西北部), the honours and programmes only they
+    give their own places (争创浙江省…先行镇, 被列入云南省首批…名单, 荣获福建省…称号). A partner,
+    a neighbour or a place visited is named otherwise. Several different ones of a level (a list
+    of visits to …市委党校) decide nothing."""
     after = rules.list("county", "superior_after")
-    found: dict[int, set[str]] = {1: set(), 2: set()}
+    honours = rules.list("county", "honour_verbs")
+    text = source.text
+    found: dict[int, set[str]] = {1: set(located[1]), 2: set(located[2])}
     for level in (1, 2):
         for match in source.matches[level]:
-            if source.text.startswith(after, match.end) and not source.text.startswith("委党校", match.end):
+            if text.startswith(after, match.end) and not text.startswith("委党校", match.end) or text.endswith(honours, 0, match.start):
                 found[level].add(match.name)
     return {level: names if len(names) == 1 else set() for level, names in found.items()}
 
@@ -525,7 +536,8 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
     for county in _head_counties(source, head, rules):  # the title or 发布机构 (天全县城厢镇) count as stated
         counties[county] += not counties[county]
     adjacent = [c for c in counties if township and (_written(c, 3, text, source, township) or _written(c, 3, head, source, township))]
-    located = _self_located(source)
+    self_located = _self_located(source)
+    located = self_located[3]
     repeated = [c for c, n in counties.most_common() if n >= 2]
     if len(repeated) > 1 and counties[repeated[0]] == counties[repeated[1]]:
         repeated = []  # several counties named as often (a list of places): none is the report's own
@@ -544,13 +556,16 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
             location.evidence["county"] = f"原文({matching[0].county}" + (f"{township})" if matching[0].county in adjacent else ")")
             return location
         # Only a city or province the report gives as its own address (in the title or
-        # signature, right before the township) or as its own authority (洛阳市委) narrows the
-        # choice: a partner's 四川省 elsewhere does not.
-        superiors = _superiors(source, rules)
-        cities = Counter({c: n for c, n in cities.items() if _written(c, 2, head, source) or _written(c, 2, text, source, township) or c in superiors[2]})
+        # signature, right before the township, where it places itself), as its own authority
+        # (洛阳市委) or as the giver of its honours narrows the choice: a partner's 四川省
+        # elsewhere, or a neighbour across the border, does not.
+        own = _own_regions(source, self_located, rules)
+        cities = Counter({c: n for c, n in cities.items() if _written(c, 2, head, source) or _written(c, 2, text, source, township) or c in own[2]})
+        cities.update(own[2] - set(cities))
         provinces = Counter(
-            {p: n for p, n in provinces.items() if p in head or p + township in text or p in superiors[1] or any(p + f in text for c in cities for f in source.gazetteer.forms(c, 2))}
+            {p: n for p, n in provinces.items() if p in head or p + township in text or p in own[1] or any(p + f in text for c in cities for f in source.gazetteer.forms(c, 2))}
         )
+        provinces.update(own[1] - set(provinces))
         narrowed = [p for p in places if (not cities or p.city in cities) and (not provinces or p.province in provinces)]
         if (cities or provinces) and len(narrowed) == 1:
             _fill_from(narrowed[0], location, f"官方区划名录中{narrowed[0].city or narrowed[0].province}只有一个{township}(原文提到{narrowed[0].city or narrowed[0].province})")
@@ -896,15 +911,21 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
 
 
 def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str | None, kind: str) -> tuple[str, str]:
-    if other := next((c for c in rules.list("period", "other_in_title") if c in year_text(normalize(title or ""))), None):
+    folded_title = year_text(normalize(title or ""))
+    if other := next((c for c in rules.list("period", "other_in_title") if c in folded_title), None):
         return "其他", f"标题含「{other}」"
     opening = _opening(drafts, title) + "\n" + "\n".join(normalize(d.text) for d in drafts if d.is_heading and d.level == 1)
-    if any(c in opening for c in rules.list("period", "first_half")):
-        return "上半年", "标题或开头提到上半年"
-    if any(c in opening for c in rules.list("period", "second_half")):
-        return "下半年", "标题或开头提到下半年"
-    if any(c in opening for c in rules.list("period", "half")):
-        return "上半年", "标题或开头提到半年"
+    # The title first: a 下半年工作计划 opens with what the first half did, an annual plan may name
+    # a target for 上半年.
+    for text, where in ((folded_title, "标题"), (opening, "标题或开头")):
+        if any(c in text for c in rules.list("period", "first_half")):
+            return "上半年", f"{where}提到上半年"
+        if any(c in text for c in rules.list("period", "second_half")):
+            return "下半年", f"{where}提到下半年"
+        if any(c in text for c in rules.list("period", "half")):
+            return "上半年", f"{where}提到半年"
+        if text is folded_title and any(c in text for c in rules.list("period", "annual")):
+            return "年度", "标题提到全年"
     if kind == "政府工作报告" or any(c in opening for c in rules.list("period", "annual")):
         return "年度", "标题或开头提到全年" if kind != "政府工作报告" else "政府工作报告按年度"
     if kind in ("工作总结", "工作计划", "总结与计划") and re.search(r"\d{4}年度?[^\d\n]{0,8}?(?:工作)?(?:总结|计划|回顾|要点|思路|打算)", year_text(opening)):

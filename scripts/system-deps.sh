@@ -5,7 +5,9 @@
 #               without them the indexer skips each .doc naming what to install. A machine without
 #               root or sudo only gets a warning: everything else still works.
 #   test        (the default) the converters, plus chromium and CJK fonts for the browser tests
-#               (without the fonts Chinese renders as empty boxes); missing ones are an error.
+#               (without the fonts Chinese renders as empty boxes), and PostgreSQL's server
+#               programs (initdb, pg_ctl: the tests start throwaway clusters of their own, no
+#               service is used); missing ones are an error.
 # Usage: bash scripts/system-deps.sh [converters|test]
 set -euo pipefail
 profile=${1:-test}
@@ -16,6 +18,7 @@ if ! command -v soffice >/dev/null 2>&1 && ! command -v libreoffice >/dev/null 2
 if [ "$profile" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then need+=(fonts-noto-cjk fontconfig); fi
+  if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null 2>&1; then need+=(postgresql); fi
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 fail() {

@@ -21,6 +21,8 @@
         option.value = place.name;
         var where = [place.province, place.city, place.county].filter(Boolean);
         if (level === "township" && where.length) option.label = place.name + "（" + where.join(" ") + "）";
+        // 芷江侗族自治县（又作芷江县、芷江自治县）: typing the common form finds it, saving writes the official name
+        if (level === "county" && place.forms && place.forms.length) option.label = place.name + "（又作" + place.forms.join("、") + "）";
         list.appendChild(option);
       });
     }

@@ -50,19 +50,57 @@ def index_dir(tmp_path_factory) -> Path:
     return directory
 
 
+# The engines the service and the API are tested with: each test asking for ``service`` or
+# ``client`` runs once per engine, over the bundled reports built by that engine's own sink.
+SERVED_BY = ("whoosh", "postgres")
+
+
+@pytest.fixture(scope="session", params=SERVED_BY)
+def settings(request, index_dir):
+    """The app's settings for one engine serving the bundled reports."""
+    from app.settings import Settings
+
+    if request.param == "postgres":
+        return Settings(index_dir=index_dir, engine="postgres", pg_dsn=request.getfixturevalue("postgres_dsn"), pg_read_dsns=())
+    return Settings(index_dir=index_dir)
+
+
 @pytest.fixture(scope="session")
-def service(index_dir):
-    from app.search.engines import search_service
+def service(settings):
+    from app.search.engines import service_for
 
-    return search_service(index_dir)
+    return service_for(settings)
 
 
 @pytest.fixture(scope="session")
-def client(index_dir):
+def client(settings):
     from fastapi.testclient import TestClient
 
     from app.main import create_app
-    from app.settings import Settings
 
-    with TestClient(create_app(Settings(index_dir=index_dir)), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A throwaway PostgreSQL server for the session (tests/pgcluster.py); each test module
+    makes its own database on it (``pgcluster.new_database``)."""
+    from tests import pgcluster
+
+    with pgcluster.cluster() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres):
+    """A database on the session's server with the bundled reports built into it."""
+    import os
+
+    from indexer.postgres_store.build import build as build_postgres
+    from tests import pgcluster
+
+    dsn = pgcluster.new_database(postgres)
+    os.environ.setdefault("TOWNSHIP_PG_PURGE_GRACE", "0")
+    build_postgres(DATA_DIR, dsn, procs=1)
+    return dsn

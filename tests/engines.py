@@ -26,6 +26,23 @@ def whoosh(data_dir: Path, workspace: Path) -> Iterator[Engine]:
     yield APP_ENGINES["whoosh"](Settings(index_dir=index_dir))
 
 
+@contextmanager
+def postgres(data_dir: Path, workspace: Path) -> Iterator[Engine]:
+    """A throwaway PostgreSQL server (tests/pgcluster.py), built into by the PostgreSQL sink."""
+    from indexer.postgres_store.build import build as build_postgres
+    from tests import pgcluster
+
+    with pgcluster.cluster() as server:
+        dsn = pgcluster.new_database(server)
+        build_postgres(data_dir, dsn, procs=2, full=True)
+        engine = APP_ENGINES["postgres"](Settings(engine="postgres", pg_dsn=dsn, pg_read_dsns=()))
+        try:
+            yield engine
+        finally:
+            engine.close()
+
+
 ENGINES: dict[str, Callable[[Path, Path], AbstractContextManager[Engine]]] = {
     "whoosh": whoosh,
+    "postgres": postgres,
 }

@@ -44,6 +44,7 @@ class Results:
     misses: list[str] = field(default_factory=list)
     chrome_passages: list[str] = field(default_factory=list)
     fixtures: int = 0
+    folder: Path | None = None
 
     def score(self, name: str) -> Score:
         return self.fields.setdefault(name, Score())
@@ -62,7 +63,7 @@ def _check_value(results: Results, name: str, fixture: str, expected, got, count
 
 def evaluate(folder: Path = FIXTURES) -> Results:
     truth = tomllib.loads((folder / "truth.toml").read_text(encoding="utf-8"))
-    results = Results()
+    results = Results(folder=folder)
     for name, expected in sorted(truth.items()):
         path = folder / name
         report = process(ReportFile(path, name, "", path.stat().st_size), doc_id_for(name), 0)

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
+from app.search.facets import NAMES as FACET_NAMES
+from app.search.facets import UNKNOWN
 from indexer.build import build
 from indexer.normalize import normalize
-from tests.benchmarks import baselines, corpus
+from tests.benchmarks import baselines, corpus, tantivy_column
 from tests.benchmarks.queries import Corpus, matching, query_mix
 from tests.benchmarks.run import percentile
 
@@ -76,3 +78,33 @@ def test_percentile():
     assert percentile([3.0, 1.0, 2.0], 50) == 2.0
     assert percentile(list(range(1, 101)), 95) == 95
     assert json.dumps(percentile([1.5], 99)) == "1.5"
+
+
+def test_tantivy_column_answers_exactly_what_the_scan_finds(generated, tmp_path):
+    """Tantivy, given the same passages as unigrams + bigrams, matches exactly the passages the
+    scan finds for every query of the mix (count and every match), and its disjunctive facet
+    counts are the scan's."""
+    _, folder = generated
+    report = build(folder, tmp_path / "index", procs=1)
+    data = Corpus.load(report.generation)
+    mix = query_mix(data)
+    truth = [baselines.scan(data, q) for q in mix]
+    column = tantivy_column.run_column(report.generation, tmp_path / "tantivy", mix, truth, rounds=1, reuse=False, log=lambda _: None)
+    assert column["build"]["passages"] == len(data)
+    for i, (query, expected) in enumerate(zip(mix, truth)):
+        answer = column["answers"][i]
+        assert answer["total"] == expected["total"], query.label()
+        assert column["recall"][i] == (expected["total"],) * 3, query.label()
+        assert len(answer["page"]) == len(expected["page"])
+        for facet, counts in expected["facets"].items():
+            listed = {value: count for value, count in answer["facets"][facet] if value != UNKNOWN}
+            assert listed == dict(counts), (query.label(), facet)
+        assert set(answer["facets"]) == set(FACET_NAMES)
+    assert set(column["warm"]) == set(range(len(mix))) and all(len(ms) == 1 for ms in column["warm"].values())
+    assert column["rss"]["rss_after_mb"] > 0 and column["build"]["size_mb"] > 0
+
+
+def test_tantivy_strings_are_bigram_phrases():
+    assert tantivy_column.bigrams("乡村振兴") == ["乡村", "村振", "振兴"]
+    assert tantivy_column.bigram_text("低保 户") == "低保 保␣ ␣户"
+    assert tantivy_column.bigrams("茶") == []

@@ -14,14 +14,16 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from app.auth.sessions import SESSION_COOKIE
+from app.corrections import places
 from indexer import layout
 from indexer.domain import PROJECT_ROOT
-from tests.conftest import DATA_DIR, TANGYANG, ZHAITAN
+from tests.conftest import DATA_DIR, GUIZHUMAO, TANGYANG, ZHAITAN
 from tests.server import build_index, serve
 
 PASSWORD = "correct horse battery staple"
@@ -143,7 +145,7 @@ def test_searching_needs_no_account(site):
             assert response.status_code == 200, page
             assert "correction-form" not in response.text  # no form for anyone else
         assert client.get("/api/gazetteer", params={"q": "汤垟"}).json()["places"][0] == {
-            "name": "汤垟乡", "code": "331121213", "county": "青田县", "city": "丽水市", "province": "浙江省"}
+            "name": "汤垟乡", "code": "331121213", "county": "青田县", "city": "丽水市", "province": "浙江省", "forms": []}
 
 
 def _write_routes() -> list[tuple[str, str]]:
@@ -358,6 +360,24 @@ def test_the_audit_page_shows_before_and_after(site):
     row = page[page.index("<tbody>"):page.index("</tbody>")]
     assert "alice" in row and f"/documents/{ZHAITAN}" in row
     assert re.search(r'<span class="audit-before">[^<]+</span> → <strong class="audit-after">2022</strong>', row)
+
+
+def test_a_county_in_its_common_form_is_suggested_and_written_as_its_official_name(site):
+    with site.client() as client:
+        suggested = client.get("/api/gazetteer", params={"q": "芷江县", "level": "county"}).json()["places"]
+        assert [(p["name"], p["forms"]) for p in suggested] == [("芷江侗族自治县", ["芷江县", "芷江自治县"])]
+        token = {"Authorization": f"Bearer {site.token('alice')}"}
+        response = client.post("/api/corrections", json={"doc_id": GUIZHUMAO, "county": "芷江县"}, headers=token)
+        assert response.status_code == 202, response.text
+        assert response.json()["changes"][0]["after"] == "芷江侗族自治县"  # the name the facet holds
+        published = wait_for(lambda: facet(client, "county").get("芷江侗族自治县"))
+        assert published and client.get("/api/search", params={"county": "芷江县", "size": 1}).json()["total"] == published
+        again = client.post("/api/corrections", json={"doc_id": GUIZHUMAO, "county": "芷江自治县"}, headers=token)
+        assert again.status_code == 200 and again.json()["changes"] == []  # the same county: nothing to write
+    assert 'county = "芷江侗族自治县"' in site.metadata.read_text(encoding="utf-8")
+    # Without JavaScript, the form's list of counties says the common forms of each.
+    offered = places.form_choices(SimpleNamespace(township="土桥镇", county=None))
+    assert offered["labels"]["芷江侗族自治县"] == "芷江侗族自治县（又作芷江县、芷江自治县）" and "汝城县" in offered["counties"]
 
 
 def test_a_failed_build_leaves_the_index_serving(tmp_path):

@@ -390,6 +390,14 @@ def test_theme_scores_count_keywords_as_str_count_does(passages):
         ("南投縣竹山鎮公所一一二年度施政成果報告\n一、施政成果\n全鎮完成道路改善工程十八件。", "竹山镇", "南投县"),
         # a table of contents flattened into one line: a compilation
         ("1、汇编目录1.2024年高沟镇政府工作报告 2.2024年马坝镇政府工作报告 3.2024年蒋坝镇政府工作报告 2024年高沟镇政府工作报告各位代表：现在，我代表高沟镇人民政府向大会报告工作。", None, None),
+        # a village's page: the township its office's 信息来源 names (its own text names none)
+        ("永丰村2023年工作总结\n信息来源：三界镇永丰村村民委员会\n一、主要工作\n全村完成道路硬化3公里，新建灌溉渠道2公里。", "三界镇", None),
+        # 三界镇 (嵊州市 in 浙江省, 明光市 in 安徽省): where the report places itself, and the
+        # province that honours it, decide; a neighbour across the border or a partner never does
+        ("三界镇2023年工作总结\n三界镇地处滁州市东部，与江苏省南京市接壤。\n一、主要工作\n全镇完成项目12个。", "三界镇", "明光市"),
+        ("三界镇2023年工作总结\n三界镇成功入选浙江省首批未来乡村示范镇。\n一、主要工作\n全镇完成项目12个。", "三界镇", "嵊州市"),
+        ("三界镇2023年工作总结\n三界镇与安徽省一家企业签订合作协议。\n一、主要工作\n全镇完成项目12个。", "三界镇", None),
+        ("三界镇2023年工作总结\n三界镇地处浙江省，与安徽省接壤，荣获安徽省合作伙伴奖。\n一、主要工作\n全镇完成项目12个。", "三界镇", None),
     ],
 )
 def test_names_and_counties_of_real_page_patterns(text, township, county):
@@ -417,6 +425,10 @@ def test_names_and_counties_of_real_page_patterns(text, township, county):
         ("白沙镇二〇二三年工作总结\n一、主要工作\n全镇完成项目12个。", 2023, "工作总结", "年度"),
         # a summary whose title lost its year: the review part's own results
         ("镇长年度工作总结\n一、经济发展\n全镇2020年共完成税收收入3380万元。\n二、下步打算\n2021年，本人将继续抓好项目。", 2020, "工作总结", "年度"),
+        # the title's period before the opening's: a second-half plan looks back on the first
+        # half, an annual plan names a target for it
+        ("白沙镇2023年下半年工作计划\n上半年，全镇完成投资4.2亿元。现将下半年工作计划如下：\n一、抓项目\n确保完成全年任务。", 2023, "工作计划", "下半年"),
+        ("白沙镇2024年工作计划\n全年实施重点项目12个，力争上半年开工率达到80%。\n一、抓项目\n加快推进项目建设。", 2024, "工作计划", "年度"),
     ],
 )
 def test_year_kind_and_period_of_real_page_patterns(text, year, kind, period):

@@ -14,16 +14,20 @@ INDEPENDENT = FIXTURES.parent / "independent"
 # after those rules were frozen.
 ROUND2 = FIXTURES.parent / "round2"
 ROUND2_HELD_OUT = FIXTURES.parent / "round2-heldout"
-SETS = [FIXTURES, HELD_OUT, INDEPENDENT, ROUND2, ROUND2_HELD_OUT]
+# A second evaluator's set of 40 real-page patterns (run once on the round-2 code as a held-out
+# test; its README keeps those figures), and round 3: the classes it still found.
+INDEPENDENT2 = FIXTURES.parent / "independent2"
+ROUND3 = FIXTURES.parent / "round3"
+SETS = [FIXTURES, HELD_OUT, INDEPENDENT, ROUND2, ROUND2_HELD_OUT, INDEPENDENT2, ROUND3]
 
 
-@pytest.fixture(scope="module", params=SETS, ids=["fixtures", "held-out", "independent", "round2", "round2-held-out"])
+@pytest.fixture(scope="module", params=SETS, ids=["fixtures", "held-out", "independent", "round2", "round2-held-out", "independent2", "round3"])
 def results(request):
     return evaluate(request.param)
 
 
 def test_there_are_enough_fixtures():
-    minimum = {FIXTURES: 40, HELD_OUT: 20, INDEPENDENT: 50, ROUND2: 30, ROUND2_HELD_OUT: 15}
+    minimum = {FIXTURES: 40, HELD_OUT: 20, INDEPENDENT: 50, ROUND2: 30, ROUND2_HELD_OUT: 15, INDEPENDENT2: 40, ROUND3: 15}
     assert all(evaluate(folder).fixtures >= n for folder, n in minimum.items())
 
 
@@ -48,7 +52,9 @@ def test_year_and_kind(results):
 def test_sections_and_about_year(results):
     if "section" in results.fields:  # (the round-2 held-out set asks no sections)
         assert results.fields["section"].share >= 0.85, results.misses
-    assert results.fields["about_year"].share >= 0.80, results.misses
+    if "about_year" in results.fields:  # (nor round 3 about_year: its classes are elsewhere)
+        assert results.fields["about_year"].share >= 0.80, results.misses
+    assert "section" in results.fields or "about_year" in results.fields
 
 
 def test_no_chrome_line_is_a_passage(results):
@@ -57,5 +63,6 @@ def test_no_chrome_line_is_a_passage(results):
 
 def test_words_split_by_hard_wraps_are_whole_again(results):
     searchable = results.fields["searchable"]
-    assert searchable.total >= 8 and searchable.share == 1.0, results.misses
+    # (round 3 has no hard wraps: its two words are the cells of a table, which must stay text)
+    assert searchable.total >= (2 if results.folder == ROUND3 else 8) and searchable.share == 1.0, results.misses
 

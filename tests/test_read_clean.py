@@ -230,3 +230,29 @@ def test_chrome_of_document_sites_and_portals_is_dropped():
     inline = clean("各位领导：2019年全乡完成项目。 ……(某某网http://www.example.cn省略1086字，正式会员可完整阅读)…… 收藏湖上乡2019年工作总结) 上一篇：县委讲话 下一篇：社会事务办工作总结 相关栏目：工作总结 |")
     assert inline.lines == ["各位领导：2019年全乡完成项目。"]
     assert clean("严防疫情二次传播，全镇开展消杀作业120次。").lines == ["严防疫情二次传播，全镇开展消杀作业120次。"]
+
+
+def test_lines_of_sharing_sites_go_and_report_lines_like_them_stay():
+    page = "\n".join([
+        "镇2024年工作总结.docx", "约3.1千字 | 约 5页 | 2024-12-30 发布于湖北 | 举报",
+        "文档格式：.docx   文档页数：5页   下载积分：3",
+        "白沙镇2024年工作总结",
+        "公文宝·写材料不再难一、2024年主要工作",
+        "全年新建高标准农田3200亩，完成村级道路硬化18公里，新增就业岗位460个，群众满意度稳步提升。",
+        "主要指标 | 完成值 | 增幅",
+        "粮食总产量 | 2.6万吨 | 3.1%",
+        "剩余3页未读，继续阅读",
+        "相关推荐：",
+        "乡镇2024年工作总结范文（通用10篇）",
+        "镇长述职报告",
+        "热门标签：工作总结 乡镇",
+    ])
+    assert clean(page).lines == [
+        "白沙镇2024年工作总结", "一、2024年主要工作",
+        "全年新建高标准农田3200亩，完成村级道路硬化18公里，新增就业岗位460个，群众满意度稳步提升。",
+        "主要指标 | 完成值 | 增幅", "粮食总产量 | 2.6万吨 | 3.1%",
+    ]
+    # A list heading before the report says nothing of the lines after it (the title stays);
+    # a brand needs a word of a site: a heading after a slogan of the report's own is text.
+    top = clean("相关推荐\n白沙镇2024年工作总结\n一、党建引领·凝心聚力\n党建引领·服务平台全覆盖，全镇建成党群服务中心12个。")
+    assert top.lines == ["白沙镇2024年工作总结", "一、党建引领·凝心聚力", "党建引领·服务平台全覆盖，全镇建成党群服务中心12个。"]

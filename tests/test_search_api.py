@@ -40,10 +40,11 @@ def containing(passages, *needles: str) -> set[str]:
 # -- contract
 
 
-def test_healthz(client, passages):
+def test_healthz(client, settings, passages):
     body = client.get("/healthz").json()
     assert {k: body[k] for k in ("status", "documents", "passages")} == {"status": "ok", "documents": 5, "passages": len(passages)}
-    assert body["generation"].startswith("gen-") and body["engine"].startswith("whoosh ")
+    generation, engine = {"whoosh": ("gen-", "whoosh 2."), "postgres": ("generation ", "postgres 1")}[settings.engine]
+    assert body["generation"].startswith(generation) and body["engine"].startswith(engine)
     assert set(body["analysis"]) == {"format_version", "jieba", "opencc", "userdict", "normalization"}
 
 
@@ -163,12 +164,13 @@ def test_year_sorts(client):
     assert years == sorted(years)
 
 
-def test_relevance_ties_break_by_document_order(service):
+def test_relevance_ties_break_by_document_order(index_dir):
     import numpy as np
 
+    from app.search.engines import search_service
     from app.search.local import ranking
 
-    index = service.live.current().searcher.index
+    index = search_service(index_dir).live.current().searcher.index  # the local searcher's own ranking
     docs = np.arange(0, index.size, 3, dtype=np.int32)
     in_order = sorted(docs.tolist(), key=index.position.__getitem__)
     # Equal relevance everywhere: document order decides, for a page and for the whole list.

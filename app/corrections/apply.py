@@ -9,6 +9,7 @@ in a file of the repository the index has nothing to do with.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from app.corrections import audit, metadata_file
 from app.corrections.model import FIELDS, Change, Value, changes
 from app.corrections.rebuild import Rebuilder
 from app.files import file_lock, now_iso
+from app.search.service import ServiceUnavailable
 from indexer import layout
 
 
@@ -45,17 +47,20 @@ class Report:
 
 
 class Corrections:
-    def __init__(self, index_dir: Path, state_dir: Path):
+    def __init__(self, index_dir: Path, state_dir: Path, rebuilder: Rebuilder | None = None, manifest: Callable[[], dict] | None = None):
+        """``rebuilder`` and ``manifest`` (the manifest of the generation in use) when the app's
+        engine is not the index folder's (PostgreSQL)."""
         self.index_dir = index_dir
         self.trail = audit.AuditTrail(state_dir / "corrections.jsonl")
-        self.rebuilder = Rebuilder(index_dir, state_dir / "rebuild.json")
+        self.rebuilder = rebuilder or Rebuilder(index_dir, state_dir / "rebuild.json")
+        self._manifest = manifest or (lambda: layout.read_manifest(layout.current_generation(self.index_dir)))
         self._lock = state_dir / "corrections.lock"
 
     def built_with(self) -> tuple[str, Path]:
         """(data folder, metadata file) of the index in use."""
         try:
-            manifest = layout.read_manifest(layout.current_generation(self.index_dir))
-        except (layout.IndexMissing, OSError, ValueError) as error:
+            manifest = self._manifest()
+        except (layout.IndexMissing, ServiceUnavailable, OSError, ValueError) as error:
             raise CorrectionsUnavailable(f"索引不可用, 无法更正 (no usable index: {error})") from None
         if not manifest.get("metadata") or not manifest.get("data_dir"):
             raise CorrectionsUnavailable(

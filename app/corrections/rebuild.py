@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -27,9 +28,13 @@ LOCK_WAIT = 1.0  # seconds between two tries while another build runs
 
 
 class Rebuilder:
-    def __init__(self, index_dir: Path, status_file: Path):
+    def __init__(self, index_dir: Path, status_file: Path, target: list[str] | None = None, env: dict[str, str] | None = None):
+        """``target``: where the build writes (default ``--index-dir index_dir``; the app's engine
+        may name another: ``--engine postgres``, the DSN in ``env``)."""
         self.index_dir = index_dir
         self.status_file = status_file
+        self.target = target or ["--index-dir", str(index_dir)]
+        self.env = env or {}
         self._pending: tuple[str, str] | None = None  # (data folder, metadata file) to build
         self._running = False
         self._lock = threading.Lock()
@@ -58,11 +63,11 @@ class Rebuilder:
                 self._record(state="failed", finished_at=now_iso(), message=f"{type(error).__name__}: {error}")
 
     def _build(self, data_dir: str, metadata: str) -> None:
-        command = [sys.executable, "-m", "indexer", "build", "--data-dir", data_dir, "--index-dir", str(self.index_dir), "--metadata", metadata, "--quiet"]
+        command = [sys.executable, "-m", "indexer", "build", "--data-dir", data_dir, *self.target, "--metadata", metadata, "--quiet"]
         started = time.monotonic()
         self._record(state="running", started_at=now_iso(), message="")
         while True:
-            run = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+            run = subprocess.run(command, cwd=PROJECT_ROOT, env={**os.environ, **self.env}, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
             if run.returncode == 0 or LOCKED not in run.stderr or time.monotonic() - started > BUILD_TIMEOUT:
                 break
             time.sleep(LOCK_WAIT)  # another build (a curator's in another worker, a person's, watch)

@@ -51,6 +51,8 @@ async def _apply(request: Request, service: SearchService, curator: Curator, pay
         doc_id, values = parse(payload)
     except InvalidCorrection as error:
         raise HTTPException(422, str(error)) from None
+    if "county" in values:  # 芷江县 is written as 芷江侗族自治县, the name the facet holds
+        values["county"] = places.official_county(values["county"])
     try:
         document = await run_in_threadpool(service.document, doc_id)
     except ServiceUnavailable as error:

@@ -23,8 +23,16 @@ def _whoosh(settings: Settings) -> Engine:
     return LocalEngine("whoosh", settings.index_dir, open_storage, settings.cache_bytes)
 
 
+def _postgres(settings: Settings) -> Engine:
+    """The PostgreSQL searcher over the database at ``TOWNSHIP_PG_DSN`` (its standbys first)."""
+    from app.search.postgres.engine import PostgresEngine
+
+    return PostgresEngine(settings.pg_dsn, list(settings.pg_read_dsns))
+
+
 ENGINES: dict[str, Callable[[Settings], Engine]] = {
     "whoosh": _whoosh,
+    "postgres": _postgres,
 }
 
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+from indexer import gazetteer
 from indexer.contract import KINDS, PERIODS, SECTIONS, UNKNOWN  # UNKNOWN: passages without a value are counted and filtered under it
+from indexer.normalize import normalize
 from indexer.records import Passage
 
 
@@ -34,14 +36,24 @@ class Facet:
     hint: str = ""  # what the API documentation says about it
     trend: bool = False  # /api/trends counts hits by it (by_<name>)
     compare: bool = False  # /compare can put its values side by side (by=<name>)
+    # The values the index holds that a selected value stands for, when it may be written
+    # otherwise (a county's common form, 芷江县, is its official name 芷江侗族自治县); () when none.
+    official: Callable[[str], tuple[str, ...]] | None = None
 
     def valid(self, value: str) -> bool:
         return self.pattern is None or value == UNKNOWN or re.fullmatch(self.pattern, value, re.ASCII) is not None
 
+    def as_indexed(self, value: str) -> tuple[str, ...]:
+        """What selecting ``value`` selects: the official names it stands for, else itself."""
+        return (self.official and self.official(normalize(value).strip())) or (value,)
+
 
 FACETS: tuple[Facet, ...] = (
     Facet("township", "乡镇", "township", unknown=True, trend=True, compare=True, hint="乡镇 (可重复, 同一面内为 OR; 未识别 = 文本中未能识别乡镇的报告)"),
-    Facet("county", "县(市、区)", "county", unknown=True, trend=True, compare=True, hint="县 (可重复)"),
+    Facet(
+        "county", "县(市、区)", "county", unknown=True, trend=True, compare=True, official=gazetteer.official_counties,
+        hint="县 (可重复; 自治县的通称也可以, 如 芷江县 = 芷江侗族自治县)",
+    ),
     Facet(
         "year", "年份", "year", order="newest", unknown=True, trend=True, compare=True,
         pattern=r"\d{4}", pattern_hint="year 必须是四位数字年份 (year must be a four-digit year)",

@@ -20,7 +20,7 @@ from app.search.deadline import Deadline
 from app.search.facets import BY_NAME, FACETS, UNKNOWN, hit_values, value_order
 from app.search.followup import Reviews, follow, key_terms
 from app.search.live import Generation, LiveGeneration, warm
-from app.search.port import Engine, FacetDistribution, Query, Searcher
+from app.search.port import Engine, FacetDistribution, GenerationInfo, Query, Searcher
 from app.search.query import ParsedQuery, parse
 from app.search.service import (
     DEFAULT_TREND_BUCKETS,
@@ -46,7 +46,7 @@ from app.search.service import (
     Trends,
     is_plan_item,
 )
-from indexer import analysis, domain
+from indexer import analysis, domain, gazetteer
 from indexer.records import Document, Passage
 
 EVERY_VALUE = 2**31 - 1  # a facet_limit listing every value of a facet
@@ -60,13 +60,13 @@ class Question:
     parsed: ParsedQuery
     query: Query  # every filter; no window, no facets yet
     needles: list[str]  # the strings highlighting marks
-    expanded: list[str]  # synonyms searched as well
+    expanded: list[str]  # synonyms (and other forms of a county's name) searched as well
 
 
 def question(request: SearchRequest) -> Question:
     parsed = parse(request.q)
     synonyms, expanded = _synonyms(parsed, request.expand)
-    query = Query(root=parsed.root, synonyms=synonyms, filters=request.filters, sort=request.sort, limit=0)
+    query = Query(root=parsed.root, synonyms=synonyms, filters=_filters(request.filters), sort=request.sort, limit=0)
     return Question(parsed, query, _highlight_terms(parsed, expanded), expanded)
 
 
@@ -90,6 +90,10 @@ class PortSearchService:
     def stats(self) -> tuple[int, int]:
         info = self._searcher().info
         return info.documents, info.passages
+
+    def generation_info(self) -> GenerationInfo:
+        """What the generation in use records about itself (its build manifest included)."""
+        return self._searcher().info
 
     def status(self) -> dict:
         info = self._searcher().info
@@ -116,7 +120,7 @@ class PortSearchService:
         alternatives: list[Alternative] = []
         if not answer.total and len(asked.parsed.terms) > 1:
             for term in asked.parsed.terms:
-                found = searcher.search(Query(root=term, filters=request.filters, limit=0), deadline).total
+                found = searcher.search(Query(root=term, filters=asked.query.filters, limit=0), deadline).total
                 if found:
                     alternatives.append(Alternative(q=f'"{term.original}"' if term.exact else term.original, total=found))
         return SearchResult(
@@ -208,12 +212,12 @@ class PortSearchService:
         query, needles = asked.query, asked.needles
         # Each column selects its own value of `by`; themes are the rows, so a theme filter
         # chooses rows: every count is then a search one link reproduces (theme=<row>).
-        common = {name: values for name, values in search.filters.items() if name not in ("theme", request.by)}
+        common = {name: values for name, values in query.filters.items() if name not in ("theme", request.by)}
         rows = search.theme
         columns = []
         for column_value in request.values:
             deadline.check()
-            in_column = {**common, request.by: (column_value,)}
+            in_column = {**common, **_filters({request.by: (column_value,)})}
             counted = searcher.search(replace(query, filters=in_column, facets=("theme", "section"), facet_limit=EVERY_VALUE, disjunctive=False), deadline)
             themes = dict(counted.facets["theme"].top)
             shown_filters, shown = in_column, counted
@@ -279,7 +283,8 @@ class PortSearchService:
 
 
 def _synonyms(parsed: ParsedQuery, expand: bool) -> tuple[dict[str, tuple[str, ...]], list[str]]:
-    """Each unquoted term's synonym group (data/synonyms.toml), and the synonyms searched."""
+    """Each unquoted term's group: its synonyms (data/synonyms.toml) and, for a county's name,
+    its other forms (芷江县 ↔ 芷江侗族自治县, 芷江自治县); and what is searched besides the terms."""
     if not expand:
         return {}, []
     table: dict[str, tuple[str, ...]] = {}
@@ -287,11 +292,25 @@ def _synonyms(parsed: ParsedQuery, expand: bool) -> tuple[dict[str, tuple[str, .
     for term in parsed.terms:
         if term.exact:
             continue
-        for group in domain.load_synonyms():
-            if term.text in group:
-                table[term.text] = group
-                expanded += [s for s in group if s != term.text and s not in expanded]
+        group = tuple(dict.fromkeys([s for g in domain.load_synonyms() if term.text in g for s in g] + list(_county_forms(term.text))))
+        if len(group) > 1:
+            table[term.text] = group
+            expanded += [s for s in group if s != term.text and s not in expanded]
     return table, expanded
+
+
+def _county_forms(name: str) -> tuple[str, ...]:
+    """Every way of writing the official counties a name stands for (芷江县 → 芷江侗族自治县,
+    芷江县, 芷江自治县); none for a word that is no county's name. Two lookups in a table loaded
+    with the service (:func:`app.search.live.warm`)."""
+    return tuple(form for official in gazetteer.official_counties(name) for form in gazetteer.county_forms(official))
+
+
+def _filters(filters: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Filters as the engine's values are written, before they reach it: a county selected in
+    its common form (county=芷江县) selects the official name the county field holds
+    (芷江侗族自治县); a value the official list does not know (an older name, 未识别) is kept."""
+    return {name: tuple(dict.fromkeys(v for value in values for v in BY_NAME[name].as_indexed(value))) for name, values in filters.items()}
 
 
 def _highlight_terms(parsed: ParsedQuery, expanded: list[str]) -> list[str]:

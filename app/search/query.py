@@ -196,6 +196,17 @@ def parse(raw: str) -> ParsedQuery:
     return ParsedQuery(raw=raw, root=root, terms=terms)
 
 
+def exact_only(node: Node) -> Node:
+    """The same node with every term made exact (an exclusion removes verbatim occurrences)."""
+    if isinstance(node, Term):
+        return Term(node.text, exact=True, original=node.original)
+    if isinstance(node, Not):
+        return Not(exact_only(node.child))
+    if isinstance(node, And):
+        return And(tuple(exact_only(c) for c in node.children))
+    return Or(tuple(exact_only(c) for c in node.children))
+
+
 def describe(node: Node | None) -> str:
     """A readable form of the parsed query, for debugging and the API."""
     if node is None:

@@ -352,6 +352,11 @@ def corpus_dir(work_dir: Path, reports: int, seed: int = DEFAULT_SEED) -> Path:
     return work_dir / f"corpus-{reports}-s{seed}-v{GENERATOR_VERSION}"
 
 
+def index_dir(work_dir: Path, reports: int, seed: int = DEFAULT_SEED) -> Path:
+    """Where the benchmark (and the soak) build the index of that corpus, reused across runs."""
+    return work_dir / f"index-{reports}-s{seed}-v{GENERATOR_VERSION}"
+
+
 def generate(work_dir: Path, reports: int, seed: int = DEFAULT_SEED, log=print) -> Path:
     """Write the corpus (or reuse a complete one) and return its folder."""
     target = corpus_dir(work_dir, reports, seed)

@@ -20,9 +20,9 @@ from tests.server import free_port
 class Server:
     """``uvicorn app.main:app`` on 127.0.0.1 serving ``index_dir``."""
 
-    def __init__(self, index_dir: Path, workers: int = 1, python: str = sys.executable):
+    def __init__(self, index_dir: Path, workers: int = 1, python: str = sys.executable, env: dict | None = None):
         self.port = free_port()
-        env = {**os.environ, "TOWNSHIP_INDEX_DIR": str(index_dir), "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, "TOWNSHIP_INDEX_DIR": str(index_dir), "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
         command = [python, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
         if workers > 1:
             command += ["--workers", str(workers)]

@@ -1,4 +1,4 @@
-"""The benchmark: corpus → index build → HTTP latency and load → scan and FTS5 baselines → report."""
+"""The benchmark: corpus → index build → HTTP latency and load → scan, FTS5 and Tantivy baselines → report."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from indexer import layout
 from indexer.domain import PROJECT_ROOT
-from tests.benchmarks import baselines, corpus, procs
+from tests.benchmarks import baselines, corpus, postgres, procs, tantivy_column
 from tests.benchmarks.httpbench import Client, Server, load
 from tests.benchmarks.queries import CLASS_NAMES, CLASSES, BenchQuery, Corpus, query_mix
 
@@ -46,22 +46,29 @@ def log(message: str) -> None:
 # ---------------------------------------------------------------------------- steps
 
 
-def build_index(args, data_dir: Path, index_dir: Path) -> dict:
+def build_index(args, data_dir: Path, index_dir: Path, pg=None) -> dict:
+    """Build (or with --skip-index reuse) the index: in ``index_dir``, or into ``pg``'s database."""
     saved = index_dir / "bench-build.json"
     if args.skip_index:
         try:
-            layout.current_generation(index_dir)
-            log(f"reusing the index at {index_dir} (--skip-index)")
-            return json.loads(saved.read_text()) if saved.exists() else {"reused": True}
+            if pg is not None:
+                if pg.manifest() is None:
+                    raise layout.IndexMissing("empty database")
+            else:
+                layout.current_generation(index_dir)
+            log(f"reusing the index at {pg.dsn if pg else index_dir} (--skip-index)")
+            return json.loads(saved.read_text()) if saved.exists() and pg is None else {"reused": True}
         except layout.IndexMissing:
             log("no index to reuse; building")
-    command = [sys.executable, "-m", "indexer", "build", "--data-dir", str(data_dir), "--index-dir", str(index_dir), "--quiet", "--procs", str(args.procs), "--full"]
+    if pg is not None:
+        command = pg.build_command(data_dir, args.procs)
+    else:
+        command = [sys.executable, "-m", "indexer", "build", "--data-dir", str(data_dir), "--index-dir", str(index_dir), "--quiet", "--procs", str(args.procs), "--full"]
     log(f"indexing: {' '.join(command[1:])}")
     measured = procs.run_measured(command, cwd=PROJECT_ROOT)
     if measured["returncode"] != 0:
         raise SystemExit(f"build failed:\n{measured['output'][-3000:]}")
-    generation = layout.current_generation(index_dir)
-    manifest = layout.read_manifest(generation)
+    manifest = pg.manifest() if pg is not None else layout.read_manifest(layout.current_generation(index_dir))
     result = {
         "command": "python -m indexer " + " ".join(command[3:]),
         "wall_s": round(measured["wall_s"], 2),
@@ -77,13 +84,14 @@ def build_index(args, data_dir: Path, index_dir: Path) -> dict:
         "passages": manifest["passages"],
         "skipped": len(manifest.get("skipped", [])),
     }
-    saved.write_text(json.dumps(result, indent=2))
+    if pg is None:
+        saved.write_text(json.dumps(result, indent=2))
     return result
 
 
-def metadata_accuracy(generation: Path, data_dir: Path) -> dict:
+def metadata_accuracy(generation: Path | None, data_dir: Path, rows: list[dict] | None = None) -> dict:
     truth = corpus.truth(data_dir)
-    rows = [json.loads(line) for line in (generation / "documents.jsonl").open(encoding="utf-8")]
+    rows = rows if rows is not None else [json.loads(line) for line in (generation / "documents.jsonl").open(encoding="utf-8")]
     township = sum(1 for r in rows if truth.get(r["source"], {}).get("township") == r["township"])
     year = sum(1 for r in rows if truth.get(r["source"], {}).get("year") == r["year"])
     return {"documents": len(rows), "township_correct": township / len(rows), "year_correct": year / len(rows)}
@@ -133,14 +141,14 @@ def api_pass(client: Client, mix: list[BenchQuery]) -> tuple[dict[int, float], d
 HTTP_EXPORT_ROWS = 3000  # larger answers are read in-process (see api_recall)
 
 
-def api_recall(client: Client, index_dir: Path, data: Corpus, mix: list[BenchQuery], truth: list[dict], bodies: dict[int, dict]) -> tuple[dict[int, tuple[int, int, int]], dict]:
+def api_recall(client: Client, index_dir: Path, data: Corpus, mix: list[BenchQuery], truth: list[dict], bodies: dict[int, dict], pg=None) -> tuple[dict[int, tuple[int, int, int]], dict]:
     """Per query (found, expected, returned): every passage the scan finds must be in the API's answer.
 
     The API's answer is every hit of /api/export (all pages, same filters). /api/export streams
     about a thousand rows a second, so answers larger than HTTP_EXPORT_ROWS are taken from
     the service's ``export`` in this process instead (the generator that route streams). For
     the empty query the count is compared (browsing returns every passage)."""
-    from app.search.engines import search_service
+    from app.search.engines import search_service, service_for
     from app.search.service import SearchRequest
 
     index_of = {pid: i for i, pid in enumerate(data.ids)}
@@ -166,7 +174,7 @@ def api_recall(client: Client, index_dir: Path, data: Corpus, mix: list[BenchQue
             http_rows += len(ids)
         else:
             if service is None:
-                service = search_service(index_dir, timeout_seconds=600)
+                service = service_for(pg.settings(600)) if pg is not None else search_service(index_dir, timeout_seconds=600)
                 service.stats()  # open the generation before any query
             request = SearchRequest(q=q.q, **{facet: (value,) for facet, value in q.filters.items()})
             ids = [hit.passage_id for hit in service.export(request)]
@@ -203,7 +211,7 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
     if "wall_s" in b:
         lines.append(
             f"| {b['documents']:,} reports, procs={result['procs']} | {b['wall_s']:.1f} s | {b['chars_per_s']:,} | {result['index_mb']:.0f} MB "
-            f"(Whoosh {result['whoosh_mb']:.0f} MB) | {b['peak_rss_mb']:.0f} / {b['peak_pss_mb']:.0f} MB | {b['cores_used']:.2f} |"
+            f"({'grams index' if result.get('engine') == 'postgres' else 'Whoosh'} {result['whoosh_mb']:.0f} MB) | {b['peak_rss_mb']:.0f} / {b['peak_pss_mb']:.0f} MB | {b['cores_used']:.2f} |"
         )
     else:
         lines.append("| (index reused, not measured) | | | | | |")
@@ -238,7 +246,8 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
         "| load | requests/s | requests | errors | p50 ms | p95 ms | p99 ms | server RSS after |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         f"| {c['clients']} clients × {c['seconds']:.0f} s, workers={result['workers']} | {c['rps']:.1f} | {c['requests']:,} | {c['errors']} "
-        f"| {_ms(c['p50'])} | {_ms(c['p95'])} | {_ms(c['p99'])} | {result['server_rss_mb']:.0f} MB |",
+        f"| {_ms(c['p50'])} | {_ms(c['p95'])} | {_ms(c['p99'])} | {result['server_rss_mb']:.0f} MB"
+        + (f" (database PSS {result['database_rss_mb']:.0f} MB)" if result.get("database_rss_mb") else "") + " |",
         "",
         f"Metadata read back from the generated reports: township {result['metadata']['township_correct']:.1%}, year {result['metadata']['year_correct']:.1%}. "
         f"Load average (1/5/15 min, other work on the machine) at start {result['load_average']['start']}, at end {result['load_average']['end']}. "
@@ -249,6 +258,7 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
 
 def summary_line(result: dict) -> str:
     keys = ("reports", "passages", "index_chars_per_s", "index_mb", "api_p50_ms", "api_p95_ms", "api_p99_ms", "api_warm_p95_ms", "rps", "errors", "recall", "scan_p95_ms", "fts5_p95_ms", "server_rss_mb", "server_ready_s")
+    keys += ("api_took_warm_p95_ms", "tantivy_warm_p95_ms", "api_tantivy_warm_p95", "tantivy_recall")
     return "SUMMARY " + " ".join(f"{k}={result[k]}" for k in keys)
 
 
@@ -261,39 +271,56 @@ def run(args) -> dict:
     load_start = [round(x, 2) for x in os.getloadavg()]
     log(f"corpus: {args.reports} reports (seed {args.seed}) in {work}")
     data_dir = corpus.generate(work, args.reports, args.seed, log=log)
-    index_dir = work / f"index-{args.reports}-s{args.seed}-v{corpus.GENERATOR_VERSION}"
-    build = build_index(args, data_dir, index_dir)
-    generation = layout.current_generation(index_dir)
-    data = Corpus.load(generation)
+    index_dir = corpus.index_dir(work, args.reports, args.seed)
+    pg = postgres.Bench(work) if args.engine == "postgres" else None
+    try:
+        return _run(args, work, load_start, data_dir, index_dir, pg)
+    finally:
+        if pg is not None:
+            pg.close()
+
+
+def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg) -> dict:
+    build = build_index(args, data_dir, index_dir, pg)
+    generation = None if pg is not None else layout.current_generation(index_dir)
+    data = postgres.corpus_from_database(pg.dsn) if pg is not None else Corpus.load(generation)
     mix = query_mix(data)
     log(f"{len(data):,} passages, {len(mix)} queries; scanning")
     scan_rounds = args.rounds
     truth, scan_ms = run_scan(data, mix, scan_rounds)
 
     log(f"starting uvicorn (workers={args.workers})")
-    server = Server(index_dir, workers=args.workers)
+    server = Server(index_dir, workers=args.workers, env=pg.env if pg is not None else None)
     try:
         memory_ready = server.memory()
         client = Client(server.port)
         cold, bodies, errors = api_pass(client, mix)
         memory_cold = server.memory()
         warm: dict[int, list[float]] = {i: [] for i in range(len(mix))}
+        took_warm: dict[int, list[float]] = {i: [] for i in range(len(mix))}  # the service's own time
         for _ in range(args.rounds):
-            timings, _, more = api_pass(client, mix)
+            timings, warm_bodies, more = api_pass(client, mix)
             errors += more
             for i, ms in timings.items():
                 warm[i].append(ms)
+                if i in warm_bodies:
+                    took_warm[i].append(warm_bodies[i]["took_ms"])
+        memory_warm = server.memory()
         log(f"load: {args.clients} clients for {args.duration:g} s")
         loaded = load(server.port, [q.url() for q in mix], args.clients, args.duration)
         memory_after = server.memory()
+        database_mb = pg.memory_mb() if pg is not None else None
         log("recall via /api/export")
-        recall, export = api_recall(client, index_dir, data, mix, truth, bodies)
+        recall, export = api_recall(client, index_dir, data, mix, truth, bodies, pg)
         client.close()
     finally:
         server.stop()
 
     log("SQLite FTS5 trigram")
     fts = run_fts5(data, mix, work / f"fts5-{args.reports}.sqlite", scan_rounds, truth)
+    records = pg.passages_folder(work) if pg is not None else generation  # the passages Tantivy indexes
+    tantivy = tantivy_column.run_column(records, index_dir.with_name(index_dir.name.replace("index-", "tantivy-", 1)), mix, truth, scan_rounds, args.skip_index, log=log)
+    took_cold = {i: body["took_ms"] for i, body in bodies.items()}
 
     def row(name: str, members: list[int]) -> dict:
         found = sum(recall[i][0] for i in members)
@@ -301,7 +328,8 @@ def run(args) -> dict:
         answerable = [i for i in members if baselines.fts5_answerable(mix[i])]
         fts_found = sum(fts["recall"][i][0] for i in members)
         fts_expected = sum(fts["recall"][i][1] for i in members)
-        return {
+        tantivy_found = sum(tantivy["recall"][i][0] for i in members)
+        out = {
             "class": name,
             "n": len(members),
             "cold": stats([cold[i] for i in members]),
@@ -311,7 +339,15 @@ def run(args) -> dict:
             "recall_expected": expected,
             "scan": stats([ms for i in members for ms in scan_ms[i]]),
             "fts5": {**stats([ms for i in answerable for ms in fts["timings"][i]]), "answerable": len(answerable), "recall": _recall(fts_found, fts_expected)},
+            "took_cold": stats([took_cold[i] for i in members if i in took_cold]),
+            "took_warm": stats([ms for i in members for ms in took_warm[i]]),
+            "tantivy": {
+                "cold": stats([tantivy["cold"][i] for i in members]),
+                "warm": stats([ms for i in members for ms in tantivy["warm"][i]]),
+                "recall": _recall(tantivy_found, expected),
+            },
         }
+        return {**out, "ratios": tantivy_column.ratios(out)}
 
     classes = [row(c, [i for i, q in enumerate(mix) if q.cls == c]) for c in CLASSES if any(q.cls == c for q in mix)]
     overall = row("all", list(range(len(mix))))
@@ -324,13 +360,16 @@ def run(args) -> dict:
         if f < e
     ]
     load_stats = stats(loaded.latencies_ms)
-    whoosh_mb = procs.du_mb(generation / "whoosh")
+    # The index on disk: the generation's folder (of which Whoosh's files), or the database (of which the grams index).
+    index_mb, whoosh_mb = pg.sizes_mb() if pg is not None else (procs.du_mb(generation), procs.du_mb(generation / "whoosh"))
     result = {
         "reports": build.get("documents", args.reports) if isinstance(build.get("documents"), int) else args.reports,
         "passages": len(data),
         "chars": data.chars,
         "index_chars_per_s": build.get("chars_per_s"),
-        "index_mb": round(procs.du_mb(generation), 1),
+        "engine": args.engine,
+        "database_rss_mb": database_mb,
+        "index_mb": round(index_mb, 1),
         "whoosh_mb": round(whoosh_mb, 1),
         "api_p50_ms": round(overall["cold"]["p50"], 1),
         "api_p95_ms": round(overall["cold"]["p95"], 1),
@@ -348,6 +387,11 @@ def run(args) -> dict:
         "fts5_recall": overall["fts5"]["recall"],
         "server_rss_mb": round(memory_after["rss_mb"], 1),
         "server_ready_s": round(server.ready_s, 2),
+        "tantivy_warm_p50_ms": round(overall["tantivy"]["warm"]["p50"], 2),
+        "tantivy_warm_p95_ms": round(overall["tantivy"]["warm"]["p95"], 2),
+        "api_took_warm_p95_ms": round(overall["took_warm"]["p95"], 2),
+        "api_tantivy_warm_p95": overall["ratios"]["http_p95"],
+        "tantivy_recall": overall["tantivy"]["recall"],
         # one figure per uvicorn worker (the largest processes of the tree; with --workers N
         # uvicorn adds a small supervisor process)
         "server_rss_mb_per_worker": [round(mb, 1) for mb in memory_after["rss_each_mb"][: args.workers]],
@@ -355,6 +399,7 @@ def run(args) -> dict:
             "ready_s": round(server.ready_s, 2),
             "rss_ready_mb": round(memory_ready["rss_mb"], 1),
             "rss_after_cold_mb": round(memory_cold["rss_mb"], 1),
+            "rss_after_warm_mb": round(memory_warm["rss_each_mb"][0], 1),  # the largest process: a worker
             "rss_after_load_mb": round(memory_after["rss_mb"], 1),
             "pss_after_load_mb": round(memory_after["pss_mb"], 1),
         },
@@ -373,7 +418,8 @@ def run(args) -> dict:
         "recall_misses": misses[:50],
         "build": build,
         "fts5": {"build_s": fts["build_s"], "size_mb": fts["size_mb"]},
-        "metadata": metadata_accuracy(generation, data_dir),
+        "tantivy": tantivy_column.summary(tantivy, mix),
+        "metadata": metadata_accuracy(generation, data_dir, pg.documents() if pg is not None else None),
         "classes": classes,
         "overall": overall,
         "queries": [
@@ -389,6 +435,10 @@ def run(args) -> dict:
                 "api_returned": recall[i][2],
                 "api_total": bodies.get(i, {}).get("total"),
                 "fts5_found": fts["recall"][i][0],
+                "api_took_ms": [took_cold.get(i), *took_warm[i]],
+                "tantivy_ms": [round(tantivy["cold"][i], 2), *(round(ms, 2) for ms in tantivy["warm"][i])],
+                "tantivy_found": tantivy["recall"][i][0],
+                "tantivy_total": tantivy["answers"][i]["total"],
             }
             for i, q in enumerate(mix)
         ],
@@ -397,15 +447,15 @@ def run(args) -> dict:
         "warm_rounds": args.rounds,
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}",
         "command": "python -m tests.benchmarks " + " ".join(args.argv),
-        "generation": str(generation),
+        "generation": str(generation) if generation is not None else pg.dsn,
         "corpus_dir": str(data_dir),
     }
-    result["markdown"] = markdown(result, mix)
+    result["markdown"] = markdown(result, mix) + tantivy_column.markdown(result, _ms, lambda c: CLASS_NAMES.get(c, c))
     return result
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="python -m tests.benchmarks", description="benchmark: scaled corpus, indexing, HTTP latency and load, scan and FTS5 baselines")
+    main = argparse.ArgumentParser(prog="python -m tests.benchmarks", description="benchmark: scaled corpus, indexing, HTTP latency and load, scan, FTS5 and Tantivy baselines")
     main.add_argument("--reports", type=int, default=100, help="reports to generate (100, 1000, 10000)")
     main.add_argument("--seed", type=int, default=corpus.DEFAULT_SEED, help="corpus seed (fixed by default)")
     main.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="corpus, index and results (default: $TOWNSHIP_BENCH_DIR or /tmp/township-bench)")
@@ -416,6 +466,7 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--duration", type=float, default=30, help="seconds of the load test (default 30)")
     main.add_argument("--rounds", type=int, default=3, help="warm rounds over the query mix (also scan and FTS5 rounds)")
     main.add_argument("--json", help="where to write the JSON results (default: <work-dir>/results-<reports>.json)")
+    main.add_argument("--engine", choices=("whoosh", "postgres"), default="whoosh", help="the engine served: whoosh (files) or postgres (a throwaway cluster in the work folder, or $TOWNSHIP_PG_DSN)")
     main.add_argument("--update", action="store_true", help="instead: an incremental update (10 added, 5 changed, 5 removed) under load, beside a full rebuild")
     main.add_argument("--update-clients", type=int, default=8, help="clients asking during the update (default 8)")
     main.add_argument("--verify", action="store_true", help="with --update: also build the changed folder in full and compare the records")
@@ -433,8 +484,9 @@ def main(argv: list[str] | None = None) -> int:
         problems = ("failed requests", result["failure_samples"])
         return _report(args, result, "results-update", problems, update.summary_line(result), update.ok(result))
     result = run(args)
-    passed = result["errors"] == 0 and result["recall"] in (None, 1.0)
-    return _report(args, result, "results", ("recall misses", result["recall_misses"]), summary_line(result), passed)
+    passed = result["errors"] == 0 and result["recall"] in (None, 1.0) and not result["tantivy"]["misses"]
+    problems = result["recall_misses"] + result["tantivy"]["misses"]
+    return _report(args, result, "results", ("recall misses", problems), summary_line(result), passed)
 
 
 def _report(args, result: dict, name: str, problems: tuple[str, list], summary: str, passed: bool) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 from app.search.local import docsets
 from app.search.local.opened import OpenIndex
 from app.search.port import HEADING_BOOST, Deadline
-from app.search.query import And, Node, Not, Or, Term
+from app.search.query import Node, Not, Or, Term, exact_only
 from indexer import analysis
 from indexer.contract import HEADING_WORDS, WORDS
 
@@ -84,17 +84,6 @@ def term_match(index: OpenIndex, term: Term, deadline: Deadline) -> TermMatch:
         return TermMatch(docs, verbatim, scoring)
 
     return index.term_cache.get(("term", term.text, term.exact), compute)
-
-
-def exact_only(node: Node) -> Node:
-    """The same node with every term made exact (exclusions remove verbatim occurrences)."""
-    if isinstance(node, Term):
-        return Term(node.text, exact=True, original=node.original)
-    if isinstance(node, Not):
-        return Not(exact_only(node.child))
-    if isinstance(node, And):
-        return And(tuple(exact_only(c) for c in node.children))
-    return Or(tuple(exact_only(c) for c in node.children))
 
 
 def _alternatives(node: Term, synonyms: Synonyms) -> list[Term]:
