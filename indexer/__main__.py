@@ -68,6 +68,18 @@ def _summary(report) -> str:
     return "\n".join(lines)
 
 
+def _outdated(generation: Path) -> list[str]:
+    """What of the analysis differs between ``generation``'s build and this code (empty when
+    a server would open it); an unreadable manifest counts as outdated."""
+    from indexer import contract
+
+    try:
+        recorded = layout.read_manifest(generation).get("analysis")
+    except (OSError, ValueError, AttributeError) as error:
+        return [f"manifest unreadable: {type(error).__name__}"]
+    return contract.fingerprint_mismatch(recorded, contract.analysis_fingerprint())
+
+
 def command_build(args) -> int:
     from indexer.build import BuildFailed, build
     from indexer.progress import Progress
@@ -82,11 +94,16 @@ def command_build(args) -> int:
         target = Path(args.index_dir)
         if args.if_missing:
             try:
-                layout.current_generation(target)
-                print(f"index already present at {target}; not rebuilding (drop --if-missing to rebuild)")
-                return 0
+                generation = layout.current_generation(target)
             except layout.IndexMissing:
                 pass
+            else:
+                outdated = _outdated(generation)
+                if not outdated:
+                    print(f"index already present at {target}; not rebuilding (drop --if-missing to rebuild)")
+                    return 0
+                # A server would refuse it (an older format, say): build one it can serve.
+                print(f"index at {target} was built with another analysis ({'; '.join(outdated)}): rebuilding")
     progress = Progress(0, enabled=not args.quiet)
     try:
         report = build(

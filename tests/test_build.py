@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import layout, records
+from indexer import contract, layout, records
 from indexer.build import BuildFailed, build
 from indexer.domain import PROJECT_ROOT
 from indexer.whoosh_store.reader import iter_passages
@@ -73,6 +73,23 @@ def test_cli_fails_clearly_when_nothing_can_be_indexed(tmp_path):
 def test_if_missing_does_not_rebuild(tmp_path, index_dir):
     result = run_cli("build", "--if-missing", "--index-dir", str(index_dir))
     assert result.returncode == 0 and "already present" in result.stdout
+
+
+def test_if_missing_rebuilds_an_index_of_another_format(tmp_path):
+    """serve.sh builds with --if-missing: an index a server would refuse (an older format) is
+    built again, in the current format, instead of being kept."""
+    index_dir = tmp_path / "index"
+    old = build(DATA_DIR, index_dir, procs=1).generation
+    manifest = layout.read_manifest(old)
+    manifest["analysis"]["format_version"] = manifest["pipeline"]["versions"]["format_version"] = "3"  # as an older build records it
+    (old / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = run_cli("build", "--if-missing", "--index-dir", str(index_dir), "--data-dir", str(DATA_DIR), "--procs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "format_version 3 → " in result.stdout and "already present" not in result.stdout
+    current = layout.current_generation(index_dir)
+    assert current != old
+    assert layout.read_manifest(current)["analysis"]["format_version"] == str(contract.FORMAT_VERSION)
+    assert run_cli("build", "--if-missing", "--index-dir", str(index_dir)).stdout.startswith("index already present")
 
 
 def test_failed_build_leaves_the_index_in_use(tmp_path):
