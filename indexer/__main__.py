@@ -186,7 +186,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--metadata", help="metadata corrections file (default: data/metadata.toml)")
     build.add_argument("--procs", type=int, default=None, help="worker processes (default: all cores, at most 2)")
     build.add_argument("--max-mb", type=int, default=MAX_FILE_BYTES // 1048576, help="skip files larger than this")
-    build.add_argument("--if-missing", action="store_true", help="do nothing when an index already exists")
+    build.add_argument("--if-missing", action="store_true", help="do nothing when an index a server can use already exists (one of an older format is built again)")
     build.add_argument("--full", action="store_true", help="rebuild everything, even when only some reports changed")
     build.add_argument("--quiet", action="store_true", help="no progress output")
     build.add_argument("--engine", choices=("whoosh", "postgres"), default="whoosh", help="where the index goes: files in --index-dir (whoosh, the default) or a PostgreSQL database (postgres)")
