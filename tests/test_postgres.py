@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -21,6 +22,7 @@ from app.search.port import Query
 from app.search.postgres.engine import PostgresEngine
 from app.search.query import parse
 from indexer.build import BuildFailed
+from indexer.postgres_store import writer
 from indexer.postgres_store.build import build as build_postgres
 from indexer.postgres_store.store import BuildLocked, Database
 from tests import pgcluster
@@ -49,9 +51,22 @@ def _answers(dsn: str, mix) -> dict:
         engine.close()
 
 
+@contextmanager
+def _summaries(start: int, share: float = 0.05):
+    """Builds in this block summarize their segments' common lexemes after ``start`` passages."""
+    saved = writer.SUMMARY_FROM, writer.SUMMARY_SHARE
+    writer.SUMMARY_FROM, writer.SUMMARY_SHARE = start, share
+    try:
+        yield
+    finally:
+        writer.SUMMARY_FROM, writer.SUMMARY_SHARE = saved
+
+
 def test_incremental_builds_answer_as_full_ones(postgres, tmp_path):
     """Rounds of changes (added, changed, removed reports) built incrementally into one database
-    and in full into another: the same answers, scores included."""
+    and in full into another: the same answers, scores included. The incremental one keeps
+    summaries of nearly every lexeme (common ones from the 15th passage of each segment on,
+    reports changed since counted out of them again); the full ones none (every count over rows)."""
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
     names = corpus.township_names(12, corpus.DEFAULT_SEED)
@@ -59,8 +74,11 @@ def test_incremental_builds_answer_as_full_ones(postgres, tmp_path):
         report = corpus.report(i, corpus.DEFAULT_SEED, names)
         (data / report.relative).write_bytes(report.text.encode(report.encoding))
     rolling = pgcluster.new_database(postgres)
-    first = build_postgres(data, rolling, procs=2)
+    with _summaries(15):
+        first = build_postgres(data, rolling, procs=2)
     assert first.mode == "full"
+    with psycopg.connect(rolling) as connection:
+        assert connection.execute("SELECT count(*) FROM township.summaries WHERE lexeme IN ('村', 'f:*', 'f:section=总结')").fetchone()[0] >= 3
     rounds = [
         lambda: [(data / f"{GUIZHUMAO}.txt").unlink()],
         lambda: _append(data / f"{TANGYANG}.txt", "琥珀蜂巢新版记述：光伏项目推进。"),
@@ -68,12 +86,16 @@ def test_incremental_builds_answer_as_full_ones(postgres, tmp_path):
     ]
     for change in rounds:
         change()
-        report = build_postgres(data, rolling, procs=2)
+        with _summaries(15):
+            report = build_postgres(data, rolling, procs=2)
         assert report.mode == "incremental", report.reason
         fresh = pgcluster.new_database(postgres)
-        assert build_postgres(data, fresh, procs=1).mode == "full"
+        with _summaries(1 << 30):
+            assert build_postgres(data, fresh, procs=1).mode == "full"
         mix = query_mix(corpus_from_database(fresh))
         assert _answers(rolling, mix) == _answers(fresh, mix)
+    searcher = PostgresEngine(rolling).open_current()
+    assert searcher.dead, "reports changed since the full build are left out of its summaries"
     again = build_postgres(data, rolling, procs=1)
     assert again.mode == "up to date"
 

@@ -23,7 +23,7 @@ from indexer import incremental, records
 from indexer.incremental import Previous
 from indexer.postgres_store import ENGINE, engine_version, redacted
 from indexer.postgres_store import schema as sql
-from indexer.postgres_store.writer import PassageAnalysis, PostgresSegmentWriter, connect, copy_df, df_counts
+from indexer.postgres_store.writer import SEGMENT_BITS, PassageAnalysis, PostgresSegmentWriter, connect, copy_df, df_counts
 from indexer.records import Document, Passage
 
 KEEP_GENERATIONS = 2  # the one in use and the one before (servers switch within seconds)
@@ -118,15 +118,11 @@ class Database:
         current = self.current or 0
         stale = [row[0] for row in self.execute(f"SELECT segment FROM {s}.segments WHERE generation > %s", (current,)).fetchall()]
         with self.connection.transaction():
-            self.execute(f"DELETE FROM {s}.passage_records r USING {s}.passages p WHERE r.pid = p.pid AND p.born > %s", (current,))
-            self.execute(f"DELETE FROM {s}.passages WHERE born > %s", (current,))
             if stale:
-                self.execute(f"DELETE FROM {s}.postings WHERE segment = ANY(%s)", (stale,))
-                self.execute(f"DELETE FROM {s}.segment_df WHERE segment = ANY(%s)", (stale,))
+                remove_segments(self.connection, s, stale)
             self.execute(f"DELETE FROM {s}.segment_df WHERE segment <= %s", (-current - 1,))
             self.execute(f"DELETE FROM {s}.documents WHERE generation > %s", (current,))
             self.execute(f"DELETE FROM {s}.term_df WHERE generation > %s", (current,))
-            self.execute(f"DELETE FROM {s}.segments WHERE generation > %s", (current,))
 
     def previous(self, fingerprint: dict, full: bool) -> tuple[Previous | None, str]:
         """The generation in use (None when there is none) and why this build must be full."""
@@ -152,7 +148,7 @@ class PostgresSink:
         self.database = database
         self.generation = generation
         self.previous = previous
-        self.carried: dict[str, int] = {}  # doc_id → the generation that wrote its passages
+        self.carried: dict[str, tuple[int, int]] = {}  # doc_id → (version, born) of its passages
 
     def segment_writer(self) -> PostgresSegmentWriter:
         return PostgresSegmentWriter(self.database.dsn, self.database.schema, self.generation)
@@ -162,15 +158,13 @@ class PostgresSink:
         removed) leave, and with them their share of the document frequencies."""
         s, database = self.database.schema, self.database
         rows = database.execute(
-            f"SELECT doc_id, born FROM {s}.documents WHERE generation = %s AND doc_id = ANY(%s)", (self.previous.generation, unchanged + stale)
+            f"SELECT doc_id, version, born FROM {s}.documents WHERE generation = %s AND doc_id = ANY(%s)", (self.previous.generation, unchanged + stale)
         ).fetchall()
-        born = dict(rows)
-        self.carried = {doc_id: born[doc_id] for doc_id in unchanged}
-        gone = [(doc_id, born[doc_id]) for doc_id in stale if doc_id in born]
+        held = {doc_id: (version, born) for doc_id, version, born in rows}
+        self.carried = {doc_id: held[doc_id] for doc_id in unchanged}
+        gone = [held[doc_id][0] for doc_id in stale if doc_id in held]
         rows = database.execute(
-            f"SELECT r.record FROM {s}.passages p JOIN unnest(%s::text[], %s::int[]) g(doc_id, born) ON p.doc_id = g.doc_id AND p.born = g.born "
-            f"JOIN {s}.passage_records r ON r.pid = p.pid",
-            ([d for d, _ in gone], [b for _, b in gone]),
+            f"SELECT r.record FROM {s}.passages p JOIN {s}.passage_records r ON r.pid = p.pid WHERE p.version = ANY(%s)", (gone,)
         ).fetchall() if gone else []
         removed = df_counts(PassageAnalysis(), (records.from_dict(Passage, row[0]) for row in rows))
         copy_df(database.connection, s, -self.generation, removed, sign=-1)
@@ -183,11 +177,12 @@ class PostgresSink:
         base = g if self.previous is None else self.previous.manifest.get("postgres", {}).get("base", self.previous.generation)
         if INDEX_METHOD == "gin":
             database.execute(f"SELECT gin_clean_pending_list('{s}.passages_grams'::regclass)")
+        versions = dict(database.execute(f"SELECT doc_id, version FROM {s}.versions WHERE segment = ANY(%s)", (written,)).fetchall())
         with database.connection.transaction():
-            with database.connection.cursor().copy(f"COPY {s}.documents (generation, doc_id, born, ord, record) FROM STDIN") as copy:
+            with database.connection.cursor().copy(f"COPY {s}.documents (generation, doc_id, version, born, ord, record) FROM STDIN") as copy:
                 for document in documents:
-                    born = self.carried.get(document.doc_id, g)
-                    copy.write_row((g, document.doc_id, born, document.order, records.to_json(document)))
+                    version, born = self.carried.get(document.doc_id) or (versions[document.doc_id], g)
+                    copy.write_row((g, document.doc_id, version, born, document.order, records.to_json(document)))
             deltas = f"SELECT field, term, sum(df) AS delta FROM {s}.segment_df WHERE segment = ANY(%(segments)s) GROUP BY field, term"
             if self.previous is None:
                 database.execute(f"INSERT INTO {s}.term_df (field, term, generation, df) SELECT field, term, %(g)s, delta FROM ({deltas}) d WHERE delta <> 0",
@@ -204,8 +199,7 @@ WHERE d.delta <> 0""",
             database.execute(f"DELETE FROM {s}.segment_df WHERE segment = ANY(%s)", (written + [-g],))
             lengths = ", ".join(f"coalesce(sum(p.{column}), 0)" for column in sql.LENGTH_COLUMNS.values())
             counted = database.execute(
-                f"SELECT count(*), {lengths} FROM {s}.passages p JOIN {s}.documents d ON d.generation = %s AND d.doc_id = p.doc_id AND d.born = p.born",
-                (g,),
+                f"SELECT count(*), {lengths} FROM {s}.passages p JOIN {s}.documents d ON d.generation = %s AND d.version = p.version", (g,),
             ).fetchone()
             stored = {**manifest, "postgres": {"base": base, "generation": g, "schema": s, "index": INDEX_METHOD}}
             database.execute(
@@ -219,10 +213,26 @@ WHERE d.delta <> 0""",
         return {"engine": ENGINE, "engine_version": engine_version()}
 
 
+def remove_segments(connection: psycopg.Connection, schema: str, segments: list[int]) -> int:
+    """Every row of ``segments``: passages, records, postings, summaries, versions; how many
+    passages went."""
+    s = schema
+    ranges = f"unnest(%s::bigint[]) g(segment) WHERE {{alias}}.pid BETWEEN g.segment << {SEGMENT_BITS} AND ((g.segment + 1) << {SEGMENT_BITS}) - 1"
+    connection.execute(f"DELETE FROM {s}.passage_records r USING {ranges.format(alias='r')}", (segments,))
+    removed = connection.execute(f"DELETE FROM {s}.passages p USING {ranges.format(alias='p')}", (segments,)).rowcount
+    for table in ("postings", "summaries", "versions", "segment_df", "segments"):
+        connection.execute(f"DELETE FROM {s}.{table} WHERE segment = ANY(%s)", (segments,))
+    return removed
+
+
 def purge(database: Database, wait: bool) -> dict:
     """Remove what no kept generation reads (the newest ``KEEP_GENERATIONS``); with ``wait``
     (after a full build) also the generation before the one in use, once servers have had
-    time to move on."""
+    time to move on.
+
+    A segment goes when none of its report versions is in a kept generation: the rows of a
+    report changed or removed since stay until then (a segment's summaries count them, and
+    the searcher takes them away again), and a full build removes them all."""
     s = database.schema
     current = database.current
     if current is None:
@@ -234,12 +244,12 @@ def purge(database: Database, wait: bool) -> dict:
     oldest = min(kept)
     started = time.perf_counter()
     with database.connection.transaction():
-        removed = database.execute(
-            f"""WITH gone AS (DELETE FROM {s}.passages p WHERE NOT EXISTS (
-  SELECT 1 FROM {s}.documents d WHERE d.generation >= %s AND d.doc_id = p.doc_id AND d.born = p.born) RETURNING pid)
-DELETE FROM {s}.passage_records r USING gone WHERE r.pid = gone.pid""",
-            (oldest,),
-        ).rowcount
+        empty = [row[0] for row in database.execute(
+            f"""SELECT g.segment FROM {s}.segments g WHERE g.generation <= %s AND NOT EXISTS (
+  SELECT 1 FROM {s}.versions v JOIN {s}.documents d ON d.version = v.version AND d.generation >= %s WHERE v.segment = g.segment)""",
+            (current, oldest),
+        ).fetchall()]
+        removed = remove_segments(database.connection, s, empty) if empty else 0
         database.execute(f"DELETE FROM {s}.documents WHERE generation < %s", (oldest,))
         database.execute(f"DELETE FROM {s}.generations WHERE generation < %s", (oldest,))
         base = database.execute(f"SELECT min(base) FROM {s}.generations").fetchone()[0]
@@ -250,18 +260,12 @@ DELETE FROM {s}.passage_records r USING gone WHERE r.pid = gone.pid""",
 WHERE n.field = t.field AND n.term = t.term AND n.generation > t.generation AND n.generation <= %s""",
             (oldest,),
         )
-        empty = [row[0] for row in database.execute(
-            f"SELECT segment FROM {s}.segments g WHERE generation <= %s AND NOT EXISTS (SELECT 1 FROM {s}.passages p WHERE p.segment = g.segment)", (current,)
-        ).fetchall()]
-        if empty:
-            database.execute(f"DELETE FROM {s}.postings WHERE segment = ANY(%s)", (empty,))
-            database.execute(f"DELETE FROM {s}.segments WHERE segment = ANY(%s)", (empty,))
     if removed:
-        database.execute(f"VACUUM (ANALYZE) {s}.passages, {s}.passage_records, {s}.postings, {s}.term_df")
+        database.execute(f"VACUUM (ANALYZE) {s}.passages, {s}.passage_records, {s}.postings, {s}.summaries, {s}.term_df")
     return {"passages": removed, "segments": len(empty), "seconds": round(time.perf_counter() - started, 3)}
 
 
 def analyze(database: Database) -> None:
     """Fresh planner statistics and visibility maps after a build wrote many rows."""
     s = database.schema
-    database.execute(f"VACUUM (ANALYZE) {s}.passages, {s}.passage_records, {s}.postings, {s}.term_df, {s}.documents")
+    database.execute(f"VACUUM (ANALYZE) {s}.passages, {s}.passage_records, {s}.postings, {s}.summaries, {s}.term_df, {s}.documents, {s}.versions")

@@ -12,6 +12,7 @@ import psycopg
 
 from indexer.analysis import normalize
 from indexer.postgres_store.schema import schema_name
+from indexer.postgres_store.writer import PASSAGE_COLUMNS
 from tests.benchmarks.queries import Corpus
 
 
@@ -22,8 +23,9 @@ def corpus_from_database(dsn: str) -> Corpus:
     with psycopg.connect(dsn) as connection, connection.cursor(name="passages") as cursor:
         cursor.itersize = 5000
         cursor.execute(
-            f"""SELECT p.passage_id, r.record->>'text', coalesce(r.record->>'township', ''), coalesce(r.record->>'year', ''), p.section, p.themes
-                FROM {s}.passages p JOIN {s}.documents d ON d.generation = (SELECT generation FROM {s}.state) AND d.doc_id = p.doc_id AND d.born = p.born
+            f"""SELECT r.record->>'passage_id', r.record->>'text', coalesce(r.record->>'township', ''), coalesce(r.record->>'year', ''),
+                       r.record->>'section', r.record->'themes'
+                FROM {s}.passages p JOIN {s}.documents d ON d.generation = (SELECT generation FROM {s}.state) AND d.version = p.version
                 JOIN {s}.passage_records r ON r.pid = p.pid
                 ORDER BY d.ord, p.ordinal"""
         )
@@ -99,9 +101,8 @@ def compare_gram_indexes(dsn: str, rounds: int = 3) -> dict:
             started = time.perf_counter()
             with connection.transaction():
                 connection.execute(
-                    f"INSERT INTO {s}.passages SELECT pid + (1::bigint << 50), -1, segment, passage_id, doc_id, ordinal, is_heading, "
-                    f"len_unigram, len_bigram, len_words, len_heading, township, county, city, province, year, about_year, section, kind, period, "
-                    f"themes, body, grams FROM {s}.passages ORDER BY pid LIMIT 2000"
+                    f"INSERT INTO {s}.passages SELECT pid + (1::bigint << 50), -1, {', '.join(PASSAGE_COLUMNS[2:])} "
+                    f"FROM {s}.passages ORDER BY pid LIMIT 2000"
                 )
                 if method == "gin":
                     connection.execute(f"SELECT gin_clean_pending_list('{s}.passages_grams'::regclass)")
@@ -181,7 +182,7 @@ class Bench:
             cursor.itersize = 5000
             cursor.execute(
                 f"""SELECT r.record::text FROM {s}.passages p
-                    JOIN {s}.documents d ON d.generation = (SELECT generation FROM {s}.state) AND d.doc_id = p.doc_id AND d.born = p.born
+                    JOIN {s}.documents d ON d.generation = (SELECT generation FROM {s}.state) AND d.version = p.version
                     JOIN {s}.passage_records r ON r.pid = p.pid ORDER BY d.ord, p.ordinal"""
             )
             for (record,) in cursor:

@@ -80,6 +80,10 @@ def _prefilter(node: Node, synonyms) -> tuple | None:
                 parts.append(("grams", sql.tsquery_all(sql.word_lexemes(alt.together))))
         return _combine("or", parts)
     if isinstance(node, Not):
+        # Strings the grams index answers exactly are left out by the index itself (``f:*``: every
+        # passage, so the query never asks the index for everything but something).
+        if _exact_by_index(node, synonyms):
+            return ("grams", f"{sql.tsquery_all([sql.EVERY_PASSAGE])} & !({_prefilter(exact_only(node.child), {})[1]})")
         return None
     children = [_prefilter(c, synonyms) for c in node.children]
     if isinstance(node, And):
@@ -137,11 +141,17 @@ def _row(node: Node, synonyms, params: Params, alias: str) -> str:
 
 
 def _exact_by_index(node: Node, synonyms) -> bool:
+    """Whether the grams index alone answers ``node`` (no row needs checking)."""
     if isinstance(node, Term):
         return all(alt.exact_by_index for alt in alternatives(node, synonyms))
     if isinstance(node, Not):
-        return False
+        return _exact_by_index(exact_only(node.child), {}) and _positive(node.child)
     return all(_exact_by_index(c, synonyms) for c in node.children)
+
+
+def _positive(node: Node) -> bool:
+    """No exclusion inside (what an exclusion excludes must be a plain string or strings)."""
+    return not isinstance(node, Not) and all(_positive(c) for c in getattr(node, "children", ()))
 
 
 def _check(node: Node, synonyms, params: Params, alias: str) -> str | None:
@@ -154,19 +164,32 @@ def _check(node: Node, synonyms, params: Params, alias: str) -> str | None:
     return _row(node, synonyms, params, alias)
 
 
-def match_condition(root: Node | None, synonyms, params: Params, alias: str = "p") -> tuple[str, bool]:
-    """The SQL condition selecting the passages ``root`` matches (TRUE for every passage), and
-    whether the indexes narrow it (a pre-filter)."""
-    if root is None:
-        return "TRUE", False
+def match_condition(root: Node | None, synonyms, params: Params, alias: str = "p", also: str | None = None) -> tuple[str, bool]:
+    """The SQL condition selecting the passages ``root`` matches (every passage for None) and
+    the index lookup ``also`` (a tsquery: the filters) asks for, and whether the index narrows
+    it (a pre-filter)."""
+    prefilter = _prefilter(root, synonyms) if root is not None else None
+    if also is not None:
+        prefilter = _combine("and", [p for p in (prefilter, ("grams", also)) if p is not None])
     parts = []
-    prefilter = _prefilter(root, synonyms)
     if prefilter is not None:
         parts.append(_render_prefilter(prefilter, params, alias))
-    check = _check(root, synonyms, params, alias)
+    check = _check(root, synonyms, params, alias) if root is not None else None
     if check:
         parts.append(check)
     return (" AND ".join(parts) if parts else "TRUE"), prefilter is not None
+
+
+def single_lexeme(root: Node | None, synonyms) -> str | None:
+    """The one gram whose passages are exactly what ``root`` matches (a one- or two-character
+    string without synonyms), else None."""
+    if not isinstance(root, Term):
+        return None
+    found = alternatives(root, synonyms)
+    if len(found) != 1 or not found[0].exact_by_index:
+        return None
+    grams = found[0].grams()
+    return grams[0] if len(grams) == 1 else None
 
 
 # ---------------------------------------------------------------------------- relevance

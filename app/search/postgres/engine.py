@@ -34,11 +34,13 @@ POOL_SIZE = int(os.environ.get("TOWNSHIP_PG_POOL", "4"))  # connections per serv
 DOWN_SECONDS = 5.0  # a server that failed is tried again after this long
 CONNECT_SECONDS = 2.0
 WAIT_SLICE = 0.2  # waiting for a pooled connection, seconds between looks at whether the server is down
-# Per connection: no JIT (it costs more than these statements take), memory for the hash
-# tables of facet counts, and a planner told that the indexes are in memory.
+# Per connection: no JIT and no parallel workers (each costs more than these statements take,
+# and a loaded server has no core to spare), memory for the hash tables of facet counts, and a
+# planner told that the indexes are in memory.
 SESSION = (
     "SET jit = off",
     "SET work_mem = '64MB'",
+    "SET max_parallel_workers_per_gather = 0",
     "SET random_page_cost = 1.1",
     "SET effective_cache_size = '4GB'",
     "SET default_transaction_read_only = on",
