@@ -18,7 +18,7 @@ from app.search.service import SearchRequest
 from indexer import layout
 from indexer.build import build
 from indexer.domain import PROJECT_ROOT
-from tests.conftest import DATA_DIR
+from tests.conftest import DATA_DIR, records_written
 from tests.server import alive, descendants, lock_is_free
 
 UNIQUE = "琥珀蜂巢"  # occurs in no bundled report
@@ -105,7 +105,7 @@ def test_sigterm_in_the_middle_of_a_build_changes_nothing(tmp_path):
 
         def building() -> bool:
             workers[:] = descendants(watcher.pid)[1:]
-            return bool(workers) and any(w.stat().st_size for w in index.glob(".building-*/passages.jsonl"))
+            return bool(workers) and records_written(index) > 0
 
         _wait(building, 120, "a build with its indexing processes")
     finally:
