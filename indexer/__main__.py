@@ -68,6 +68,18 @@ def _summary(report) -> str:
     return "\n".join(lines)
 
 
+def _outdated(generation: Path) -> list[str]:
+    """What of the analysis differs between ``generation``'s build and this code (empty when
+    a server would open it); an unreadable manifest counts as outdated."""
+    from indexer import contract
+
+    try:
+        recorded = layout.read_manifest(generation).get("analysis")
+    except (OSError, ValueError, AttributeError) as error:
+        return [f"manifest unreadable: {type(error).__name__}"]
+    return contract.fingerprint_mismatch(recorded, contract.analysis_fingerprint())
+
+
 def command_build(args) -> int:
     from indexer.build import BuildFailed, build
     from indexer.progress import Progress
@@ -82,11 +94,16 @@ def command_build(args) -> int:
         target = Path(args.index_dir)
         if args.if_missing:
             try:
-                layout.current_generation(target)
-                print(f"index already present at {target}; not rebuilding (drop --if-missing to rebuild)")
-                return 0
+                generation = layout.current_generation(target)
             except layout.IndexMissing:
                 pass
+            else:
+                outdated = _outdated(generation)
+                if not outdated:
+                    print(f"index already present at {target}; not rebuilding (drop --if-missing to rebuild)")
+                    return 0
+                # A server would refuse it (an older format, say): build one it can serve.
+                print(f"index at {target} was built with another analysis ({'; '.join(outdated)}): rebuilding")
     progress = Progress(0, enabled=not args.quiet)
     try:
         report = build(
@@ -169,7 +186,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--metadata", help="metadata corrections file (default: data/metadata.toml)")
     build.add_argument("--procs", type=int, default=None, help="worker processes (default: all cores, at most 2)")
     build.add_argument("--max-mb", type=int, default=MAX_FILE_BYTES // 1048576, help="skip files larger than this")
-    build.add_argument("--if-missing", action="store_true", help="do nothing when an index already exists")
+    build.add_argument("--if-missing", action="store_true", help="do nothing when an index a server can use already exists (one of an older format is built again)")
     build.add_argument("--full", action="store_true", help="rebuild everything, even when only some reports changed")
     build.add_argument("--quiet", action="store_true", help="no progress output")
     build.add_argument("--engine", choices=("whoosh", "postgres"), default="whoosh", help="where the index goes: files in --index-dir (whoosh, the default) or a PostgreSQL database (postgres)")

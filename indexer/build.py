@@ -2,13 +2,14 @@
 
 Reports go through the pipeline in ``procs`` processes (:class:`indexer.parallel.ParallelIndexer`),
 each writing the passages it makes into its own segments of the sink (Whoosh,
-:mod:`indexer.whoosh_store.writer`); the main process writes the JSON Lines records in report
-order as results come back. Memory is bounded by the segment size, however large the collection.
+:mod:`indexer.whoosh_store.writer`, which stores the passage records); the main process keeps
+the document records in report order as results come back. Memory is bounded by the segment
+size, however large the collection.
 
 A build is incremental when the generation in use was built by the same pipeline
 (:mod:`indexer.incremental`): only new and changed reports go through the pipeline; the rest
 keeps its segments (hard links, with the passages of changed and removed reports marked
-deleted) and its records (copied). When the segments grow too many, a second generation
+deleted) and its document records (copied). When the segments grow too many, a second generation
 follows with the smallest merged. The result is the generation a full build would make.
 """
 
@@ -24,11 +25,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer import contract, domain, incremental, layout, records
-from indexer.incremental import Changes, Entry, PassageLines, Previous
+from indexer.incremental import Changes, Entry, Previous
 from indexer.parallel import ParallelIndexer
 from indexer.pipeline import doc_id_for, process
-from indexer.read import MAX_FILE_BYTES, UnreadableReport, discover
+from indexer.read import MAX_FILE_BYTES, KnownFiles, UnreadableReport, discover
 from indexer.records import Document, Passage
+from indexer.whoosh_store.reader import StoredPassages
 from indexer.whoosh_store.writer import WhooshSink, segment_states
 
 SMALL_MERGE = 5_000  # passages: merged by one process
@@ -101,8 +103,8 @@ def _overrides_for(overrides: dict[str, dict], relative: str, doc_id: str) -> di
 
 
 def _reindex(job: tuple) -> tuple[None, list[Passage]]:
-    """A merge's job: passages of an existing report, as ``passages.jsonl`` lines, indexed again."""
-    return None, incremental.parse_passages(job[1])
+    """A merge's job: the stored passages of an existing report, indexed again."""
+    return None, job[1]
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Source:
     procs: int
     metadata_file: Path
     corrections: dict[str, str]  # file → fingerprint of the metadata corrections applying to it
+    hashed_at: int  # time.time_ns() before the files were hashed (incremental.write_known_files)
 
     def manifest(self, report: BuildReport, data_dir: Path, changes: Changes, engine: dict) -> dict:
         """What a generation built from this folder records about itself."""
@@ -127,13 +130,18 @@ class Source:
         return manifest
 
 
-def prepare(data_dir: Path, engine: dict, timings: Timings, metadata_path: Path | None = None, procs: int | None = None, max_bytes: int = MAX_FILE_BYTES) -> Source:
+def prepare(
+    data_dir: Path, engine: dict, timings: Timings, metadata_path: Path | None = None, procs: int | None = None,
+    max_bytes: int = MAX_FILE_BYTES, known: KnownFiles | None = None,
+) -> Source:
     """Discover ``data_dir``'s reports (:class:`BuildFailed` when there are none) for a sink whose
-    ``manifest()`` is ``engine``."""
+    ``manifest()`` is ``engine``; ``known``: the files the build in use hashed, not read again
+    while their signature stays (:func:`incremental.known_files`)."""
     if not data_dir.is_dir():
         raise BuildFailed(f"data folder {data_dir} does not exist or is not a folder")
     with timings.part("discover"):
-        files, skipped = discover(data_dir, max_bytes)
+        hashed_at = time.time_ns()
+        files, skipped = discover(data_dir, max_bytes, known)
     if not files:
         raise BuildFailed(f"no report files in {data_dir}" + "".join(f"\n  {f}: {r}" for f, r in skipped))
     metadata_file = metadata_path if metadata_path else domain.domain_dir() / "metadata.toml"
@@ -148,13 +156,12 @@ def prepare(data_dir: Path, engine: dict, timings: Timings, metadata_path: Path 
             return (file.relative, None, str(error)), []
         except Exception as error:  # a report must never stop the others
             return (file.relative, None, f"could not be processed ({type(error).__name__}: {error})"), []
-        lines = "".join(records.to_json(passage) + "\n" for passage in processed.passages)
-        return (file.relative, processed.document, lines), processed.passages
+        return (file.relative, processed.document, ""), processed.passages
 
     ids = _unique_ids([f.relative for f in files])
     fingerprint = incremental.pipeline_fingerprint(metadata_file, engine)
     corrections = incremental.correction_fingerprints({f.relative: _overrides_for(overrides, f.relative, i) for f, i in zip(files, ids)})
-    return Source(files, skipped, ids, fingerprint, work, procs or min(2, os.cpu_count() or 1), metadata_file, corrections)
+    return Source(files, skipped, ids, fingerprint, work, procs or min(2, os.cpu_count() or 1), metadata_file, corrections, hashed_at)
 
 
 def build(
@@ -173,7 +180,7 @@ def build(
     (PostgreSQL: :func:`indexer.postgres_store.build.build`.)"""
     started = time.perf_counter()
     timings = Timings()
-    source = prepare(data_dir, WhooshSink.manifest(), timings, metadata_path, procs, max_bytes)
+    source = prepare(data_dir, WhooshSink.manifest(), timings, metadata_path, procs, max_bytes, incremental.known_files(index_dir))
     files, skipped, ids, fingerprint, work, procs = source.files, source.skipped, source.ids, source.fingerprint, source.work, source.procs
 
     with layout.build_lock(index_dir):
@@ -199,7 +206,7 @@ def build(
                 if update is None:
                     raise
                 # A file of the generation in use is missing or damaged: build everything.
-                update.lines.close()
+                update.stored.close()
                 update = None
                 shutil.rmtree(workspace, ignore_errors=True)
                 workspace = layout.new_workspace(index_dir)
@@ -210,6 +217,7 @@ def build(
                 raise BuildFailed(f"none of the {len(files)} report files in {data_dir} could be indexed:{reasons}")
             with timings.part("records"):
                 records.write_jsonl(workspace / "documents.jsonl", report.documents)
+                incremental.write_known_files(workspace, files, source.hashed_at)
                 report.seconds = time.perf_counter() - started
                 manifest = source.manifest(report, data_dir, changes, WhooshSink.manifest())
                 (workspace / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -220,7 +228,7 @@ def build(
             raise
         finally:
             if update:
-                update.lines.close()
+                update.stored.close()
         if report.mode == "incremental":
             with timings.part("merge"):
                 try:
@@ -254,8 +262,9 @@ def up_to_date(report: BuildReport, previous: Previous, timings: Timings, starte
 
 
 class _Update:
-    """What an incremental build reuses of the generation in use: its segments (with the
-    passages of stale reports to delete) and its passage records."""
+    """What an incremental build reuses of the generation in use: its segments, with the
+    passages of stale reports to delete (read back from its stored records to know their
+    terms), and the live passages of segments mostly deleted, to index again."""
 
     def __init__(self, previous: Previous, changes: Changes):
         self.previous = previous
@@ -265,20 +274,15 @@ class _Update:
         # Deleting passages costs analysing them (for exact statistics); where that is more
         # than what stays, the segment's live passages are indexed again instead.
         self.rewrite = [plan for plan in self.plans if 0 < plan.live < len(plan.delete)]
-        self.lines = PassageLines(previous.generation / "passages.jsonl", previous.documents)
+        self.stored = StoredPassages(previous.generation)
 
     def carry(self, sink: WhooshSink) -> None:
         """Every segment that keeps live passages, into ``sink``, its stale passages deleted."""
-        stale: dict[str, dict[int, Passage]] = {}
         for plan in self.plans:
             if not plan.live or plan in self.rewrite:
                 continue  # nothing left in it, or indexed again: not carried
-            deleted = []
-            for docnum, doc_id, ordinal in plan.delete:
-                if doc_id not in stale:
-                    stale[doc_id] = {p.ordinal: p for p in self.lines.passages(doc_id)}
-                deleted.append((docnum, stale[doc_id][ordinal]))
-            sink.carry(self.previous.generation, plan.segment_id, deleted)
+            docnums = [docnum for docnum, _, _ in plan.delete]
+            sink.carry(self.previous.generation, plan.segment_id, zip(docnums, self.stored.passages(plan.segment_id, docnums)))
 
 
 def _write(
@@ -291,7 +295,7 @@ def _write(
     timings: Timings,
     on_report: Callable[[str], None] | None,
 ) -> None:
-    """The segments and ``passages.jsonl`` of a new generation; ``report`` gets the documents."""
+    """The segments of a new generation; ``report`` gets the documents."""
     sink = WhooshSink(workspace)
     if update:
         with timings.part("reuse"):
@@ -299,23 +303,11 @@ def _write(
     jobs = [("report", e.order, e.file, e.doc_id) for e in entries if update is None or not e.reused]
     reports = len(jobs)
     if update:
-        jobs += [("records", update.lines.lines(doc_id)) for plan in update.rewrite for doc_id in plan.live_docs]
+        jobs += [("records", update.stored.passages(plan.segment_id, run)) for plan in update.rewrite for run in plan.live_runs]
         report.rewritten = sum(plan.live for plan in update.rewrite)
     indexer = ParallelIndexer(sink.segment_writer, procs=procs if len(jobs) > 1 else 1)
     with timings.part("index"):
-        results = run_jobs(indexer, work, jobs, reports)
-        unchanged: list[str] = []  # reports whose passages are copied, waiting for the next new one
-        with (workspace / "passages.jsonl").open("wb") as passages:
-
-            def written(lines: str) -> None:
-                if unchanged:
-                    update.lines.copy(unchanged, passages)
-                    unchanged.clear()
-                passages.write(lines.encode("utf-8"))
-
-            collect(entries, update is not None, results, report, on_report, reused=unchanged.append, written=written)
-            if unchanged:
-                update.lines.copy(unchanged, passages)
+        collect(entries, update is not None, run_jobs(indexer, work, jobs, reports), report, on_report)
         sink.commit(indexer.segments)
     report.passages = sum(d.passages for d in report.documents)
     report.chars = sum(d.chars for d in report.documents)
@@ -333,32 +325,24 @@ def run_jobs(indexer: ParallelIndexer, work: Callable, jobs: list[tuple], report
     return indexer.map(lambda job: _reindex(job) if job[0] == "records" else work(job), jobs)
 
 
-def collect(
-    entries: list[Entry], incremental_build: bool, results, report: BuildReport, on_report: Callable[[str], None] | None,
-    reused: Callable[[str], None] | None = None, written: Callable[[str], None] | None = None,
-) -> None:
+def collect(entries: list[Entry], incremental_build: bool, results, report: BuildReport, on_report: Callable[[str], None] | None) -> None:
     """Every report of the new generation into ``report``, in collection order: unchanged ones
-    (incremental builds) from the generation in use (``reused(doc_id)``), the others from
-    ``results`` (``written(passage lines)``); then waits for the indexing processes to hand over
-    their segments."""
+    (incremental builds) from the generation in use, the others from ``results``; then waits for
+    the indexing processes to hand over their segments (the sink stores the passages)."""
     for entry in entries:
         if incremental_build and entry.reused:
             if entry.old is None:
                 report.skipped.append((entry.file.relative, entry.failure))
             else:
-                if reused:
-                    reused(entry.old.doc_id)
                 report.documents.append(replace(entry.old, order=entry.order))
             continue
-        relative, document, outcome = next(results)
+        relative, document, failure = next(results)
         if document is None:
-            report.skipped.append((relative, outcome))
+            report.skipped.append((relative, failure))
         else:
             report.documents.append(document)
             report.processed.append(document)
             report.processed_chars += document.chars
-            if written:
-                written(outcome)
         if on_report:
             on_report(relative)
     for _ in results:  # the workers hand over their segments when the jobs run out
@@ -409,7 +393,7 @@ def manifest_of(report: BuildReport, data_dir: Path, fingerprint: dict, failed: 
 def _merge(index_dir: Path, generation: Path, manifest: dict, documents: list[Document], procs: int) -> dict | None:
     """When the segments of ``generation`` call for it (:func:`incremental.segments_to_merge`),
     publish a generation with the chosen ones merged: their live passages indexed again into
-    new segments, every other file shared. Records are unchanged (hard links)."""
+    new segments, every other file shared. Document records are unchanged (a hard link)."""
     started = time.perf_counter()
     previous = Previous(generation, manifest, documents, {})
     plans = incremental.plan_segments(previous, segment_states(generation), set(), {d.doc_id: d.passages for d in documents})
@@ -417,19 +401,19 @@ def _merge(index_dir: Path, generation: Path, manifest: dict, documents: list[Do
     if not merging:
         return None
     workspace = layout.new_workspace(index_dir)
-    lines = PassageLines(generation / "passages.jsonl", documents)
+    stored = StoredPassages(generation)
     try:
         sink = WhooshSink(workspace)
         for plan in plans:
             if plan.live and plan not in merging:
                 sink.carry(generation, plan.segment_id)
-        jobs = (("records", lines.lines(doc_id)) for plan in merging for doc_id in plan.live_docs)
+        jobs = (("records", stored.passages(plan.segment_id, run)) for plan in merging for run in plan.live_runs)
         # A small merge in one process makes one segment (two processes would make two).
         indexer = ParallelIndexer(sink.segment_writer, procs=procs if sum(p.live for p in merging) > SMALL_MERGE else 1)
         for _ in indexer.map(_reindex, jobs):
             pass
         sink.commit(indexer.segments)
-        for name in ("documents.jsonl", "passages.jsonl"):
+        for name in ("documents.jsonl", incremental.FILES):
             os.link(generation / name, workspace / name)
         merged = {
             "segments": len(merging),
@@ -445,5 +429,5 @@ def _merge(index_dir: Path, generation: Path, manifest: dict, documents: list[Do
         shutil.rmtree(workspace, ignore_errors=True)
         raise
     finally:
-        lines.close()
+        stored.close()
     return merged

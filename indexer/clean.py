@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from indexer import domain
+from indexer.furniture import Furniture, furniture_rules, remove_spans
 from indexer.normalize import normalize
 from indexer.readers.common import join_pieces
 
@@ -29,10 +30,13 @@ PINYIN_GLOSS = re.compile(
 # character and control characters: never meaningful in a report.
 STRAY = re.compile("[\u2800-\u28ff\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
-# The value may sit in the next cell of a table copied as text: "发布机构: | 天全县城厢镇 |".
-_PUBLISHER_LABEL = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:]\s*\|?\s*([^\s:|]+?)(?=\s|\||发布|点击|$)")
+# The value may sit in the next cell of a table copied as text: "发布机构: | 天全县城厢镇 |", or
+# "发布机构 临洮县辛店镇 发布日期 …" (a table's header and data cells, without a colon).
+_PUBLISHER_LABEL = re.compile(r"(?:发布机构|发文机关|发文单位)\s*(?::\s*\|?|\|)?\s*([^\s:|]+?)(?=\s|\||发布|点击|$)")
 # 来源: the office or newsroom a page credits (莘县融媒体中心, 蔡河镇牛王庙村村民委员会).
 ORIGIN_LABEL = re.compile(r"(?:信息来源|文章来源|来源)\s*:\s*([^\s:]+?)(?=\s|发布|点击|浏览|$)")
+# The office hosting a portal (主办单位：费县人民政府办公室): where the pages it publishes are from.
+_HOST_LABEL = re.compile(r"主办单位\s*:\s*([^\s:|]+?)(?=\s|\||承办|$)")
 _INDEX_NUMBER = re.compile(r"索引号\s*[:]\s*([0-9a-z][0-9a-z_/\-.]*)")
 _DATE_LABEL = re.compile(r"(?:发布时间|发布日期|成文日期)\s*[:]\s*\|?\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
 # A title glued to the salutation that opens the speech (…政府工作报告各位代表: 现在…), as
@@ -70,7 +74,7 @@ def iso_date(text: str) -> str | None:
 
 
 def web_metadata(line: str) -> dict[str, str]:
-    """发布机构 / 发布时间 / 索引号 / 来源 a line of a scraped page states; the publisher as written."""
+    """发布机构 / 发布时间 / 索引号 / 来源 / 主办单位 a line of a scraped page states; the publisher as written."""
     folded = normalize(line)
     found: dict[str, str] = {}
     if match := _PUBLISHER_LABEL.search(folded):
@@ -82,6 +86,8 @@ def web_metadata(line: str) -> dict[str, str]:
         found["index_number"] = line[match.start(1) : match.end(1)]
     if match := ORIGIN_LABEL.search(folded):
         found["origin"] = line[match.start(1) : match.end(1)]
+    if match := _HOST_LABEL.search(folded):
+        found["host"] = line[match.start(1) : match.end(1)]
     return found
 
 
@@ -98,16 +104,17 @@ class Chrome:
     inline: re.Pattern | None
     site_words: tuple[str, ...] = ()  # words of a site's brand (范文, 公文, 材料 …)
     list_heads: tuple[str, ...] = ()  # headings of a site's list of other pages (相关文章, 猜你喜欢 …)
+    list_head_shapes: re.Pattern | None = None  # the same naming what they list (相关PPT推荐：)
 
     def is_chrome(self, folded: str) -> bool:
-        if self._furniture(folded) or is_breadcrumb(folded):
+        if self.furniture(folded) or is_breadcrumb(folded):
             return True
         # 约4.3千字 | 约 6页 | 2024-01-09 发布于江西 | 举报, 文档格式: .docx   页数: 7: a line of
         # parts each of which is furniture (a table row of report figures has parts that are not).
         parts = [p for p in _PARTS.split(folded) if p.strip()] if "|" in folded or "丨" in folded or "  " in folded else ()
-        return len(parts) >= 2 and all(self._furniture(p.strip()) for p in parts)
+        return len(parts) >= 2 and all(self.furniture(p.strip()) for p in parts)
 
-    def _furniture(self, folded: str) -> bool:
+    def furniture(self, folded: str) -> bool:
         if folded.startswith(self.prefixes) or folded in self.exact:
             return True
         if len(folded) <= self.max_line and self.markers and self.markers.search(folded):
@@ -137,7 +144,10 @@ class Chrome:
 
     def list_head(self, folded: str) -> bool:
         """相关文章:, 猜你喜欢, 【相关推荐】: the heading of a site's list of other pages."""
-        return bool(self.list_heads) and folded.lstrip("【[ ").startswith(self.list_heads) and len(folded) <= 40
+        if len(folded) > 40:
+            return False
+        head = folded.lstrip("【[ ").rstrip("】] ")
+        return bool(self.list_heads) and head.startswith(self.list_heads) or bool(self.list_head_shapes and self.list_head_shapes.match(head))
 
 
 _BREADCRUMB = re.compile(r"\s*(?:>>|[>›»])\s*")
@@ -197,6 +207,7 @@ def chrome_rules(rules: domain.Rules) -> Chrome:
             inline=_alternation(rules.value("chrome", "inline_patterns", default=[])),
             site_words=rules.list("chrome", "site_words"),
             list_heads=rules.list("chrome", "list_heads"),
+            list_head_shapes=_alternation(rules.value("chrome", "list_head_patterns", default=[])),
         )
         rules.cache["chrome"] = cached
     return cached
@@ -338,8 +349,16 @@ def _join_width(paragraph: str, join_pieces) -> str:
 _CHUNK = re.compile(r"^\s*(\d{1,3})、")
 _CHUNK_MIN = 120  # characters of every piece but the last
 _CLAUSE_END = re.compile(r"[。！？；!?;：:…．,，、][”’」』)）\"'\s]*$")
+_STOP = re.compile(r"[。！？；!?;]")
 # Such pages flatten paragraphs into one line: two spaces, or one before a heading (一、 （一）), were a break.
 _FLATTENED_BREAK = re.compile(r"[ \u3000]{2,}|[ \u3000]+(?=[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）])")
+
+
+def _cut_inside(piece: str) -> bool:
+    """A short piece that ends one sentence and is cut inside the next (田1.2万亩，…公里。推进湘):
+    a piece of a document site, never a numbered heading or a list item."""
+    text = _CHUNK.sub("", piece, count=1).strip()
+    return bool(_STOP.search(text, 0, len(text) - 1)) and not _CLAUSE_END.search(text)
 
 
 def join_chunks(lines: list[str]) -> list[str]:
@@ -354,7 +373,7 @@ def join_chunks(lines: list[str]) -> list[str]:
         run = [numbered[k]]
         while k + len(run) < len(numbered):
             (i, n), (j, m) = run[-1], numbered[k + len(run)]
-            if m != n + 1 or any(line.strip() for line in lines[i + 1 : j]) or len(lines[i].strip()) < _CHUNK_MIN:
+            if m != n + 1 or any(line.strip() for line in lines[i + 1 : j]) or len(lines[i].strip()) < _CHUNK_MIN and not _cut_inside(lines[i]):
                 break
             run.append((j, m))
         cuts_inside = sum(1 for i, _ in run[:-1] if not _CLAUSE_END.search(lines[i]))
@@ -373,35 +392,65 @@ def join_chunks(lines: list[str]) -> list[str]:
 def clean(text: str) -> CleanText:
     rules = domain.load_rules()
     chrome = chrome_rules(rules)
+    furniture = furniture_rules(rules)
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = remove_stray(remove_pinyin(text))
     result = CleanText(lines=[])
-    kept: list[str] = []
-    body = listing = False  # report text seen; inside a site's list of other pages after it
-    for raw in _unglue_titles(join_chunks(text.split("\n"))):
+    brands = furniture.brands(normalize(text))
+    entries: list[tuple[str, str]] = []  # (the line as read, the line left of it)
+    for raw in join_chunks(text.split("\n")):
         line = raw.strip().strip("\u3000").strip()
+        if line:
+            line = _without_furniture_inside(line, raw, chrome, furniture, brands, result)
+        entries.append((raw, line))  # (a line all furniture is left empty: no break in the text)
+    entries = _unglue_titles(entries)
+    folded_lines = [normalize(line) for _, line in entries]
+    listed = [bool(line) and chrome.is_chrome(folded) for (_, line), folded in zip(entries, folded_lines)]
+    # Before the report's first paragraph and after its last, furniture needs less evidence.
+    span = furniture.body_span(folded_lines, listed)
+    # A hard-wrapped text's lines may be pieces of sentences (游客 alone, cut from 接待游客55万人次).
+    wrapped = wrap_style([line for (_, line), f, out in zip(entries, folded_lines, listed) if not out and not furniture.candidate(f)])[0] is not None
+    kept: list[str] = []
+    name_at = None  # where in kept a short name line before the report stands (an author's, perhaps)
+    seen: set[str] = set()
+    dropped = False  # the line before was furniture
+    body = listing = notices = comments = False  # report text seen; a site's list, notices, comments
+    for i, ((raw, line), folded) in enumerate(zip(entries, folded_lines)):
         if not line:
-            kept.append("")
+            if raw.strip():
+                dropped = True  # all of it was furniture (第1页 共3页): no break in the text
+            else:
+                kept.append("")
             continue
-        folded = normalize(line)
-        # Furniture inside a line goes first, so that report text sharing a line with it stays.
-        if chrome.inline and chrome.inline.search(folded):
-            stripped = _remove_spans(line, chrome.inline)
-            if not stripped.strip():
-                continue
-            if stripped != line:
-                line, folded = stripped, normalize(stripped)
-        if cut := chrome.site_label_end(folded):
-            if cut >= len(folded.rstrip()):
-                continue
-            line, folded = line[cut:].strip(), normalize(line[cut:].strip())
+        if dropped and folded in seen and len(folded) <= 60 and not _SENTENCE_END.search(folded):
+            continue  # a PDF's running header (the title again) after a page's footer (第1页 共3页)
+        seen.add(folded)
+        dropped = True
+        outside = span is not None and not span[0] <= i <= span[1]
+        if comments or outside and furniture.head(folded, furniture.comment_heads) and span and i > span[1]:
+            if not comments:
+                _drop_author(kept, name_at, folded, furniture)  # (above the first comment's floor: 沙发)
+            comments = True  # a page's comment section after the report: nothing of it is report text
+            continue
+        if notices and outside and furniture.numbered(folded):
+            continue  # 温馨提示: 1. … 2. …: a site's notices one by one
+        notices = outside and furniture.head(folded, furniture.notice_heads)
         if listing and _listed_page(folded):
             continue  # 乡镇2023年工作总结范文（通用12篇）under 相关文章: a title of another page
-        listing = body and chrome.list_head(folded)
-        if chrome.is_chrome(folded) or listing:
+        listing = (body or outside and i > span[1]) and chrome.list_head(folded)
+        furniture_line = listed[i]
+        if furniture_line and not outside and span and len(folded) >= 30 and _SENTENCE_END.search(folded) and furniture.report_language(folded):
+            furniture_line = False  # a sentence of the report naming 阅读量 or 浏览次数
+        if not furniture_line and span:
+            furniture_line = furniture.judge(folded, outside, chrome.furniture, wrapped)
+        if furniture_line or listing or notices:
             for key, value in web_metadata(raw).items():
                 result.metadata.setdefault(key, value)
+            _drop_author(kept, name_at, folded, furniture)
+            name_at = None
             continue
+        name_at = len(kept) if outside and furniture.author_name(folded) else None
+        dropped = False
         body = body or len(folded) >= 30 and bool(_SENTENCE_END.search(folded))
         kept.append(raw if raw.strip() == line else line)
     lines, note = rejoin(kept)
@@ -413,28 +462,50 @@ def clean(text: str) -> CleanText:
     return result
 
 
+def _drop_author(kept: list[str], name_at: int | None, folded: str, furniture: Furniture) -> None:
+    """The name kept last, when this furniture line credits it (a byline, 关注他, 楼主): an author's."""
+    if name_at is not None and name_at == len(kept) - 1 and furniture.credits_author(folded):
+        kept.pop()
+
+
+def _without_furniture_inside(line: str, raw: str, chrome: Chrome, furniture: Furniture, brands: list[str], result: CleanText) -> str:
+    """The line without the furniture inside it: in-line patterns (page counters), a site's brand
+    and slogan before it, watermarks glued to it. Furniture goes first, so that report text sharing
+    a line with it stays. What a page states there (发布机构, 来源) is kept."""
+    if title := furniture.title_of_label(line):
+        return title
+    if (title := furniture.title_of_bar(line)) is not None:
+        return title
+    folded = normalize(line)
+    if chrome.inline and chrome.inline.search(folded):
+        line = remove_spans(line, (m.span() for m in chrome.inline.finditer(folded))).strip()
+        folded = normalize(line)
+    if cut := chrome.site_label_end(folded):
+        line = line[cut:].strip()
+        folded = normalize(line)
+    stripped = furniture.strip_watermarks(line, brands).strip() if line else line
+    if stripped != line and (not chrome.is_chrome(folded) or not chrome.is_chrome(normalize(stripped))):
+        # (a line the lists call furniture for a watermark glued to it: the rest is report text)
+        for key, value in web_metadata(raw).items():
+            result.metadata.setdefault(key, value)
+        line = stripped
+    return line
+
+
+_BULLET = re.compile(r"^[●■◆▲★※·•◎\-*]\s*")
+
+
 def _listed_page(folded: str) -> bool:
-    """A line of a site's list of other pages: a short title, not a sentence, a heading, a date
-    or a signature (which end the list)."""
+    """A line of a site's list of other pages: a short title (after a bullet, ● …), not a
+    sentence, a heading, a date or a signature (which end the list)."""
+    folded = _BULLET.sub("", folded)
     return len(folded) <= 40 and not _SENTENCE_END.search(folded) and not _ITEM_START.match(folded) and not iso_date(folded)
 
 
-def _unglue_titles(lines: list[str]) -> list[str]:
+def _unglue_titles(entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The first lines with a title glued to 各位代表 split in two (only near the top: a title)."""
-    for i, line in enumerate(lines[:6]):
-        if match := _GLUED_TITLE.match(normalize(line.strip())):
-            start = len(line) - len(line.lstrip())
-            cut = start + match.end(1)
-            return lines[:i] + [line[:cut], line[cut:]] + lines[i + 1 :]
-    return lines
-
-
-def _remove_spans(line: str, pattern: re.Pattern) -> str:
-    """Remove what ``pattern`` matches in the normalized line from the line as written."""
-    folded = normalize(line)
-    kept, last = [], 0
-    for match in pattern.finditer(folded):
-        kept.append(line[last : match.start()])
-        last = match.end()
-    kept.append(line[last:])
-    return "".join(kept).strip()
+    for i, (_, line) in enumerate(entries[:6]):
+        if match := _GLUED_TITLE.match(normalize(line)):
+            cut = match.end(1)
+            return entries[:i] + [(line[:cut], line[:cut]), (line[cut:], line[cut:])] + entries[i + 1 :]
+    return entries

@@ -1,15 +1,23 @@
 """The index contract: what the writer of an index generation and every reader agree on.
 
-Engine-independent. A generation holds, beside the engine's own files (``whoosh/``):
+Engine-independent. A generation holds, beside the engine's own files (``whoosh/``, which
+also stores every passage record: the only copy of them):
 
-* ``documents.jsonl`` and ``passages.jsonl``: the records (:mod:`indexer.records`);
-* ``columns/<segment>.npz``: per segment of the engine, one row per passage in the engine's
-  document order: integer-coded facet columns with their value tables, the document and
-  ordinal of each passage, heading flags and the length of each text field;
-* ``columns/<segment>.text``: the normalized passage texts of that segment, UTF-8, one after
-  the other (offsets in the ``.npz``), so a server confirms "contains this string" on the
-  bytes without holding a Python string per passage;
+* ``documents.jsonl``: the document records (:mod:`indexer.records`);
+* ``columns/<segment>/``: per segment of the engine, one row per passage in the engine's
+  document order: integer-coded facet columns with their value tables (``tables.json``), the
+  document and ordinal of each passage, heading flags and the length of each text field, one
+  ``.npy`` file per array; and ``text``, the normalized passage texts of that segment, UTF-8,
+  one after the other (``text_offsets.npy``), so a server confirms "contains this string" on
+  the bytes without holding a Python string per passage;
+* ``columns/all/``: the same arrays for the whole generation (segments one after the other,
+  one value table per column), written when the generation is committed, so a server maps
+  them instead of reading and merging the segments';
 * ``manifest.json``: counts, the format version and the analysis fingerprint.
+
+The columns are a cache: everything in them is derived from what the engine stores and
+indexes, and the engine's package rebuilds them from the engine's files alone
+(:func:`indexer.whoosh_store.columns.rebuild`).
 
 A passage becomes: the texts of its text fields (:func:`text_fields`), a stored record
 (:func:`stored_record`, read back by :func:`passage_from_record`) and a row of columns
@@ -24,7 +32,7 @@ import hashlib
 import json
 import mmap
 import os
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from importlib import metadata as package_metadata
 from pathlib import Path
 
@@ -34,7 +42,7 @@ from indexer import domain
 from indexer.normalize import normalize, translation_table
 from indexer.records import Passage
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 COLUMNS_DIRECTORY = "columns"  # inside a generation
 
 # ---------------------------------------------------------------------------- vocabularies
@@ -76,19 +84,28 @@ def text_fields(passage: Passage) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------- stored record
 
-_PASSAGE_FIELDS = tuple(f.name for f in fields(Passage))
-_NOT_STORED = ("heading_text",)  # only ranks; never shown
-_STORED_FIELDS = tuple(name for name in _PASSAGE_FIELDS if name not in _NOT_STORED)
+_PASSAGE_FIELDS = {f.name: f for f in fields(Passage)}
 
 
 def stored_record(passage: Passage) -> dict:
-    """What the engine stores for a passage: the record, minus what is only indexed."""
-    return {name: getattr(passage, name) for name in _STORED_FIELDS}
+    """What the engine stores for a passage: the whole record (heading_text too, so merges and
+    incremental builds index a passage again from the engine alone)."""
+    return dict(vars(passage))
 
 
 def passage_from_record(record: dict) -> Passage:
-    values = {name: record[name] for name in _PASSAGE_FIELDS if name in record}
-    values.setdefault("heading_text", "")
+    """A passage from a stored record; a field the engine left out (no value) is None, or the
+    field's default."""
+    values = {}
+    for name, declared in _PASSAGE_FIELDS.items():
+        if name in record:
+            values[name] = record[name]
+        elif declared.default is not MISSING:
+            values[name] = declared.default
+        elif declared.default_factory is not MISSING:
+            values[name] = declared.default_factory()
+        else:
+            values[name] = "" if name == "heading_text" else None
     return Passage(**values)
 
 
@@ -98,6 +115,9 @@ def passage_from_record(record: dict) -> Passage:
 CATEGORY_COLUMNS = ("township", "county", "city", "province", "year", "about_year", "section", "kind", "period")
 # Multi-valued: a list of strings per passage.
 MULTI_COLUMNS = ("theme",)
+# A passage without a value of these is counted, filtered (and indexed) under UNKNOWN.
+UNKNOWN = "未识别"
+UNKNOWN_COLUMNS = ("township", "county", "year")
 
 
 def category_values(passage: Passage) -> dict[str, str]:
@@ -126,6 +146,37 @@ class _Coder:
             found = self.codes[value] = len(self.values)
             self.values.append(value)
         return found
+
+
+# The arrays of a set of columns (a segment's part, or the whole generation's) and their types.
+_DTYPES = {"doc": np.int32, "ordinal": np.int32, "is_heading": np.bool_, "level": np.int8}
+_TABLES = "tables.json"
+_TEXT = "text"
+_TEXT_OFFSETS = "text_offsets"
+MERGED = "all"  # inside COLUMNS_DIRECTORY: the generation's columns, what servers map
+
+
+def _array_names() -> dict[str, type]:
+    names = dict(_DTYPES)
+    names.update({f"cat.{name}": np.int32 for name in CATEGORY_COLUMNS})
+    for name in MULTI_COLUMNS:
+        names[f"multi.{name}.offsets"] = np.int64
+        names[f"multi.{name}.codes"] = np.int32
+    names.update({f"length.{name}": np.int32 for name in TEXT_FIELDS})
+    return names
+
+
+def _save(directory: Path, name: str, array: np.ndarray) -> None:
+    with open(directory / f"{name}.npy", "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+
+
+def _load(directory: Path, name: str) -> np.ndarray:
+    """A column memory-mapped (read-only, shared by every process mapping it)."""
+    path = directory / f"{name}.npy"
+    if path.stat().st_size <= 128:  # an empty array: numpy cannot map zero bytes
+        return np.load(path, allow_pickle=False)
+    return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
 class ColumnsWriter:
@@ -164,72 +215,78 @@ class ColumnsWriter:
         self.texts.append(encoded)
         self.text_offsets.append(self.text_offsets[-1] + len(encoded))
 
-    def write(self, directory: Path, segment: str) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+    def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+        """The segment's arrays (by name) and value tables (by column, "doc" for documents)."""
         tables = {"doc": self.docs.values}
-        arrays = {
-            "doc": np.asarray(self.doc, dtype=np.int32),
-            "ordinal": np.asarray(self.ordinal, dtype=np.int32),
-            "is_heading": np.asarray(self.is_heading, dtype=np.bool_),
-            "level": np.asarray(self.level, dtype=np.int8),
-            "text_offsets": np.asarray(self.text_offsets, dtype=np.int64),
-        }
+        values = {"doc": self.doc, "ordinal": self.ordinal, "is_heading": self.is_heading, "level": self.level}
         for name, (codes, coder) in self.category.items():
-            arrays[f"cat.{name}"] = np.asarray(codes, dtype=np.int32)
+            values[f"cat.{name}"] = codes
             tables[name] = coder.values
         for name, (offsets, codes, coder) in self.multi.items():
-            arrays[f"multi.{name}.offsets"] = np.asarray(offsets, dtype=np.int32)
-            arrays[f"multi.{name}.codes"] = np.asarray(codes, dtype=np.int32)
+            values[f"multi.{name}.offsets"] = offsets
+            values[f"multi.{name}.codes"] = codes
             tables[name] = coder.values
-        for name, values in self.lengths.items():
-            arrays[f"length.{name}"] = np.asarray(values, dtype=np.int32)
-        arrays["tables"] = np.frombuffer(json.dumps(tables, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-        with open(directory / f"{segment}.npz", "wb") as handle:
-            np.savez(handle, **arrays)
-        with open(directory / f"{segment}.text", "wb") as handle:
+        for name, lengths in self.lengths.items():
+            values[f"length.{name}"] = lengths
+        return {name: np.asarray(values[name], dtype=dtype) for name, dtype in _array_names().items()}, tables
+
+    def write(self, directory: Path, segment: str) -> None:
+        """The segment's part of the columns: ``<directory>/<segment>/``."""
+        part = directory / segment
+        part.mkdir(parents=True, exist_ok=True)
+        arrays, tables = self.arrays()
+        for name, array in arrays.items():
+            _save(part, name, array)
+        _save(part, _TEXT_OFFSETS, np.asarray(self.text_offsets, dtype=np.int64))
+        (part / _TABLES).write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        with open(part / _TEXT, "wb") as handle:
             handle.write(b"".join(self.texts))
 
 
-@dataclass
-class SegmentColumns:
-    """The columns of one segment as written by :class:`ColumnsWriter`."""
-
-    size: int
-    doc_ids: list[str]  # the segment's document table
-    doc: np.ndarray  # int32 code into doc_ids, per passage
-    ordinal: np.ndarray
-    is_heading: np.ndarray
-    level: np.ndarray
-    category: dict[str, tuple[np.ndarray, list[str]]]  # name → (codes, values)
-    multi: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]  # name → (offsets, codes, values)
-    lengths: dict[str, np.ndarray]
-    text_offsets: np.ndarray
-    text_path: Path
+def segment_columns_path(generation: Path, segment: str) -> Path:
+    return generation / COLUMNS_DIRECTORY / segment
 
 
-def read_columns(generation: Path, segment: str) -> SegmentColumns:
-    directory = generation / COLUMNS_DIRECTORY
-    with np.load(directory / f"{segment}.npz") as data:
-        tables = json.loads(bytes(data["tables"]).decode("utf-8"))
-        return SegmentColumns(
-            size=len(data["doc"]),
-            doc_ids=tables["doc"],
-            doc=data["doc"],
-            ordinal=data["ordinal"],
-            is_heading=data["is_heading"],
-            level=data["level"],
-            category={name: (data[f"cat.{name}"], tables[name]) for name in CATEGORY_COLUMNS},
-            multi={name: (data[f"multi.{name}.offsets"], data[f"multi.{name}.codes"], tables[name]) for name in MULTI_COLUMNS},
-            lengths={name: data[f"length.{name}"] for name in TEXT_FIELDS},
-            text_offsets=data["text_offsets"],
-            text_path=directory / f"{segment}.text",
-        )
+def _columns(directory: Path) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    tables = json.loads((directory / _TABLES).read_text(encoding="utf-8"))
+    return {name: _load(directory, name) for name in _array_names()}, tables
+
+
+def _read(directory: Path) -> Columns:
+    """The columns written in ``directory`` (a segment's part, or the generation's), mapped."""
+    data, tables = _columns(directory)
+    return Columns(
+        size=len(data["doc"]),
+        doc_ids=tables["doc"],
+        doc=data["doc"],
+        ordinal=data["ordinal"],
+        is_heading=data["is_heading"],
+        level=data["level"],
+        category={name: (data[f"cat.{name}"], tables[name]) for name in CATEGORY_COLUMNS},
+        multi={name: (data[f"multi.{name}.offsets"], data[f"multi.{name}.codes"], tables[name]) for name in MULTI_COLUMNS},
+        lengths={name: data[f"length.{name}"] for name in TEXT_FIELDS},
+    )
+
+
+def read_segment_columns(generation: Path, segment: str) -> Columns:
+    """One segment's part of the columns (its own value tables, its own document numbers)."""
+    return _read(segment_columns_path(generation, segment))
+
+
+def link_segment_columns(source: Path, target: Path, segment: str, link) -> None:
+    """Share a segment's part of the columns of generation ``source`` with ``target``
+    (``link(from, to)``: a hard link, or a copy)."""
+    directory = segment_columns_path(target, segment)
+    directory.mkdir(parents=True, exist_ok=True)
+    origin = segment_columns_path(source, segment)
+    for path in sorted(origin.iterdir()):
+        link(path, directory / path.name)
 
 
 @dataclass
 class Columns:
     """The columns of a whole index: segments one after the other, in the engine's document
-    order, with one value table per column."""
+    order, with one value table per column (memory-mapped: opening reads the value tables)."""
 
     size: int
     doc_ids: list[str]
@@ -242,63 +299,72 @@ class Columns:
     lengths: dict[str, np.ndarray]  # terms per text field (as analysed, not as an engine stores them)
 
 
-def _merged_codes(parts: list[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, list[str]]:
-    values: dict[str, int] = {}
-    remapped = []
-    for codes, table in parts:
-        mapping = np.array([values.setdefault(v, len(values)) for v in table] or [0], dtype=np.int32)
-        remapped.append(mapping[codes] if len(codes) else codes.astype(np.int32))
-    return (np.concatenate(remapped) if remapped else np.zeros(0, np.int32)), list(values)
+def _merged_table(tables: list[list[str]]) -> tuple[list[str], list[np.ndarray]]:
+    """One table for the segments' tables (values in order of first appearance, as a single
+    segment holding every row would have them) and each segment's code → merged code."""
+    merged: dict[str, int] = {}
+    mappings = []
+    for table in tables:
+        mappings.append(np.array([merged.setdefault(v, len(merged)) for v in table] or [0], dtype=np.int32))
+    return list(merged), mappings
 
 
-def merge_columns(segments: list[SegmentColumns]) -> Columns:
-    doc_ids: list[str] = []
-    docs = []
-    for segment in segments:
-        docs.append(segment.doc + len(doc_ids))
-        doc_ids += segment.doc_ids
-    category = {name: _merged_codes([s.category[name] for s in segments]) for name in CATEGORY_COLUMNS}
-    multi = {}
-    for name in MULTI_COLUMNS:
-        codes, table = _merged_codes([(s.multi[name][1], s.multi[name][2]) for s in segments])
-        offsets, base = [np.zeros(1, np.int64)], 0
-        for segment in segments:
-            segment_offsets = segment.multi[name][0].astype(np.int64)
-            offsets.append(segment_offsets[1:] + base)
-            base += int(segment_offsets[-1])
-        multi[name] = (np.concatenate(offsets), codes, table)
+def write_merged_columns(directory: Path, segments: list[str]) -> None:
+    """The generation's columns (``<directory>/all/``, ``directory`` being its ``columns/``)
+    from its segments' parts, in the engine's order of ``segments``: a column at a time, so
+    memory stays that of one column."""
+    target = directory / MERGED
+    target.mkdir(parents=True, exist_ok=True)
+    parts = [_columns(directory / segment) for segment in segments]
+    tables: dict[str, list[str]] = {}
+    mappings: dict[str, list[np.ndarray]] = {}
+    for name in ("doc", *CATEGORY_COLUMNS, *MULTI_COLUMNS):
+        tables[name], mappings[name] = _merged_table([part_tables[name] for _, part_tables in parts])
+    sizes = [len(data["doc"]) for data, _ in parts]
+    for name, dtype in _array_names().items():
+        if name.endswith(".offsets"):  # each segment's offsets continue where the last ended
+            column = np.zeros(sum(sizes) + 1, dtype=dtype)
+            row, base = 0, 0
+            for (data, _), size in zip(parts, sizes):
+                column[row + 1 : row + size + 1] = data[name][1:] + base
+                row, base = row + size, base + int(data[name][-1])
+        else:
+            coded = name.removeprefix("cat.").removeprefix("multi.").removesuffix(".codes")
+            pieces = []
+            for i, (data, _) in enumerate(parts):
+                piece = data[name]
+                if coded in mappings and len(piece):
+                    piece = mappings[coded][i][piece]
+                pieces.append(np.asarray(piece, dtype=dtype))
+            column = np.concatenate(pieces) if pieces else np.zeros(0, dtype)
+        _save(target, name, column)
+        del column
+    (target / _TABLES).write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
 
-    def joined(name: str, dtype) -> np.ndarray:
-        return np.concatenate([getattr(s, name) for s in segments]) if segments else np.zeros(0, dtype)
 
-    return Columns(
-        size=sum(s.size for s in segments),
-        doc_ids=doc_ids,
-        doc=np.concatenate(docs) if docs else np.zeros(0, np.int32),
-        ordinal=joined("ordinal", np.int32),
-        is_heading=joined("is_heading", np.bool_),
-        level=joined("level", np.int8),
-        category=category,
-        multi=multi,
-        lengths={name: np.concatenate([s.lengths[name] for s in segments]) if segments else np.zeros(0, np.int32) for name in TEXT_FIELDS},
-    )
+def read_columns(generation: Path) -> Columns:
+    """The generation's columns, memory-mapped."""
+    return _read(generation / COLUMNS_DIRECTORY / MERGED)
 
 
 class Texts:
     """The normalized passage texts of an index, memory-mapped (shared by every worker process),
     for the one question a search asks of them: which of these passages contain this string."""
 
-    def __init__(self, segments: list[SegmentColumns]):
+    def __init__(self, generation: Path, segments: list[str]):
         self._maps = []
         self._offsets = []
         starts = [0]
         for segment in segments:
-            with open(segment.text_path, "rb") as handle:
+            directory = segment_columns_path(generation, segment)
+            offsets = _load(directory, _TEXT_OFFSETS)
+            with open(directory / _TEXT, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 self._maps.append(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
-            self._offsets.append(segment.text_offsets)
-            starts.append(starts[-1] + segment.size)
+            self._offsets.append(offsets)
+            starts.append(starts[-1] + len(offsets) - 1)
         self._starts = np.asarray(starts, dtype=np.int64)
+        self.size = starts[-1]
 
     def contains(self, docnums: np.ndarray, text: str) -> np.ndarray:
         """A boolean per document number: does its normalized text contain ``text``."""

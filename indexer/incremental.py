@@ -15,18 +15,18 @@ that generation a new one can reuse. Engine-independent; :mod:`indexer.build` do
   there (:func:`plan_segments`), and new and changed reports are indexed into new segments.
 * **Merges.** Every update adds segments; :func:`segments_to_merge` keeps their number bounded
   (tiers of similar size, a tier of ``MERGE_FACTOR`` merged into one; segments half deleted
-  rewritten). Merging re-indexes the live passages of the chosen segments from
-  ``passages.jsonl``: measured on 1,454 passages, analysing them takes 1.4 s and writing the
+  rewritten). Merging re-indexes the live passages of the chosen segments, read back from
+  the engine's stored records: measured on 1,454 passages, analysing them takes 1.4 s and writing the
   segment 1.8 s, while only decoding every posting list (what merging postings would start
   with, before writing the same segment) takes 0.5 s: too little gain for a second writer.
 
 Costs at 10,000 reports (384,000 passages, measured part by part on the benchmark's corpus):
 proportional to the collection, but parsing and analysing no text, about 5 s: hashing the
 folder's files (2.3 s), reading ``documents.jsonl`` (0.2 s) and the segments' document
-columns (0.2 s), finding the line ends of ``passages.jsonl`` (0.9 s) and copying it (1.0 s),
-writing ``documents.jsonl`` (0.3 s). Proportional to what changed: the pipeline for new and
-changed reports, analysing the deleted passages (0.3 s for 10 reports), merges (after the
-update is published). Plus starting a process and loading jieba's tables (2–3 s).
+columns (mapped), writing ``documents.jsonl`` (0.3 s) and the generation's merged columns.
+Proportional to what changed: the pipeline for new and changed reports, reading and
+analysing the deleted passages (0.3 s for 10 reports), merges (after the update is
+published). Plus starting a process and loading jieba's tables (2–3 s).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from importlib import metadata as package_metadata
 from pathlib import Path
@@ -42,8 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from indexer import contract, domain, layout, records
-from indexer.read import ReportFile
-from indexer.records import Document, Passage
+from indexer.read import KnownFiles, ReportFile
+from indexer.records import Document
 
 # Reader packages: another version may read a report differently.
 READER_PACKAGES = ("lxml", "readability-lxml", "python-docx", "pdfminer.six")
@@ -124,12 +123,33 @@ def fingerprint_differences(recorded: dict, current: dict) -> list[str]:
 class Previous:
     generation: Path | int  # a folder, or a database's generation number
     manifest: dict
-    documents: list[Document]  # in the order of documents.jsonl (and of passages.jsonl)
+    documents: list[Document]  # in the order of documents.jsonl
     failed: dict[str, tuple[str, str]]  # file → (SHA-1, why it could not be indexed)
 
     @property
     def skipped(self) -> list[tuple[str, str]]:
         return [(entry["file"], entry["reason"]) for entry in self.manifest.get("skipped", [])]
+
+
+FILES = "files.json"  # in a generation: the signature and SHA-1 of every report file it was built from
+RACY_NS = 2_000_000_000  # a file changed this close to its hashing may change again unseen: hashed again
+
+
+def known_files(index_dir: Path) -> KnownFiles:
+    """What the build of the generation in use hashed (for :func:`indexer.read.discover`),
+    less the files changed within ``RACY_NS`` of their hashing: a write in the same tick of the
+    file system's clock would leave their signature as it was."""
+    try:
+        data = json.loads((layout.current_generation(index_dir) / FILES).read_text(encoding="utf-8"))
+        settled = int(data["hashed_at"]) - RACY_NS
+        return {relative: (tuple(entry[:4]), entry[4]) for relative, entry in data["files"].items() if entry[2] < settled}
+    except (layout.IndexMissing, OSError, ValueError, KeyError, TypeError, IndexError):
+        return {}
+
+
+def write_known_files(generation: Path, files: list[ReportFile], hashed_at: int) -> None:
+    entries = {f.relative: [*f.signature, f.sha1] for f in files if f.signature}
+    (generation / FILES).write_text(json.dumps({"hashed_at": hashed_at, "files": entries}, ensure_ascii=False), encoding="utf-8")
 
 
 def previous_generation(index_dir: Path, fingerprint: dict, full: bool) -> tuple[Previous | None, str]:
@@ -223,73 +243,6 @@ def classify(files: list[ReportFile], ids: list[str], previous: Previous | None,
     )
 
 
-# ---------------------------------------------------------------------------- passages.jsonl
-
-
-class PassageLines:
-    """The passages of each report in a generation's ``passages.jsonl``, as byte ranges: the
-    file holds each report's passages together, in the order of ``documents.jsonl``."""
-
-    def __init__(self, path: Path, documents: list[Document]):
-        self.path = path
-        ends = _line_ends(path)
-        if len(ends) != sum(d.passages for d in documents):
-            raise Unusable(f"{path} holds {len(ends)} passages, its documents {sum(d.passages for d in documents)}")
-        bounds = np.concatenate([[0], ends]).tolist()
-        self.ranges: dict[str, tuple[int, int]] = {}
-        line = 0
-        for document in documents:
-            self.ranges[document.doc_id] = (bounds[line], bounds[line + document.passages])
-            line += document.passages
-        self._handle = open(path, "rb")
-        for document in documents[:: max(1, len(documents) // 50)]:  # a sample: the ranges are whose they claim
-            head = json.loads(self.lines(document.doc_id).split(b"\n", 1)[0])
-            if head.get("doc_id") != document.doc_id:
-                raise Unusable(f"{path} does not hold the passages of {document.doc_id} where documents.jsonl says")
-
-    def lines(self, doc_id: str) -> bytes:
-        start, end = self.ranges[doc_id]
-        return os.pread(self._handle.fileno(), end - start, start)
-
-    def passages(self, doc_id: str) -> list[Passage]:
-        return parse_passages(self.lines(doc_id))
-
-    def copy(self, doc_ids: list[str], target) -> None:
-        """Write the passages of ``doc_ids`` to ``target`` (runs of neighbours in one piece)."""
-        runs: list[list[int]] = []
-        for doc_id in doc_ids:
-            start, end = self.ranges[doc_id]
-            if runs and runs[-1][1] == start:
-                runs[-1][1] = end
-            else:
-                runs.append([start, end])
-        for start, end in runs:
-            while start < end:
-                piece = os.pread(self._handle.fileno(), min(end - start, 1 << 23), start)
-                if not piece:
-                    raise Unusable(f"{self.path} ended early")
-                target.write(piece)
-                start += len(piece)
-
-    def close(self) -> None:
-        self._handle.close()
-
-
-def _line_ends(path: Path, chunk: int = 1 << 24) -> np.ndarray:
-    """Offsets just past every newline of a file, read a chunk at a time."""
-    found = []
-    with open(path, "rb") as handle:
-        offset = 0
-        while data := handle.read(chunk):
-            found.append(np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + offset + 1)
-            offset += len(data)
-    return np.concatenate(found) if found else np.zeros(0, np.int64)
-
-
-def parse_passages(lines: bytes) -> list[Passage]:
-    return [records.from_dict(Passage, json.loads(line)) for line in lines.splitlines() if line.strip()]
-
-
 # ---------------------------------------------------------------------------- segments
 
 
@@ -303,6 +256,7 @@ class SegmentPlan:
     delete: list[tuple[int, str, int]]  # (document number, doc id, ordinal) to delete now
     live_docs: list[str]  # reports with live passages here after the deletions
     live: int  # live passages after the deletions
+    live_runs: list[np.ndarray] = field(default_factory=list)  # their document numbers, a run per report
 
     @property
     def deleted_after(self) -> int:
@@ -316,7 +270,7 @@ def plan_segments(previous: Previous, states: list, stale: set[str], kept: dict[
     plans = []
     found: dict[str, int] = {}
     for state in states:
-        columns = contract.read_columns(previous.generation, state.segment_id)
+        columns = contract.read_segment_columns(previous.generation, state.segment_id)
         if columns.size != state.size:
             raise Unusable(f"segment {state.segment_id} has {state.size} passages, its columns {columns.size}")
         alive = np.ones(columns.size, dtype=np.bool_)
@@ -329,7 +283,9 @@ def plan_segments(previous: Previous, states: list, stale: set[str], kept: dict[
         for doc_id, count in zip(live_docs, counts.tolist()):
             found[doc_id] = found.get(doc_id, 0) + count
         delete = [(d, columns.doc_ids[columns.doc[d]], int(columns.ordinal[d])) for d in np.flatnonzero(doomed).tolist()]
-        plans.append(SegmentPlan(state.segment_id, state.size, len(state.deleted), delete, live_docs, int(remaining.sum())))
+        live = np.flatnonzero(remaining)
+        runs = np.split(live, np.flatnonzero(np.diff(columns.doc[live])) + 1) if len(live) else []
+        plans.append(SegmentPlan(state.segment_id, state.size, len(state.deleted), delete, live_docs, len(live), runs))
     if found != kept:
         wrong = sorted(doc_id for doc_id in found.keys() | kept.keys() if found.get(doc_id) != kept.get(doc_id))
         raise Unusable(f"the segments do not hold the passages documents.jsonl lists ({', '.join(wrong[:3])} …)")

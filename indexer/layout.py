@@ -5,10 +5,9 @@
     <index-dir>/
         CURRENT                 name of the live generation (replaced atomically)
         gen-20261123-031500-1a2b/
-            whoosh/             the Whoosh index (indexer.whoosh_store)
-            columns/            facet columns and normalized texts per segment (indexer.contract)
+            whoosh/             the Whoosh index, passage records stored (indexer.whoosh_store)
+            columns/            facet columns and normalized texts, a cache of the index (indexer.contract)
             documents.jsonl     document records
-            passages.jsonl      passage records (engine-independent)
             manifest.json       counts, build time, format version, analysis fingerprint
         .building-<pid>-…/      a build in progress (never read by a server)
         .lock                   held while a build runs

@@ -23,7 +23,7 @@ from indexer.analysis import tokenizer
 from indexer.clean import iso_date
 from indexer.contract import CONFIRMED, CORRECTED, GAZETTEER_UNIQUE, KINDS, NO_OWN_TOWNSHIP, NO_YEAR, NOT_IN_GAZETTEER, PERIODS
 from indexer.normalize import is_cjk, normalize, translation_table
-from indexer.structure import PassageDraft, year_text
+from indexer.structure import PassageDraft, contact_line, year_text
 
 FIELDS = (
     "title", "township", "county", "city", "province", "division_code", "year", "kind", "period", "script",
@@ -408,19 +408,41 @@ def choose_township(source: _Text, title: str, issuers: list[str], rules: domain
 # ---------------------------------------------------------------------------- county, city, province
 
 
-def _stated_divisions(source: _Text, rules: domain.Rules) -> dict[int, Counter]:
-    """County-, city- and province-level names the text states (after a boundary)."""
+def _visited(source: _Text, rules: domain.Rules) -> list[tuple[int, int]]:
+    """Where the text names a place another unit is in, after a word of a visit or a partnership
+    (赴北京市房山区长沟镇, 与山西省运城市临猗县七级镇): the chain of divisions and the township after it."""
+    verbs = tuple(rules.list("county", "visit_before"))
+    starts = {m.start: m for m in source.townships}
+    spans = []
+    for match in sorted((m for level in (1, 2, 3) for m in source.matches[level]), key=lambda m: m.start):
+        start = match.start
+        while start in source.division_ends and source.division_ends[start].start < start:
+            start = source.division_ends[start].start
+        if verbs and source.text[max(0, start - 2) : start].endswith(verbs):
+            end = match.end
+            spans.append((start, starts[end].end if end in starts else end))
+    return spans
+
+
+def _stated_divisions(source: _Text, rules: domain.Rules, visited: list[tuple[int, int]] = ()) -> dict[int, Counter]:
+    """County-, city- and province-level names the text states (after a boundary), not where it
+    names the places of a visit or a partner (``visited``)."""
     not_names = set(rules.list("county", "not_names"))
     stated: dict[int, Counter] = {1: Counter(), 2: Counter(), 3: Counter()}
     township_starts = {m.start for m in source.townships}
+    before, after = rules.list("county", "short_name_before"), rules.list("county", "short_name_after")
     for level in (1, 2, 3):
         for match in source.matches[level]:
             if match.name in not_names:
                 continue
-            # 和县, 南县, 城区: two characters only count right before a township or after a city.
-            if len(match.name) <= 2 and match.start not in source.division_ends and match.end not in township_starts:
+            # 和县, 南县, 城区: two characters only count right before a township or after a city,
+            # or where the report places itself in them or names them as its authority.
+            placed = source.text[max(0, match.start - 2) : match.start] in before or source.text.startswith(after, match.end)
+            if len(match.name) <= 2 and match.start not in source.division_ends and match.end not in township_starts and not placed:
                 continue
-            if source.at_boundary(match.start):
+            if any(a <= match.start < b for a, b in visited):
+                continue
+            if source.at_boundary(match.start) or placed:
                 stated[level][match.name] += 1
     return stated
 
@@ -460,8 +482,11 @@ def _head_counties(source: _Text, head: str, rules: domain.Rules) -> list[str]:
     """Counties the title or the issuer (a portal's 发布机构: 云和县赤石乡人民政府) states."""
     not_names = set(rules.list("county", "not_names"))
     found = []
+    after = rules.list("county", "short_name_after")
     for match in source.gazetteer.find(head, 3):
-        if match.name not in not_names and len(match.name) > 2 and _starts_name(head, match.start, rules, set()):
+        # (费县人民政府办公室: a name of one character and 县 counts as an authority)
+        long_enough = len(match.name) > 2 or head.startswith(after, match.end)
+        if match.name not in not_names and long_enough and _starts_name(head, match.start, rules, set()):
             found.append(match.name)
     return found
 
@@ -528,10 +553,13 @@ def _own_regions(source: _Text, located: dict[int, list[str]], rules: domain.Rul
 
 
 def locate(source: _Text, township: str | None, title: str, issuers: list[str], rules: domain.Rules) -> _Location:
-    stated = _stated_divisions(source, rules)
+    visited = _visited(source, rules)
+    stated = _stated_divisions(source, rules, visited)
     counties, cities, provinces = stated[3], stated[2], stated[1]
     location = _Location()
     text = source.text
+    for a, b in visited:  # (a visit's 房山区长沟镇 never places the report)
+        text = text[:a] + "□" * (b - a) + text[b:]
     head = "\n".join([title] + issuers)
     for county in _head_counties(source, head, rules):  # the title or 发布机构 (天全县城厢镇) count as stated
         counties[county] += not counties[county]
@@ -651,6 +679,8 @@ _ROC_YEAR = re.compile(r"(?<![\d〇○零一二三四五六七八九十百])(?:�
 _FULL_DATE = re.compile(r"(?<!\d)(\d{4})年(\d{1,2})月\d{1,2}日")
 # News of a session without its date: the year the session plans for (2024年全乡将…).
 _NEWS_PLAN = re.compile(r"(?<!\d)(\d{4})年[,，]?[^。；;\d]{0,8}?将")
+# The years a plan of several years covers (“十四五”时期（2021—2025年）): it is for its first one.
+_PLAN_SPAN = re.compile(r"(?<!\d)(\d{4})\s*[-—–~至到]\s*(\d{4})年")
 _PLAN_ERA = re.compile(r"[“\"]?(十[一二三四五]五)[”\"]?(?:规划)?(?:的|时期的)?(收官之年|最后一年|开局之年|起步之年|第一年)")
 
 
@@ -766,6 +796,12 @@ def extract_year(
         return opening_year
     if named_in_title:
         return named_in_title  # a site's title over a plan stating no year of its own
+    if kind == "工作计划":
+        for text in [folded_title] + [texts[id(d)] for d in drafts[:4]]:
+            for match in _PLAN_SPAN.finditer(text):
+                first, last = int(match.group(1)), int(match.group(2))
+                if first < last <= first + 15 and (year := valid(first)):
+                    return year, True, f"规划期「{match.group(0)}」的第一年"
     # "“十三五”规划的收官之年" names a year without digits; prefer what the review part says.
     review_first = sorted(drafts, key=lambda d: d.section not in ("总结", "其他"))
     for draft in review_first:
@@ -879,10 +915,12 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
     headline = folded_title or (first if len(first) <= 40 and not re.search("[。！？；!?;]", first) else "")
     if cue := next((c for c in rules.list("kind", "other_in_title") if c in headline), None):
         return "其他", f"标题含「{cue}」: 会议新闻, 不是报告"
-    if folded_title.endswith(rules.list("kind", "other_title_endings")):
+    if folded_title.endswith(rules.list("kind", "other_title_endings")) or folded_title.startswith(rules.list("kind", "other_title_starts")):
         return "其他", "标题是对报告的解读"
     if any(re.search(pattern, opening) for pattern in rules.list("kind", "party_congress")):
         return "其他", "党代会报告"
+    if any(re.search(pattern, folded_title) for pattern in rules.list("kind", "other_body_report")):
+        return "其他", "标题是人大、政协等其他机关的工作报告"
     if cue := session_news(opening, rules):
         return "其他", f"开头含「{cue}」: 人代会新闻, 不是报告"
     if any(cue in opening for cue in rules.list("kind", "government_report")):
@@ -897,9 +935,14 @@ def extract_kind(drafts: list[PassageDraft], rules: domain.Rules, title: str | N
 
     if kind := named(normalize(title or "")):
         return kind, "标题"
+    if any(cue in folded_title for cue in rules.list("kind", "plan_in_title")):
+        return "工作计划", "标题是规划或方案"
     parts = [d.section for d in drafts if d.is_heading and d.level == 1]
     if "计划" in parts:
         before = parts[: parts.index("计划")]
+        if parts.index("计划") == len(parts) - 1 and len(before) >= 2 and named(opening) == "工作总结":
+            # 现将二季度工作开展情况汇报如下 … 四、下一步工作打算: a summary closing with its next steps
+            return "工作总结", "开头是总结, 只有最后一个一级标题是打算"
         if any(part in ("总结", "其他") for part in before):
             return "总结与计划", "一级标题: 先回顾, 后计划"
         return "工作计划", "一级标题: 计划"
@@ -926,8 +969,11 @@ def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str |
             return "上半年", f"{where}提到半年"
         if text is folded_title and any(c in text for c in rules.list("period", "annual")):
             return "年度", "标题提到全年"
-    if kind == "政府工作报告" or any(c in opening for c in rules.list("period", "annual")):
-        return "年度", "标题或开头提到全年" if kind != "政府工作报告" else "政府工作报告按年度"
+    # (a 政府工作报告 is annual, and so is the news or the digest of one: 一图读懂…政府工作报告)
+    if kind == "政府工作报告" or any(c in folded_title for c in rules.list("kind", "government_report")):
+        return "年度", "政府工作报告按年度"
+    if any(c in opening for c in rules.list("period", "annual")):
+        return "年度", "标题或开头提到全年"
     if kind in ("工作总结", "工作计划", "总结与计划") and re.search(r"\d{4}年度?[^\d\n]{0,8}?(?:工作)?(?:总结|计划|回顾|要点|思路|打算)", year_text(opening)):
         return "年度", "标题或一级标题写明某年的工作"
     return "其他", "无线索"
@@ -985,6 +1031,8 @@ def extract_signature(lines: list[str], rules: domain.Rules) -> tuple[str | None
     publisher = date = None
     for line in reversed(lines[-4:]):
         folded = normalize(line)
+        if contact_line(folded):
+            continue  # (地址：… 邮编：… under the signature)
         if len(folded) > 30:
             break
         if (found := iso_date(folded)) and date is None:
@@ -1023,7 +1071,9 @@ def extract(lines: list[str], drafts: list[PassageDraft], format_metadata: dict[
     origin = [fold_names(format_metadata["origin"], rules)] if format_metadata.get("origin") else []
     signing = [o for o in origin if o.endswith(rules.list("township", "issuing_offices"))]
     meta.township, meta.evidence["township"] = choose_township(source, title, issuers + signing, rules)
-    location = locate(source, meta.township, title, issuers + origin, rules)
+    # A portal's host (主办单位：费县人民政府办公室) tells where too, never who signs.
+    host = [fold_names(format_metadata["host"], rules)] if format_metadata.get("host") else []
+    location = locate(source, meta.township, title, issuers + origin + host, rules)
     meta.county, meta.city, meta.province, meta.division_code = location.county, location.city, location.province, location.code
     meta.evidence.update({k: v for k, v in location.evidence.items() if getattr(meta, k)})
     if meta.county is None:

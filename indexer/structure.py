@@ -125,6 +125,15 @@ def _sentence_free(folded: str) -> bool:
     return not _SENTENCE_END.search(folded.rstrip("。"))
 
 
+_CONTACT_LABEL = re.compile(r"(?:地址|邮编|邮政编码|联系电话|电话|电子邮箱|邮箱|传真)\s*:")
+
+
+def contact_line(folded: str) -> bool:
+    """隰县龙泉镇人民政府　地址：…　邮编：041300: a letterhead's contact line (two labels or more),
+    part of the block that closes a report after its signature."""
+    return len(folded) <= 120 and len(_CONTACT_LABEL.findall(folded)) >= 2
+
+
 def classify(lines: list[str]) -> list[Line]:
     rules = domain.load_rules()
     standalone = rules.list("heading", "standalone_cues")
@@ -149,8 +158,9 @@ def classify(lines: list[str]) -> list[Line]:
     # Signatures: the short unpunctuated lines that close the report (organisations, dates).
     for line in reversed(result):
         folded = line.folded
-        is_date = re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?", folded) is not None
-        if line.kind == "paragraph" and len(folded) <= 30 and _sentence_free(folded) and (is_date or folded.endswith(org_suffixes)):
+        # (2023年12月20日, 2023年12月, and as some sign: 2023.12.20, 2023-12-20, 2023/12/20)
+        is_date = re.fullmatch(r"\d{4}\s*(?:年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?|([./-])\s*\d{1,2}\s*\2\s*\d{1,2})", folded) is not None
+        if line.kind == "paragraph" and (len(folded) <= 30 and _sentence_free(folded) and (is_date or folded.endswith(org_suffixes)) or contact_line(folded)):
             line.kind = "signature"
         else:
             break

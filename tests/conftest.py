@@ -25,6 +25,12 @@ GUIZHUMAO = "003_401b8d6f37713bac"  # 桂竹帽镇, traditional script with piny
 TEMPLATE = "004_cc03cb1b8fd4d28d"  # anonymized template (xx镇, xxxx年)
 
 
+def records_written(index_dir: Path) -> int:
+    """Bytes of passage records the builds in progress in ``index_dir`` have written so far
+    (Whoosh's per-document scratch files grow as the indexing processes store passages)."""
+    return sum(p.stat().st_size for p in index_dir.glob(".building-*/whoosh/*.tmp/*") if p.is_file())
+
+
 @pytest.fixture(scope="session")
 def processed():
     """Every bundled report through the pipeline (no index), by doc_id."""

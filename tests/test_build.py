@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer import layout, records
+from indexer import contract, layout, records
 from indexer.build import BuildFailed, build
 from indexer.domain import PROJECT_ROOT
+from indexer.whoosh_store.reader import iter_passages
 from tests.conftest import DATA_DIR, GUIZHUMAO, ZUSHIDIAN
 
 
@@ -74,6 +75,23 @@ def test_if_missing_does_not_rebuild(tmp_path, index_dir):
     assert result.returncode == 0 and "already present" in result.stdout
 
 
+def test_if_missing_rebuilds_an_index_of_another_format(tmp_path):
+    """serve.sh builds with --if-missing: an index a server would refuse (an older format) is
+    built again, in the current format, instead of being kept."""
+    index_dir = tmp_path / "index"
+    old = build(DATA_DIR, index_dir, procs=1).generation
+    manifest = layout.read_manifest(old)
+    manifest["analysis"]["format_version"] = manifest["pipeline"]["versions"]["format_version"] = "3"  # as an older build records it
+    (old / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = run_cli("build", "--if-missing", "--index-dir", str(index_dir), "--data-dir", str(DATA_DIR), "--procs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "format_version 3 → " in result.stdout and "already present" not in result.stdout
+    current = layout.current_generation(index_dir)
+    assert current != old
+    assert layout.read_manifest(current)["analysis"]["format_version"] == str(contract.FORMAT_VERSION)
+    assert run_cli("build", "--if-missing", "--index-dir", str(index_dir)).stdout.startswith("index already present")
+
+
 def test_failed_build_leaves_the_index_in_use(tmp_path):
     index_dir = tmp_path / "index"
     first = build(DATA_DIR, index_dir, procs=1)
@@ -96,10 +114,7 @@ def test_rebuild_replaces_atomically_and_keeps_ids(tmp_path):
     second = build(DATA_DIR, index_dir, procs=2, full=True)
     assert second.mode == "full" and first.generation != second.generation
     assert layout.current_generation(index_dir) == second.generation
-    ids = [
-        [p.passage_id for p in records.read_jsonl(report.generation / "passages.jsonl", records.Passage)]
-        for report in (first, second)
-    ]
+    ids = [sorted(p.passage_id for p in iter_passages(report.generation)) for report in (first, second)]
     assert ids[0] == ids[1] and len(ids[0]) == first.passages
     manifest = json.loads((second.generation / "manifest.json").read_text())
     assert manifest["documents"] == 5 and manifest["passages"] == second.passages

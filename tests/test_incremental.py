@@ -8,6 +8,7 @@ order, totals, facet counts, every hit of every page, trends, suggestions, simil
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
 import time
@@ -20,8 +21,9 @@ from app.search.engines import search_service
 from app.search.service import SearchRequest
 from indexer import contract, incremental, layout
 from indexer.build import build
+from indexer.read import discover
 from indexer.whoosh_store import DIRECTORY
-from indexer.whoosh_store.reader import open_storage
+from indexer.whoosh_store.reader import iter_passages, open_storage
 from indexer.whoosh_store.writer import segment_states
 from tests.benchmarks import corpus
 from tests.benchmarks.queries import Corpus, query_mix
@@ -87,7 +89,10 @@ def _differences(incremental_dir: Path, full_dir: Path) -> list:
     """What the generation in use of ``incremental_dir`` says differently from ``full_dir``'s
     (empty when they are alike)."""
     mine, theirs = layout.current_generation(incremental_dir), layout.current_generation(full_dir)
-    found: list = [name for name in ("documents.jsonl", "passages.jsonl") if (mine / name).read_bytes() != (theirs / name).read_bytes()]
+    found: list = ["documents.jsonl"] if (mine / "documents.jsonl").read_bytes() != (theirs / "documents.jsonl").read_bytes() else []
+    records = [sorted((vars(p) for p in iter_passages(g)), key=lambda r: r["passage_id"]) for g in (mine, theirs)]
+    if records[0] != records[1]:
+        found.append("passages")
     manifests = [layout.read_manifest(g) for g in (mine, theirs)]
     found += [key for key in ("documents", "passages", "chars", "skipped", "failed", "analysis", "pipeline") if manifests[0][key] != manifests[1][key]]
     data = Corpus.load(theirs)
@@ -269,8 +274,9 @@ def test_an_inconsistent_index_is_rebuilt_in_full(tmp_path):
     shutil.copytree(DATA_DIR, data)
     index = tmp_path / "index"
     first = build(data, index, procs=1)
-    with (first.generation / "passages.jsonl").open("a", encoding="utf-8") as handle:  # damage the records
-        handle.write('{"passage_id": "x"}\n')
+    stored = next((first.generation / DIRECTORY).glob("*._stored.col"))  # damage the stored records
+    with stored.open("r+b") as handle:
+        handle.write(b"\x00" * 2000)
     (data / f"{TANGYANG}.txt").unlink()
     report = build(data, index, procs=1)
     assert report.mode == "full" and "cannot be updated" in report.reason
@@ -358,3 +364,33 @@ def test_a_segment_mostly_deleted_is_indexed_again_not_carried(tmp_path):
     assert not old & {s.segment_id for s in segment_states(report.generation)}
     build(data, tmp_path / "full", procs=1)
     assert _differences(index, tmp_path / "full") == []
+
+
+def test_files_are_hashed_again_only_when_their_signature_changed(tmp_path):
+    """An update reads only the files whose size, times or inode changed since they were
+    hashed; a file rewritten with the same size and its modification time set back is still
+    seen (its change time moved)."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    index = tmp_path / "index"
+    first = build(data, index, procs=1)
+    recorded = (first.generation / incremental.FILES).read_text(encoding="utf-8")
+    assert all(name in recorded for name in (f"{TANGYANG}.txt", f"{GUIZHUMAO}.txt"))
+    files, _ = discover(data)
+    signatures = {f.relative: f.signature for f in files}
+    trusted = {relative: (signature, f"{i:040d}") for i, (relative, signature) in enumerate(signatures.items())}  # SHA-1s it cannot compute
+    assert {f.relative: f.sha1 for f in discover(data, known=trusted)[0]} == {relative: sha1 for relative, (_, sha1) in trusted.items()}
+    time.sleep(0.01)
+    target = data / f"{TANGYANG}.txt"
+    status = target.stat()
+    content = target.read_bytes()
+    target.write_bytes(content.replace("汤垟乡".encode(), "汤垟村".encode(), 1))  # same length in UTF-8
+    os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert target.stat().st_size == status.st_size and target.stat().st_mtime_ns == status.st_mtime_ns
+    again = {f.relative: f.sha1 for f in discover(data, known=trusted)[0]}
+    assert again[f"{TANGYANG}.txt"] not in (trusted[f"{TANGYANG}.txt"][1], next(f.sha1 for f in files if f.relative == f"{TANGYANG}.txt"))
+    assert again[f"{GUIZHUMAO}.txt"] == trusted[f"{GUIZHUMAO}.txt"][1]
+    # Files hashed within RACY_NS of a build are not trusted by the next one.
+    hashed_at = json.loads(recorded)["hashed_at"]
+    assert all(signature[2] < hashed_at - incremental.RACY_NS for signature, _ in incremental.known_files(index).values())
+    assert build(data, index, procs=1).changed == [f"{TANGYANG}.txt"]

@@ -18,16 +18,24 @@ ROUND2_HELD_OUT = FIXTURES.parent / "round2-heldout"
 # test; its README keeps those figures), and round 3: the classes it still found.
 INDEPENDENT2 = FIXTURES.parent / "independent2"
 ROUND3 = FIXTURES.parent / "round3"
-SETS = [FIXTURES, HELD_OUT, INDEPENDENT, ROUND2, ROUND2_HELD_OUT, INDEPENDENT2, ROUND3]
+# The second evaluator's second set (held out on the round-3 code: its README keeps those figures)
+# and round 4: the classes it found (chrome no list holds, report text using web words: kept).
+INDEPENDENT3 = FIXTURES.parent / "independent3"
+ROUND4 = FIXTURES.parent / "round4"
+# A third evaluator's 30 pages (run once, held out, on the code before its fixes: its README keeps
+# those figures); blogs, forums, 微博, 知乎, 360doc, PPT and PDF library pages among them.
+INDEPENDENT4 = FIXTURES.parent / "independent4"
+SETS = [FIXTURES, HELD_OUT, INDEPENDENT, ROUND2, ROUND2_HELD_OUT, INDEPENDENT2, ROUND3, INDEPENDENT3, ROUND4, INDEPENDENT4]
+IDS = ["fixtures", "held-out", "independent", "round2", "round2-held-out", "independent2", "round3", "independent3", "round4", "independent4"]
 
 
-@pytest.fixture(scope="module", params=SETS, ids=["fixtures", "held-out", "independent", "round2", "round2-held-out", "independent2", "round3"])
+@pytest.fixture(scope="module", params=SETS, ids=IDS)
 def results(request):
     return evaluate(request.param)
 
 
 def test_there_are_enough_fixtures():
-    minimum = {FIXTURES: 40, HELD_OUT: 20, INDEPENDENT: 50, ROUND2: 30, ROUND2_HELD_OUT: 15, INDEPENDENT2: 40, ROUND3: 15}
+    minimum = {FIXTURES: 40, HELD_OUT: 20, INDEPENDENT: 50, ROUND2: 30, ROUND2_HELD_OUT: 15, INDEPENDENT2: 40, ROUND3: 15, INDEPENDENT3: 30, ROUND4: 20, INDEPENDENT4: 30}
     assert all(evaluate(folder).fixtures >= n for folder, n in minimum.items())
 
 
@@ -54,7 +62,12 @@ def test_sections_and_about_year(results):
         assert results.fields["section"].share >= 0.85, results.misses
     if "about_year" in results.fields:  # (nor round 3 about_year: its classes are elsewhere)
         assert results.fields["about_year"].share >= 0.80, results.misses
-    assert "section" in results.fields or "about_year" in results.fields
+    assert "section" in results.fields or "about_year" in results.fields or results.folder == ROUND4  # (round 4: kept)
+
+
+def test_report_text_using_web_words_is_kept(results):
+    if "kept" in results.fields:  # (round 4: 下载, 注册, 公众号 … in sentences of the report)
+        assert results.fields["kept"].share == 1.0, results.misses
 
 
 def test_no_chrome_line_is_a_passage(results):
@@ -63,6 +76,7 @@ def test_no_chrome_line_is_a_passage(results):
 
 def test_words_split_by_hard_wraps_are_whole_again(results):
     searchable = results.fields["searchable"]
-    # (round 3 has no hard wraps: its two words are the cells of a table, which must stay text)
-    assert searchable.total >= (2 if results.folder == ROUND3 else 8) and searchable.share == 1.0, results.misses
+    # (round 3 has no hard wraps: its two words are the cells of a table, which must stay text;
+    # round 4 has three, cut by a document site's chunks)
+    assert searchable.total >= (2 if results.folder in (ROUND3, ROUND4) else 8) and searchable.share == 1.0, results.misses
 

@@ -18,7 +18,7 @@ from app.search.service import SearchRequest
 from indexer import layout
 from indexer.build import build
 from indexer.domain import PROJECT_ROOT
-from tests.conftest import DATA_DIR
+from tests.conftest import DATA_DIR, records_written
 from tests.server import alive, descendants, lock_is_free
 
 UNIQUE = "琥珀蜂巢"  # occurs in no bundled report
@@ -30,9 +30,10 @@ NEW_REPORT = (
 )
 
 
-def _start(data: Path, index: Path, interval: float) -> subprocess.Popen:
+def _start(data: Path, index: Path, interval: float, log=subprocess.PIPE) -> subprocess.Popen:
+    """``log``: a file to write the watcher's output to, for a test that reads it while it runs."""
     command = [sys.executable, "-m", "indexer", "watch", "--data-dir", str(data), "--index-dir", str(index), "--interval", str(interval), "--procs", "2"]
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
 def _wait(condition, seconds: float, what: str) -> None:
@@ -104,7 +105,7 @@ def test_sigterm_in_the_middle_of_a_build_changes_nothing(tmp_path):
 
         def building() -> bool:
             workers[:] = descendants(watcher.pid)[1:]
-            return bool(workers) and any(w.stat().st_size for w in index.glob(".building-*/passages.jsonl"))
+            return bool(workers) and records_written(index) > 0
 
         _wait(building, 120, "a build with its indexing processes")
     finally:
@@ -133,11 +134,17 @@ def test_watch_waits_for_another_build(tmp_path):
     with layout.build_lock(index):  # "another build" (this process) holds the folder
         with pytest.raises(layout.BuildLocked, match="another build is running"):
             build(data, index, procs=1)
-        watcher = _start(data, index, interval=0.3)
-        time.sleep(3.0)
+        # The watcher reports waiting once it has found the lock held: wait for that line rather than
+        # a fixed time (starting Python and jieba takes seconds on a loaded machine).
+        log_path = tmp_path / "watch.log"
+        with log_path.open("w") as log:
+            watcher = _start(data, index, interval=0.3, log=log)
+        _wait(lambda: "waiting: another build is running" in log_path.read_text(), 120, "the watcher finding the lock held")
+        time.sleep(1.0)  # a few more polls while the lock is still held
         assert not (index / layout.POINTER).exists()
     try:
         _wait(lambda: (index / layout.POINTER).exists(), 120, "the build after the lock was released")
     finally:
-        code, output = _stop(watcher)
+        code, _ = _stop(watcher)
+    output = log_path.read_text()
     assert code == 0 and output.count("waiting: another build is running") == 1 and "published" in output, output

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from whoosh import index
 
-from indexer import contract
+from indexer import contract, layout
 from indexer.parallel import ParallelIndexer, WorkerFailed
 from indexer.whoosh_store import writer as whoosh_writer
+from indexer.whoosh_store.columns import rebuild as rebuild_columns
 from indexer.whoosh_store.reader import WhooshStorage
-from indexer.whoosh_store.schema import RECORD, schema, whoosh_document
+from indexer.whoosh_store.schema import schema, whoosh_document
 from tests.conftest import GUIZHUMAO, TANGYANG
 
 
@@ -23,7 +24,7 @@ def _dump(directory: Path, key_by_passage: bool = False) -> dict:
     out: dict = {}
     with ix.reader() as reader:
         count = reader.doc_count_all()
-        ids = [reader.stored_fields(d)[RECORD]["passage_id"] for d in range(count)] if key_by_passage else list(range(count))
+        ids = [reader.stored_fields(d)["passage_id"] for d in range(count)] if key_by_passage else list(range(count))
         out["stored"] = {ids[d]: reader.stored_fields(d) for d in range(count)}
         for name in ix.schema.names():
             out["length", name] = {ids[d]: reader.doc_field_length(d, name) for d in range(count)}
@@ -113,3 +114,19 @@ def test_a_generation_of_another_engine_version_is_refused(tmp_path, passages):
     (tmp_path / "manifest.json").write_text('{"engine": "whoosh", "engine_version": "0.0.1"}')
     with pytest.raises(Exception, match="python -m indexer build"):
         WhooshStorage(tmp_path)
+
+
+def assert_columns_rebuild_identically(generation: Path, target: Path) -> None:
+    """The columns the build wrote are a cache of the index: rebuilt from the Whoosh index
+    alone, every file is the same, byte for byte."""
+    segments = rebuild_columns(generation, target)
+    written = generation / contract.COLUMNS_DIRECTORY
+    rebuilt = target / contract.COLUMNS_DIRECTORY
+    names = sorted(p.relative_to(written).as_posix() for p in written.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file())
+    assert {name.split("/")[0] for name in names} == {*segments, contract.MERGED}
+    assert [name for name in names if (written / name).read_bytes() != (rebuilt / name).read_bytes()] == []
+
+
+def test_columns_rebuild_from_the_index(index_dir, tmp_path):
+    assert_columns_rebuild_identically(layout.current_generation(index_dir), tmp_path)

@@ -17,11 +17,9 @@ from operator import attrgetter
 from typing import Any
 
 from indexer import gazetteer
-from indexer.contract import KINDS, PERIODS, SECTIONS
+from indexer.contract import KINDS, PERIODS, SECTIONS, UNKNOWN  # UNKNOWN: passages without a value are counted and filtered under it
 from indexer.normalize import normalize
 from indexer.records import Passage
-
-UNKNOWN = "未识别"  # the value under which passages without one are counted and filtered
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pickle
 import threading
 import weakref
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from indexer import contract, layout, records
 from indexer.records import Document, Passage
 from indexer.whoosh_store import DIRECTORY, ENGINE, engine_version, read_deleted_terms
-from indexer.whoosh_store.schema import RECORD
+from indexer.whoosh_store.schema import passage_from_stored
 
 _HEADER = 4  # WHOOSH3_HEADER_MAGIC before a term's first block
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
@@ -75,6 +76,15 @@ def _decode_blocks(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(ids).astype(np.int32), np.concatenate(weights)
 
 
+def decode_postings(handle: int, info) -> tuple[np.ndarray, np.ndarray]:
+    """(documents, frequencies) of a term in a segment, from its term info and the segment's
+    open postings file."""
+    start, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length as unpack's tuple
+        length = length[0]
+    return _decode_blocks(os.pread(handle, length, start))
+
+
 class WhooshStorage:
     """One generation, opened for reading: implements ``app.search.local.storage.Storage``."""
 
@@ -92,28 +102,35 @@ class WhooshStorage:
         self._reader = self._index.reader()
         self._lock = threading.Lock()
         self._leaves = []
-        segments = []
-        alive = []
-        for leaf, offset in self._reader.leaf_readers():
-            segment = leaf.segment()
-            postings = os.open(str(generation / DIRECTORY / segment.make_filename(".pst")), os.O_RDONLY)
-            self._leaves.append((leaf, offset, postings))
-            columns = contract.read_columns(generation, segment.segment_id())
-            segments.append(columns)
-            deleted = list(segment.deleted_docs()) if segment.has_deletions() else []
-            mask = np.ones(columns.size, dtype=np.bool_)
-            mask[np.asarray(deleted, dtype=np.int64)] = False
-            alive.append(mask)
-        self.columns = contract.merge_columns(segments)
-        self.size = self.columns.size
-        mask = np.concatenate(alive) if alive else np.zeros(0, np.bool_)
-        self.alive = None if mask.all() else mask
-        self.texts = contract.Texts(segments)
-        self._lengths: dict[str, np.ndarray] = {}
-        self._deleted_terms = _deleted_terms(generation)
+        handles: list[int] = []
         # A server drops a generation when a newer one is published without closing it (requests
         # may still be reading it): its posting files close when it is garbage-collected.
-        self._finalizer = weakref.finalize(self, _close_all, [handle for _, _, handle in self._leaves])
+        self._finalizer = weakref.finalize(self, _close_all, handles)
+        self.columns = contract.read_columns(generation)  # memory-mapped
+        self.size = self.columns.size
+        segments = []
+        try:
+            if self._reader.doc_count_all() != self.size:
+                raise layout.IndexMissing(f"the columns of {generation} do not match its segments; {layout.build_hint(generation.parent)}")
+            mask = np.ones(self.size, dtype=np.bool_)
+            for leaf, offset in self._reader.leaf_readers():
+                segment = leaf.segment()
+                handles.append(os.open(str(generation / DIRECTORY / segment.make_filename(".pst")), os.O_RDONLY))
+                self._leaves.append((leaf, offset, handles[-1]))
+                segments.append(segment.segment_id())
+                if segment.has_deletions():
+                    mask[offset + np.fromiter(segment.deleted_docs(), dtype=np.int64)] = False
+            self.texts = contract.Texts(generation, segments)
+            if self.texts.size != self.size:
+                self.texts.close()
+                raise layout.IndexMissing(f"the texts of {generation} do not match its segments; {layout.build_hint(generation.parent)}")
+        except BaseException:
+            self._finalizer()
+            self._reader.close()
+            raise
+        self.alive = None if mask.all() else mask
+        self._lengths: dict[str, np.ndarray] = {}
+        self._deleted_terms = _deleted_terms(generation)
 
     # -- what the local searcher asks
 
@@ -129,10 +146,7 @@ class WhooshStorage:
                     info = leaf.term_info(field, term)
                 except TermNotFound:
                     continue
-            start, length = info.extent()
-            if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length as unpack's tuple
-                length = length[0]
-            ids, weights = _decode_blocks(os.pread(handle, length, start))
+            ids, weights = decode_postings(handle, info)
             parts.append((ids + offset if offset else ids, weights))
         if not parts:
             return _EMPTY
@@ -158,8 +172,8 @@ class WhooshStorage:
 
     def stored(self, docnum: int) -> Passage:
         with self._lock:
-            record = self._reader.stored_fields(int(docnum))[RECORD]
-        return contract.passage_from_record(record)
+            stored = self._reader.stored_fields(int(docnum))
+        return passage_from_stored(stored)
 
     def contains(self, docnums: np.ndarray, text: str) -> np.ndarray:
         return self.texts.contains(docnums, text)
@@ -221,6 +235,42 @@ def _deleted_terms(generation: Path) -> dict[str, dict[str, int]]:
             for term, count in terms.items():
                 counts[term] = counts.get(term, 0) + count
     return total
+
+
+class StoredRecordsUnreadable(OSError):
+    """The stored records of a generation cannot be read (a damaged or missing file)."""
+
+
+class StoredPassages:
+    """The passage records a generation's Whoosh index stores, by segment and document number:
+    what incremental builds delete and what merges index again (there is no other copy)."""
+
+    def __init__(self, generation: Path):
+        self.generation = generation
+        try:
+            self._index = FileStorage(str(generation / DIRECTORY), supports_mmap=False).open_index()
+            self._reader = self._index.reader()
+        except Exception as error:
+            raise StoredRecordsUnreadable(f"the Whoosh index of {generation} cannot be opened ({type(error).__name__}: {error})") from error
+        self._leaves = {leaf.segment().segment_id(): leaf for leaf, _ in self._reader.leaf_readers()}
+
+    def passages(self, segment_id: str, docnums) -> list[Passage]:
+        try:
+            leaf = self._leaves[segment_id]
+            return [passage_from_stored(leaf.stored_fields(int(docnum))) for docnum in docnums]
+        except Exception as error:  # zlib, pickle, struct: whatever a damaged file raises
+            raise StoredRecordsUnreadable(f"the stored records of segment {segment_id} of {self.generation} cannot be read ({type(error).__name__}: {error})") from error
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def iter_passages(generation: Path) -> Iterator[Passage]:
+    """Every live passage of ``generation``, in the engine's order."""
+    index = FileStorage(str(generation / DIRECTORY), supports_mmap=False).open_index()
+    with index.reader() as reader:
+        for docnum in reader.all_doc_ids():
+            yield passage_from_stored(reader.stored_fields(docnum))
 
 
 def open_storage(generation: Path) -> WhooshStorage:

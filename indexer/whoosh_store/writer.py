@@ -4,8 +4,10 @@ Whoosh's own writer spends most of an indexing run on a Python tuple per posting
 temporary runs and merged back. Here a segment keeps, per text field, three flat integer
 arrays (term, document, frequency) that grow as passages arrive; :meth:`SegmentWriter.finish`
 sorts them once with numpy and writes each term's posting blocks in the W3 codec's layout.
-``tests/test_whoosh_store.py`` checks that every term, posting, length and stored record reads
-back through Whoosh exactly as Whoosh's own writer makes them.
+The facet fields and ``doc_id`` hold a few terms per passage: their postings are made at the
+same moment from the segment's integer-coded columns. The stored fields go through Whoosh's
+own per-document writer. ``tests/test_whoosh_store.py`` checks that every term, posting,
+length and stored field reads back through Whoosh exactly as Whoosh's own writer makes them.
 
 Posting blocks hold their document deltas and weights as ``array`` objects pickled with
 protocol 5 (one byte copy each way, instead of a Python object per posting); Whoosh's own
@@ -35,10 +37,11 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from indexer import contract
+from indexer.normalize import normalize
 from indexer.parallel import SEGMENT_POSTINGS
 from indexer.records import Passage
 from indexer.whoosh_store import DELETED_TERMS, DIRECTORY, ENGINE, engine_version, read_deleted_terms
-from indexer.whoosh_store.schema import RECORD, schema, term_counts
+from indexer.whoosh_store.schema import DOC_ID, MULTI_VALUE_FIELDS, VALUE_FIELDS, indexed_value, schema, stored_fields, term_counts
 
 BLOCK_POSTINGS = 1024  # postings per block: fewer, larger blocks decode faster
 COMPRESSION = 1  # zlib level of the posting blocks
@@ -82,8 +85,24 @@ class _FieldPostings:
         self.docs.extend(repeat(docnum, len(counts)))
         return sum(counts.values())
 
-    def write(self, postings_file: _PostingsFile, lengths: np.ndarray) -> Iterator[tuple[bytes, bytes]]:
+    @classmethod
+    def of_values(cls, terms: list[str | None], code_of_row: np.ndarray, row_docs: np.ndarray) -> _FieldPostings:
+        """A value field's postings from a column: row ``i`` of document ``row_docs[i]`` holds
+        the term ``terms[code_of_row[i]]`` (None: no term); values repeated in a document count."""
+        postings = cls()
+        number_of = np.asarray([-1 if t is None else postings.ids[t] for t in terms] or [-1], dtype=np.int64)
+        numbers = number_of[code_of_row] if len(code_of_row) else np.zeros(0, np.int64)
+        keep = numbers >= 0
+        pairs, counts = np.unique(np.stack([row_docs[keep].astype(np.int64), numbers[keep]]), axis=1, return_counts=True)
+        postings.docs = pairs[0].astype(np.int32)
+        postings.terms = pairs[1].astype(np.int32)
+        postings.freqs = counts.astype(np.int32)
+        return postings
+
+    def write(self, postings_file: _PostingsFile, lengths: np.ndarray, values: bool = True) -> Iterator[tuple[bytes, bytes]]:
         """Write every term's posting blocks; yield (term bytes, term-table entry) in byte order.
+        ``values``: postings carry their frequency as their value (Whoosh's ``Frequency``
+        format), or nothing (``Existence``: every weight is 1).
 
         Everything per posting and per block is computed for the whole field at once with numpy;
         what is left per block is slicing bytes and pickling two small objects."""
@@ -148,7 +167,7 @@ class _FieldPostings:
                 term_first[terms].tolist(), term_last[terms].tolist(),
             )
             for number, first, nblocks, count, weight, max_freq, low, high, min_id, max_id in per_term:
-                offset, size = postings_file.write_blocks(blocks[first : first + nblocks], delta_bytes, weight_bytes, value_bytes)
+                offset, size = postings_file.write_blocks(blocks[first : first + nblocks], delta_bytes, weight_bytes, value_bytes if values else None)
                 info = _TERMINFO.pack(0, float(weight), count, low, high, float(max_freq), min_id, max_id) + pack_long(offset) + pack_int(size)
                 yield names[number].encode("utf-8"), info
 
@@ -198,14 +217,16 @@ class SegmentWriter:
             for name, analysis_name in contract.TEXT_FIELDS.items()
         }
         self.lengths = {name: array("i") for name in contract.TEXT_FIELDS}  # quantized, per document
-        self._record_field = whoosh_schema[RECORD]
+        self._field = {name: whoosh_schema[name] for name in whoosh_schema.names()}
 
     def add(self, passage: Passage) -> None:
         docnum = self.docnum
         texts = contract.text_fields(passage)
         perdoc = self.perdoc
+        field = self._field
         perdoc.start_doc(docnum)
-        perdoc.add_field(RECORD, self._record_field, contract.stored_record(passage), 0)
+        for name, value in stored_fields(passage).items():
+            perdoc.add_field(name, field[name], value, 0)
         lengths = {}
         for name, postings in self.fields.items():
             length = postings.add(docnum, self.analyses[name](texts[name]))
@@ -213,32 +234,55 @@ class SegmentWriter:
             self.postings += length
             self.lengths[name].append(quantized_length(length) if length else 0)
             if length:
-                perdoc.add_field(name, self.schema[name], None, length)
+                perdoc.add_field(name, field[name], None, length)
         perdoc.finish_doc()
         self.columns.add(passage, lengths, texts[contract.UNIGRAM])
         self.docnum += 1
+
+    def _value_fields(self) -> dict[str, _FieldPostings]:
+        """The postings of the facet fields and ``doc_id``, from the segment's columns (a
+        passage's values are in its row, integer-coded)."""
+        arrays, tables = self.columns.arrays()
+        rows = np.arange(self.docnum, dtype=np.int32)
+        out = {}
+        for name in VALUE_FIELDS:
+            terms = [_folded(indexed_value(name, value)) for value in tables[name]]
+            out[name] = _FieldPostings.of_values(terms, arrays[f"cat.{name}"], rows)
+        for name in MULTI_VALUE_FIELDS:
+            offsets = arrays[f"multi.{name}.offsets"]
+            owners = np.repeat(rows, np.diff(offsets))
+            out[name] = _FieldPostings.of_values([normalize(v) for v in tables[name]], arrays[f"multi.{name}.codes"], owners)
+        out[DOC_ID] = _FieldPostings.of_values(tables["doc"], arrays["doc"], rows)
+        return out
 
     def finish(self):
         """Write the term table, postings and columns; return the (picklable) segment."""
         self.perdoc.close()
         writer = self.codec.field_writer(self.storage, self.segment)
         postfile = _PostingsFile(writer._postfile)
-        for name in sorted(self.fields):
-            postings = self.fields[name]
+        fields = {**self.fields, **self._value_fields()}
+        self.fields = {}
+        unscored = np.zeros(self.docnum, dtype=np.int32)
+        for name in sorted(fields):
+            postings = fields.pop(name)
             if not postings.ids:
                 continue
-            writer.start_field(name, self.schema[name])
+            field = self._field[name]
+            writer.start_field(name, field)
             prefix = pack_ushort(writer._fieldid)
             add_term = writer._tindex.add
-            lengths = np.frombuffer(self.lengths[name], dtype=np.int32)
-            for term, info in postings.write(postfile, lengths):
+            lengths = np.frombuffer(self.lengths[name], dtype=np.int32) if name in self.lengths else unscored
+            for term, info in postings.write(postfile, lengths, values=field.format.posting_size != 0):
                 add_term(prefix + term, info)
             writer.finish_field()
-            self.fields[name] = _FieldPostings()
         writer.close()
         self.segment.set_doc_count(self.docnum)
         self.columns.write(self.generation / contract.COLUMNS_DIRECTORY, self.segment.segment_id())
         return self.segment
+
+
+def _folded(value: str | None) -> str | None:
+    return None if value is None else normalize(value)
 
 
 class _PostingsFile:
@@ -249,9 +293,10 @@ class _PostingsFile:
         self.file = postfile
         self.offset = postfile.tell()
 
-    def write_blocks(self, blocks: list[tuple], deltas: memoryview, weights: memoryview, values: memoryview) -> tuple[int, int]:
+    def write_blocks(self, blocks: list[tuple], deltas: memoryview, weights: memoryview, values: memoryview | None) -> tuple[int, int]:
         """Write one term's blocks (start, end, max and min frequency, length bytes, last id of
-        each, indexes into the field's posting arrays); return the term's (offset, size)."""
+        each, indexes into the field's posting arrays); return the term's (offset, size).
+        ``values`` None: the format stores no posting values."""
         pieces = [WHOOSH3_HEADER_MAGIC]
         last = len(blocks) - 1
         for i, (start, end, max_freq, min_freq, low, high, last_id) in enumerate(blocks):
@@ -263,7 +308,8 @@ class _PostingsFile:
                 block_weights = array("f")
                 block_weights.frombytes(weights[4 * start : 4 * end])
             compression = COMPRESSION if end - start >= COMPRESS_FROM else 0
-            data = pickle.dumps((block_deltas, block_weights, bytes(values[4 * start : 4 * end])), PICKLE_PROTOCOL)
+            block_values = None if values is None else bytes(values[4 * start : 4 * end])
+            data = pickle.dumps((block_deltas, block_weights, block_values), PICKLE_PROTOCOL)
             if compression:
                 data = zlib.compress(data, compression)
             info = pickle.dumps((end - start, last_id, float(max_freq), compression, low, high), 2)
@@ -340,10 +386,7 @@ class WhooshSink:
                 raise FileNotFoundError(f"{source / required} is missing")
         for name in names:
             _link(source / name, self.generation / DIRECTORY / name)
-        columns = self.generation / contract.COLUMNS_DIRECTORY
-        columns.mkdir(exist_ok=True)
-        for suffix in (".npz", ".text"):
-            _link(previous / contract.COLUMNS_DIRECTORY / f"{segment_id}{suffix}", columns / f"{segment_id}{suffix}")
+        contract.link_segment_columns(previous, self.generation, segment_id, _link)
         counted = {name: Counter(terms) for name, terms in old_terms.get(segment_id, {}).items()}
         for docnum, passage in deleted:
             if segment.is_deleted(docnum):
@@ -368,6 +411,7 @@ class WhooshSink:
         shutil.rmtree(directory / f"{self.ix.indexname}.tmp", ignore_errors=True)  # the per-document writers' scratch space
         if self.deleted_terms:
             (directory / DELETED_TERMS).write_text(json.dumps(self.deleted_terms, ensure_ascii=False), encoding="utf-8")
+        contract.write_merged_columns(self.generation / contract.COLUMNS_DIRECTORY, [segment.segment_id() for segment in segments])
 
     @staticmethod
     def manifest() -> dict:

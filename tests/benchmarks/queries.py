@@ -11,7 +11,6 @@ from the corpus, with a fixed seed, so the same corpus always gets the same quer
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from indexer.analysis import normalize
+from indexer.whoosh_store.reader import iter_passages
 
 CLASSES = ("1字", "2字词", "长短语", "繁体输入", "引号", "排除", "多词", "筛选1", "筛选2", "筛选3", "深页", "浏览")
 CLASS_NAMES = {
@@ -50,7 +50,7 @@ _PUNCTUATION = re.compile(r"[\s\W\d_a-z]")
 
 @dataclass
 class Corpus:
-    """The passages of one index generation (``passages.jsonl``), normalized once."""
+    """The live passages of one index generation (its stored records), normalized once."""
 
     ids: list[str]
     texts: list[str]  # normalized
@@ -64,16 +64,14 @@ class Corpus:
     def load(cls, generation: Path) -> Corpus:
         ids, texts, township, year, section, themes = [], [], [], [], [], []
         chars = 0
-        with (generation / "passages.jsonl").open(encoding="utf-8") as handle:
-            for line in handle:
-                p = json.loads(line)
-                ids.append(p["passage_id"])
-                texts.append(normalize(p["text"]))
-                chars += len(p["text"])
-                township.append(p.get("township") or "")
-                year.append(str(p.get("year") or ""))
-                section.append(p["section"])
-                themes.append(tuple(p.get("themes") or ()))
+        for p in iter_passages(generation):
+            ids.append(p.passage_id)
+            texts.append(normalize(p.text))
+            chars += len(p.text)
+            township.append(p.township or "")
+            year.append(str(p.year or ""))
+            section.append(p.section)
+            themes.append(tuple(p.themes or ()))
         return cls(ids, texts, township, year, section, themes, chars)
 
     def __len__(self) -> int:

@@ -1,7 +1,8 @@
 """Tantivy (the PyPI package ``tantivy``, a Rust engine) as a column of the benchmark: what a
 Python user would pick instead of the product, given what the product is given.
 
-* **Same passages**: ``passages.jsonl`` of the generation the API serves.
+* **Same passages**: those of the generation the API serves, in the order the benchmark's scan
+  numbers them (Whoosh's stored fields; a PostgreSQL generation exported to ``passages.jsonl``).
 * **Same normalization**: :func:`indexer.normalize.normalize` (traditional → simplified,
   full-width → half-width, lower case), then two position-indexed token fields: ``uni``, every
   character (Tantivy's regex tokenizer ``.``, in Rust) and ``bi``, every overlapping pair of
@@ -38,6 +39,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 BUILD_SUMMARY = "bench-build.json"
@@ -89,7 +91,7 @@ def schema(facets: list[str]):
     import tantivy
 
     builder = tantivy.SchemaBuilder()
-    builder.add_unsigned_field("n", fast=True)  # the passage's line in passages.jsonl
+    builder.add_unsigned_field("n", fast=True)  # the passage's number in the scan's order (passage_records)
     builder.add_text_field("passage_id", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_bytes_field("text", stored=True)  # as written, UTF-8: what a hit shows
     builder.add_text_field("uni", tokenizer_name="chars", index_option="position")
@@ -111,8 +113,23 @@ def facet_values(record: dict, spec: dict) -> list[str]:
     return [text]
 
 
+def passage_records(generation: Path) -> Iterator[dict]:
+    """The passage records of ``generation`` in the scan's order: a folder's ``passages.jsonl``
+    (what the PostgreSQL benchmark exports) or else the Whoosh generation's stored fields."""
+    exported = generation / "passages.jsonl"
+    if exported.is_file():
+        with exported.open(encoding="utf-8") as handle:
+            for line in handle:
+                yield json.loads(line)
+        return
+    from indexer.whoosh_store.reader import iter_passages
+
+    for passage in iter_passages(generation):
+        yield vars(passage)
+
+
 def build(generation: Path, target: Path, facets: dict[str, dict], threads: int, heap_mb: int) -> dict:
-    """Index ``passages.jsonl`` of ``generation`` into ``target``; the time of each part."""
+    """Index the passages of ``generation`` (:func:`passage_records`) into ``target``; the time of each part."""
     from importlib.metadata import version
 
     import tantivy
@@ -127,25 +144,23 @@ def build(generation: Path, target: Path, facets: dict[str, dict], threads: int,
     writer = index.writer(heap_size=heap_mb * 1024 * 1024, num_threads=threads)
     python_s = 0.0  # reading, normalizing, making pairs and documents (the rest is Tantivy's)
     passages = chars = 0
-    with (generation / "passages.jsonl").open(encoding="utf-8") as handle:
-        for n, line in enumerate(handle):
-            began = time.perf_counter()
-            record = json.loads(line)
-            text = record["text"]
-            folded = normalize(text)
-            document = tantivy.Document()
-            document.add_unsigned("n", n)
-            document.add_text("passage_id", record["passage_id"])
-            document.add_bytes("text", text.encode("utf-8"))
-            document.add_text("uni", folded)
-            document.add_text("bi", bigram_text(folded))
-            for name, spec in facets.items():
-                for value in facet_values(record, spec):
-                    document.add_text(name, value)
-            python_s += time.perf_counter() - began
-            writer.add_document(document)
-            passages += 1
-            chars += len(text)
+    for n, record in enumerate(passage_records(generation)):
+        began = time.perf_counter()
+        text = record["text"]
+        folded = normalize(text)
+        document = tantivy.Document()
+        document.add_unsigned("n", n)
+        document.add_text("passage_id", record["passage_id"])
+        document.add_bytes("text", text.encode("utf-8"))
+        document.add_text("uni", folded)
+        document.add_text("bi", bigram_text(folded))
+        for name, spec in facets.items():
+            for value in facet_values(record, spec):
+                document.add_text(name, value)
+        python_s += time.perf_counter() - began
+        writer.add_document(document)
+        passages += 1
+        chars += len(text)
     commit_started = time.perf_counter()
     writer.commit()
     writer.wait_merging_threads()
@@ -220,7 +235,7 @@ def answer(searcher, schema, spec: dict, facets: list[str], facet_size: int) -> 
 
 
 def found(searcher, schema, spec: dict, total: int) -> list[int]:
-    """Every passage (line number in passages.jsonl) the query matches."""
+    """Every passage (its number in :func:`passage_records`) the query matches."""
     if not total:
         return []
     hits = searcher.search(query(schema, spec), limit=total, count=False).hits
