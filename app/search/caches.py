@@ -83,16 +83,17 @@ class DerivedOnce:
     the same moment: one builds, the others wait), named from a fixed set."""
 
     def __init__(self, names: Iterable[Hashable]):
-        self._names = frozenset(names)
+        # A lock per name: building one structure may ask for another (BM25 bounds need the norms).
+        self._locks = {name: threading.Lock() for name in names}
         self._values: dict[Hashable, object] = {}
-        self._lock = threading.Lock()
 
     def get(self, name: Hashable, build: Callable[[], T]) -> T:
-        if name not in self._names:
+        lock = self._locks.get(name)
+        if lock is None:
             raise KeyError(f"{name!r} is not one of the structures derived from a generation")
         value = self._values.get(name)
         if value is None:
-            with self._lock:
+            with lock:
                 value = self._values.get(name)
                 if value is None:
                     value = self._values[name] = build()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.search.caches import LARGEST_SHARE
 from app.search.local import docsets
 from app.search.local.opened import OpenIndex
 from app.search.port import HEADING_BOOST, Deadline
@@ -33,20 +34,17 @@ class TermMatch:
     verbatim: np.ndarray  # those that contain it verbatim
     scoring: list[tuple[str, str, float]]  # (field, term, weight) whose BM25 ranks it, in order
 
-    def nbytes(self) -> int:
-        return self.docs.nbytes + self.verbatim.nbytes + 200
-
 
 Synonyms = Mapping[str, tuple[str, ...]]  # term text → its group (app.search.port.Query.synonyms)
 
 
 def verbatim_docs(index: OpenIndex, text: str, deadline: Deadline) -> np.ndarray:
     """Passages whose normalized text contains ``text`` (normalized)."""
+    field, grams = analysis.exact_lookup(text)
+    if len(grams) == 1:  # the n-gram's own postings (kept once, under their own key)
+        return index.postings(field, grams[0])[0]
 
     def compute() -> np.ndarray:
-        field, grams = analysis.exact_lookup(text)
-        if len(grams) == 1:
-            return index.postings(field, grams[0])[0]
         distinct = list(dict.fromkeys(grams))
         frequency = {g: index.storage.doc_frequency(field, g) for g in distinct}
         rarest = sorted(distinct, key=frequency.__getitem__)[:RAREST_GRAMS]
@@ -64,26 +62,32 @@ def verbatim_docs(index: OpenIndex, text: str, deadline: Deadline) -> np.ndarray
     return index.term_cache.get(("verbatim", text), compute)
 
 
-def term_match(index: OpenIndex, term: Term, deadline: Deadline) -> TermMatch:
-    def compute() -> TermMatch:
-        verbatim = verbatim_docs(index, term.text, deadline)
-        words = list(dict.fromkeys(analysis.query_words(term.text)))
-        scoring = [(field, word, weight) for word in words for field, weight in ((WORDS, 1.0), (HEADING_WORDS, HEADING_BOOST))]
-        field, grams = analysis.exact_lookup(term.text)
-        if len(grams) == 1:
-            scoring.append((field, grams[0], 1.0))
-        docs = verbatim
-        # Words found separately count as a match only for several real words (光伏 项目),
-        # not for fragments such as 1 + 3 + n or single characters.
-        if not term.exact and len(words) > 1 and all(len(w) >= 2 for w in words):
-            together = index.postings(WORDS, words[0])[0]
-            for word in words[1:]:
-                deadline.check()
-                together = docsets.intersect(together, index.postings(WORDS, word)[0], index.size)
-            docs = docsets.union([docs, together], index.size)
-        return TermMatch(docs, verbatim, scoring)
+def _scoring(text: str) -> tuple[list[str], list[tuple[str, str, float]]]:
+    """A term's jieba words, and the (field, term, weight) whose BM25 ranks it, in order."""
+    words = list(dict.fromkeys(analysis.query_words(text)))
+    scoring = [(field, word, weight) for word in words for field, weight in ((WORDS, 1.0), (HEADING_WORDS, HEADING_BOOST))]
+    field, grams = analysis.exact_lookup(text)
+    if len(grams) == 1:
+        scoring.append((field, grams[0], 1.0))
+    return words, scoring
 
-    return index.term_cache.get(("term", term.text, term.exact), compute)
+
+def term_match(index: OpenIndex, term: Term, deadline: Deadline) -> TermMatch:
+    verbatim = verbatim_docs(index, term.text, deadline)
+    words, scoring = index.term_cache.get(("words", term.text), lambda: _scoring(term.text))  # jieba once per term
+    # Words found separately count as a match only for several real words (光伏 项目),
+    # not for fragments such as 1 + 3 + n or single characters.
+    if term.exact or len(words) < 2 or not all(len(w) >= 2 for w in words):
+        return TermMatch(verbatim, verbatim, scoring)
+
+    def either() -> np.ndarray:
+        together = index.postings(WORDS, words[0])[0]
+        for word in words[1:]:
+            deadline.check()
+            together = docsets.intersect(together, index.postings(WORDS, word)[0], index.size)
+        return docsets.union([verbatim, together], index.size)
+
+    return TermMatch(index.term_cache.get(("verbatim or words", term.text), either), verbatim, scoring)
 
 
 def _alternatives(node: Term, synonyms: Synonyms) -> list[Term]:
@@ -122,26 +126,78 @@ def relevance(index: OpenIndex, node: Node, docs: np.ndarray, deadline: Deadline
 
     Synonyms add their scores and count as verbatim once; OR adds scores and takes the best
     verbatim count; AND adds both; an exclusion adds nothing."""
+    return _relevance(index, node, docs, deadline, synonyms, True)
+
+
+def verbatim_counts(index: OpenIndex, node: Node, docs: np.ndarray, deadline: Deadline, synonyms: Synonyms) -> np.ndarray:
+    """The verbatim-match count of :func:`relevance` alone (no BM25)."""
+    return _relevance(index, node, docs, deadline, synonyms, False)[1]
+
+
+def _relevance(index: OpenIndex, node: Node, docs: np.ndarray, deadline: Deadline, synonyms: Synonyms, bm25: bool) -> tuple[np.ndarray | None, np.ndarray]:
     if isinstance(node, Term):
-        scores = np.zeros(len(docs))
+        scores = np.zeros(len(docs)) if bm25 else None
         verbatim = np.zeros(len(docs), dtype=np.int64)
         for term in _alternatives(node, synonyms):
             match = term_match(index, term, deadline)
-            term_scores = np.zeros(len(docs))
-            for field, word, weight in match.scoring:
-                term_scores += weight * index.bm25_at(field, word, docs)
-            scores += term_scores
-            verbatim = np.maximum(verbatim, docsets.member(docs, match.verbatim))
+            if bm25:
+                term_scores = np.zeros(len(docs))
+                for field, word, weight in match.scoring:
+                    term_scores += weight * index.bm25_at(field, word, docs)
+                scores += term_scores
+            verbatim = np.maximum(verbatim, docsets.member(docs, match.verbatim, index.size))
             deadline.check()
         return scores, verbatim
     if isinstance(node, Not):
-        return np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64)
-    parts = [relevance(index, c, docs, deadline, synonyms) for c in node.children if not isinstance(c, Not)]
+        return (np.zeros(len(docs)) if bm25 else None), np.zeros(len(docs), dtype=np.int64)
+    parts = [_relevance(index, c, docs, deadline, synonyms, bm25) for c in node.children if not isinstance(c, Not)]
     if not parts:
-        return np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64)
-    scores = np.zeros(len(docs))
-    for part_scores, _ in parts:
-        scores += part_scores
+        return (np.zeros(len(docs)) if bm25 else None), np.zeros(len(docs), dtype=np.int64)
+    scores = None
+    if bm25:
+        scores = np.zeros(len(docs))
+        for part_scores, _ in parts:
+            scores += part_scores
     counts = [v for _, v in parts]
     verbatim = np.maximum.reduce(counts) if isinstance(node, Or) else np.add.reduce(counts)
     return scores, verbatim
+
+
+def scoring_terms(node: Node, synonyms: Synonyms) -> dict[str, int]:
+    """The text of every term whose BM25 :func:`relevance` adds up for ``node`` (synonyms
+    included), with how many times it counts."""
+    counted: dict[str, int] = {}
+    if isinstance(node, Term):
+        for term in _alternatives(node, synonyms):
+            counted[term.text] = counted.get(term.text, 0) + 1
+    elif not isinstance(node, Not):
+        for child in node.children:
+            for text, times in scoring_terms(child, synonyms).items():
+                counted[text] = counted.get(text, 0) + times
+    return counted
+
+
+IMPACT_BYTES = 12  # per passage a term's impacts keep: its number, its impact and the sorted copy
+
+
+def term_impacts(index: OpenIndex, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The passages a term's BM25 scores (those of any of its lists), what each ranks by for
+    the term (passage weight × the BM25 sum :func:`relevance` adds for it) as float32 rounded
+    up, never below, and those impacts sorted. Computed once per term and kept in the term
+    cache (what the term's BM25 arrays took before); None when too large to be kept there."""
+    scoring = index.term_cache.get(("words", text), lambda: _scoring(text))[1]
+    postings = sum(len(index.postings(field, word)[0]) for field, word, _ in scoring)
+    if postings * IMPACT_BYTES * LARGEST_SHARE > index.term_cache.limit_bytes:
+        return None
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ids = docsets.union([index.postings(field, word)[0] for field, word, _ in scoring], index.size)
+        term_scores = np.zeros(len(ids))
+        for field, word, weight in scoring:
+            term_scores += weight * index.bm25_at(field, word, ids)
+        ranked_by = index.passage_weights[ids] * term_scores
+        impact = ranked_by.astype(np.float32)
+        impact = np.where(impact < ranked_by, np.nextafter(impact, np.float32(np.inf)), impact)
+        return ids, impact, np.sort(impact)
+
+    return index.term_cache.get(("impacts", text), compute)

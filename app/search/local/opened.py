@@ -15,7 +15,7 @@ from indexer.contract import TEXT_FIELDS, UNIGRAM
 from indexer.normalize import normalize
 from indexer.records import Document, passage_id, split_passage_id
 
-DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays and term matches per generation
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays, impacts, verbatim matches and filters per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
 
 
@@ -203,7 +203,16 @@ class OpenIndex:
     # -- what requests ask, within the term cache's limit
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        return self.term_cache.get(("postings", field, term), lambda: self.storage.postings(field, term))
+        """Document numbers holding ``term`` in ``field`` and its frequency in each (kept in the
+        smallest type that holds them: most are below 256)."""
+
+        def read():
+            ids, frequencies = self.storage.postings(field, term)
+            if len(frequencies) and frequencies.max() < 256 and (frequencies == np.floor(frequencies)).all():
+                frequencies = frequencies.astype(np.uint8)
+            return ids, frequencies
+
+        return self.term_cache.get(("postings", field, term), read)
 
     def bm25(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers holding ``term`` in ``field`` and their BM25 score for it."""

@@ -1,8 +1,8 @@
 """The order of an answer, and the slice of it a window shows, with as little work per passage
 as the order allows (a partition to the window's end, then a sort of what reaches it).
 
-Every order the local searcher gives goes through :func:`window`: a top-k strategy that avoids
-scoring every match (block-max, WAND) replaces exhaustive scoring here.
+Every order the local searcher gives goes through :func:`positions`; by relevance, the passages
+it orders are found without scoring every match by :mod:`.topk`.
 """
 
 from __future__ import annotations

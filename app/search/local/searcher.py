@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.search.local import docsets, facet_counts, ranking, similar
-from app.search.local.matching import evaluate, relevance
+from app.search.local import docsets, facet_counts, ranking, similar, topk
+from app.search.local.matching import evaluate
 from app.search.local.opened import DEFAULT_CACHE_BYTES, OpenIndex
 from app.search.local.storage import Storage, StorageOpener
 from app.search.port import Answer, Deadline, GenerationInfo, Query
@@ -63,14 +63,13 @@ class LocalSearcher:
         deadline.check()
         if query.limit == 0 or query.offset >= len(docs):
             return Answer([], [], len(docs), facets)
-        value = None
         if query.root is not None and query.sort != "document":
-            scores, verbatim = relevance(index, query.root, docs, deadline, query.synonyms)
-            value = ranking.relevance_value(scores, verbatim, index.passage_weights[docs])
-        chosen = ranking.window(index, query.sort, docs, value, query.offset, query.limit)
-        ids = index.passage_ids(docs[chosen])
-        values = value[chosen].tolist() if value is not None and query.sort == "relevance" else [0.0] * len(ids)
-        return Answer(ids, values, len(docs), facets)
+            chosen, value = topk.window(index, query.root, query.synonyms, query.sort, docs, query.offset, query.limit, deadline)
+            values = value.tolist() if query.sort == "relevance" else [0.0] * len(chosen)
+        else:
+            chosen = ranking.window(index, query.sort, docs, None, query.offset, query.limit)
+            values = [0.0] * len(chosen)
+        return Answer(index.passage_ids(docs[chosen]), values, len(docs), facets)
 
     # -- records
 
