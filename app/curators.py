@@ -33,9 +33,11 @@ def _password(stdin=sys.stdin) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.curators", description="更正人员账号 (curator accounts)")
     commands = parser.add_subparsers(dest="command", required=True)
-    for command, text in (("add", "create a curator or set a new password (read from standard input)"),
-                          ("token", "print a new API token for the curator"),
-                          ("remove", "delete the curator: password, tokens and sessions stop working")):
+    for command, text in (
+        ("add", "create a curator or set a new password (read from standard input)"),
+        ("token", "print a new API token for the curator"),
+        ("remove", "delete the curator: password, tokens and sessions stop working"),
+    ):
         commands.add_parser(command, help=text).add_argument("name")
     revoke = commands.add_parser("revoke", help="revoke one API token of the curator, or all")
     revoke.add_argument("name")
@@ -52,8 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "token":
             issued = accounts.issue_token(check_name(args.name))
             print(issued.token)
-            print(f"token {issued.token_id} for {issued.name}: shown once, keep it secret; "
-                  f"revoke it with: python -m app.curators revoke {issued.name} {issued.token_id}", file=sys.stderr)
+            print(
+                f"token {issued.token_id} for {issued.name}: shown once, keep it secret; "
+                f"revoke it with: python -m app.curators revoke {issued.name} {issued.token_id}",
+                file=sys.stderr,
+            )
         elif args.command == "revoke":
             count = accounts.revoke(args.name, args.token_id)
             print(f"revoked {count} token{'s' if count != 1 else ''} of {args.name}", file=sys.stderr)

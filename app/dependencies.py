@@ -39,7 +39,9 @@ def facet_values(facet: Facet, values: list[str], settings: Settings) -> tuple[s
     return cleaned
 
 
-def _search_request(settings: Settings, q: str, sort: str, page: int, size: int, expand: str | None, facet_size: int, **selected: list[str]) -> SearchRequest:
+def _search_request(
+    settings: Settings, q: str, sort: str, page: int, size: int, expand: str | None, facet_size: int, **selected: list[str]
+) -> SearchRequest:
     if len(q) > settings.max_query_chars:
         raise InvalidParameter(f"q 过长: 最多 {settings.max_query_chars} 个字符 (query longer than {settings.max_query_chars} characters: {len(q)})")
     if sort not in SORTS:
@@ -72,9 +74,11 @@ def _signature() -> inspect.Signature:
     registry, sort, page, size, expand (so /docs lists every facet with its description)."""
     parameters = [
         _parameter("settings", Annotated[Settings, Depends(get_settings)], inspect.Parameter.empty),
-        _parameter("q", Annotated[str, Query(description="查询: 空格分隔为 AND, \"…\" 精确, -词 排除, OR, 括号分组; 为空时浏览全部")], ""),
+        _parameter("q", Annotated[str, Query(description='查询: 空格分隔为 AND, "…" 精确, -词 排除, OR, 括号分组; 为空时浏览全部')], ""),
     ]
-    parameters += [_parameter(facet.name, Annotated[list[str], Query(description=facet.hint, openapi_examples=_examples(facet))], []) for facet in FACETS]
+    parameters += [
+        _parameter(facet.name, Annotated[list[str], Query(description=facet.hint, openapi_examples=_examples(facet))], []) for facet in FACETS
+    ]
     parameters += [
         _parameter("sort", Annotated[str, Query(description=" | ".join(SORTS))], "relevance"),
         _parameter("page", Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码, 从 1 开始")], 1),
@@ -82,7 +86,14 @@ def _signature() -> inspect.Signature:
         _parameter("expand", Annotated[str | None, Query(description="同义词扩展, 默认 true; false 关闭")], None),
         _parameter(
             "facet_size",
-            Annotated[int, Query(ge=1, le=MAX_FACET_SIZE, description=f"每个筛选面列出的值的个数 (按段落数), 1–{MAX_FACET_SIZE}, 默认 {DEFAULT_FACET_SIZE}; 已选的值总会列出")],
+            Annotated[
+                int,
+                Query(
+                    ge=1,
+                    le=MAX_FACET_SIZE,
+                    description=f"每个筛选面列出的值的个数 (按段落数), 1–{MAX_FACET_SIZE}, 默认 {DEFAULT_FACET_SIZE}; 已选的值总会列出",
+                ),
+            ],
             DEFAULT_FACET_SIZE,
         ),
     ]
@@ -122,7 +133,10 @@ def compare_request(
     # The schema states the constraints (so clients and fuzzers send what is accepted); the
     # checks stay in make_compare_request, whose messages list the values to choose.
     by: Annotated[str, Query(description=BY_DESCRIPTION, json_schema_extra={"enum": list(COMPARE_BY)})] = "township",
-    value: Annotated[list[str], Query(description=VALUE_DESCRIPTION, json_schema_extra={"minItems": COMPARE_VALUES[0], "maxItems": COMPARE_VALUES[1], "uniqueItems": True})] = [],  # noqa: B006 (FastAPI gives each request its own copy)
+    value: Annotated[
+        list[str],
+        Query(description=VALUE_DESCRIPTION, json_schema_extra={"minItems": COMPARE_VALUES[0], "maxItems": COMPARE_VALUES[1], "uniqueItems": True}),
+    ] = [],  # noqa: B006 (FastAPI gives each request its own copy)
 ) -> CompareRequest:
     """The validated comparison of a query string (the search parameters plus by and value)."""
     return make_compare_request(search, by, value, settings)

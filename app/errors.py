@@ -25,7 +25,17 @@ def wants_json(request: Request) -> bool:
 def error_response(request: Request, status: int, message: str, title: str | None = None):
     if wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
-    titles = {400: "请求有误", 401: "需要登录", 403: "没有权限", 404: "页面不存在", 405: "不支持的请求", 413: "请求过大", 415: "请求格式有误", 422: "参数有误", 503: "索引不可用"}
+    titles = {
+        400: "请求有误",
+        401: "需要登录",
+        403: "没有权限",
+        404: "页面不存在",
+        405: "不支持的请求",
+        413: "请求过大",
+        415: "请求格式有误",
+        422: "参数有误",
+        503: "索引不可用",
+    }
     return templates.TemplateResponse(
         request,
         "error.html",

@@ -56,6 +56,7 @@ def _corrections(settings: Settings, service) -> Corrections:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Load the query analysis (jieba) and open the index before the first request; a

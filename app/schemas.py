@@ -45,7 +45,9 @@ class SearchOut(BaseModel):
     pages: int
     expanded: list[str] = Field(description="synonyms searched as well (同时搜索了); expand=false turns them off")
     alternatives: list[AlternativeOut] = Field(description="when nothing matches: the parts of the query that match alone")
-    facets_omitted: dict[str, int] = Field(description="for a facet listing only its facet_size most frequent values: how many other values have hits (ask a larger facet_size to see them)")
+    facets_omitted: dict[str, int] = Field(
+        description="for a facet listing only its facet_size most frequent values: how many other values have hits (ask a larger facet_size to see them)"
+    )
 
 
 class PassageOut(BaseModel):
@@ -160,7 +162,9 @@ class CollectionDocumentOut(BaseModel):
     year_inferred: bool = Field(description="the year was inferred from context, not stated")
     kind: str = Field(description="报告类型: 工作总结 / 工作计划 / 总结与计划 / 政府工作报告 / 其他")
     period: str = Field(description="时段: 年度 / 上半年 / 下半年 / 其他")
-    evidence: dict[str, str] = Field(description="how each field was found, in Chinese (标题, 落款, 自称, 由…推断 …, or 已在元数据更正文件中更正 when a person set it)")
+    evidence: dict[str, str] = Field(
+        description="how each field was found, in Chinese (标题, 落款, 自称, 由…推断 …, or 已在元数据更正文件中更正 when a person set it)"
+    )
     warnings: list[str] = Field(description="what a person should check: unknown or inferred values, problems reading the file")
     corrected: list[str] = Field(description="corrections data/metadata.toml applied to this report")
     correction: str = Field(description="the TOML table to paste into data/metadata.toml (then edit) to correct this report")

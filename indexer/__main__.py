@@ -50,7 +50,10 @@ def _summary(report) -> str:
         )
     shown = report.documents if report.mode == "full" else report.processed
     if shown:
-        lines += ["", _pad("document", 30) + _pad("township", 12) + _pad("county", 10) + _pad("year", 7) + _pad("kind", 13) + _pad("period", 8) + "passages"]
+        lines += [
+            "",
+            _pad("document", 30) + _pad("township", 12) + _pad("county", 10) + _pad("year", 7) + _pad("kind", 13) + _pad("period", 8) + "passages",
+        ]
     for doc in shown:
         year = f"{doc.year}{'*' if doc.year_inferred else ''}" if doc.year else "?"
         cells = (doc.source[:28], 30), (doc.township or "?", 12), (doc.county or "?", 10), (year, 7), (doc.kind, 13), (doc.period, 8)
@@ -186,10 +189,17 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--metadata", help="metadata corrections file (default: data/metadata.toml)")
     build.add_argument("--procs", type=int, default=None, help="worker processes (default: all cores, at most 2)")
     build.add_argument("--max-mb", type=int, default=MAX_FILE_BYTES // 1048576, help="skip files larger than this")
-    build.add_argument("--if-missing", action="store_true", help="do nothing when an index a server can use already exists (one of an older format is built again)")
+    build.add_argument(
+        "--if-missing", action="store_true", help="do nothing when an index a server can use already exists (one of an older format is built again)"
+    )
     build.add_argument("--full", action="store_true", help="rebuild everything, even when only some reports changed")
     build.add_argument("--quiet", action="store_true", help="no progress output")
-    build.add_argument("--engine", choices=("whoosh", "postgres"), default="whoosh", help="where the index goes: files in --index-dir (whoosh, the default) or a PostgreSQL database (postgres)")
+    build.add_argument(
+        "--engine",
+        choices=("whoosh", "postgres"),
+        default="whoosh",
+        help="where the index goes: files in --index-dir (whoosh, the default) or a PostgreSQL database (postgres)",
+    )
     build.add_argument("--dsn", help="with --engine postgres: the database, postgresql://user@host:port/name (default: $TOWNSHIP_PG_DSN)")
     build.set_defaults(run=command_build)
 

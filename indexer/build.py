@@ -131,8 +131,13 @@ class Source:
 
 
 def prepare(
-    data_dir: Path, engine: dict, timings: Timings, metadata_path: Path | None = None, procs: int | None = None,
-    max_bytes: int = MAX_FILE_BYTES, known: KnownFiles | None = None,
+    data_dir: Path,
+    engine: dict,
+    timings: Timings,
+    metadata_path: Path | None = None,
+    procs: int | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+    known: KnownFiles | None = None,
 ) -> Source:
     """Discover ``data_dir``'s reports (:class:`BuildFailed` when there are none) for a sink whose
     ``manifest()`` is ``engine``; ``known``: the files the build in use hashed, not read again

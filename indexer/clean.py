@@ -23,9 +23,7 @@ from indexer.readers.common import join_pieces
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # A pinyin gloss right after an ideograph: 鎮(zhèn), 規（guī）. At least one tone mark, so
 # ordinary Latin in parentheses, e.g. 项目(EOD) or 村(社区), is never touched.
-PINYIN_GLOSS = re.compile(
-    rf"(?<=[\u3400-\u9fff\uf900-\ufaff])[(（](?=[a-zü]*[{_TONED}])[a-zü{_TONED}ê]{{1,8}}[)）]"
-)
+PINYIN_GLOSS = re.compile(rf"(?<=[\u3400-\u9fff\uf900-\ufaff])[(（](?=[a-zü]*[{_TONED}])[a-zü{_TONED}ê]{{1,8}}[)）]")
 # Braille dots, zero-width and bidi marks, private-use code points, the replacement
 # character and control characters: never meaningful in a report.
 STRAY = re.compile("[\u2800-\u28ff\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -430,4 +430,3 @@ def fingerprint_mismatch(recorded: dict | None, current: dict[str, str]) -> list
     """The parts of the analysis that differ: ``["jieba 0.42.1 → 0.43"]``; empty when all agree."""
     recorded = recorded or {}
     return [f"{key} {recorded.get(key, 'unknown')} → {value}" for key, value in current.items() if recorded.get(key) != value]
-

@@ -148,10 +148,7 @@ def toml_value(value: str | int | None) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     text = "" if value is None else str(value)
-    escaped = "".join(
-        "\\" + c if c in '"\\' else f"\\u{ord(c):04X}" if c < " " or c == "\x7f" else c
-        for c in text
-    )
+    escaped = "".join("\\" + c if c in '"\\' else f"\\u{ord(c):04X}" if c < " " or c == "\x7f" else c for c in text)
     return f'"{escaped}"'
 
 

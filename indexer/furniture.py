@@ -342,6 +342,8 @@ def furniture_rules(rules: domain.Rules) -> Furniture:
             site_endings=rules.list("furniture", "site_name_endings"),
             title_cues=rules.list("heading", "title_cues"),
             # 书香文库|湾头桥镇2024年工作计划: a library's name, then a place or a year starting a title.
-            library=re.compile(rf"^[\u4e00-\u9fff]{{1,6}}?(?:{endings})(?=[\u4e00-\u9fff]{{1,8}}?(?:省|市|县|区|镇|乡|街道|苏木)|\d{{4}}年)") if endings else None,
+            library=re.compile(rf"^[\u4e00-\u9fff]{{1,6}}?(?:{endings})(?=[\u4e00-\u9fff]{{1,8}}?(?:省|市|县|区|镇|乡|街道|苏木)|\d{{4}}年)")
+            if endings
+            else None,
         )
     return cached

@@ -83,7 +83,9 @@ class Gazetteer:
             for level, names in self.by_level.items()
         }
         # Name lengths of each level (common forms included), longest first: the lengths a scan needs to try.
-        self.lengths = {level: sorted({len(n) for n in names} | {len(f) for f in self.official[level]}, reverse=True) for level, names in self.by_level.items()}
+        self.lengths = {
+            level: sorted({len(n) for n in names} | {len(f) for f in self.official[level]}, reverse=True) for level, names in self.by_level.items()
+        }
         self.ends = {level: re.compile(f"[{ends}]") for level, ends in ((4, TOWNSHIP_ENDS), (3, COUNTY_ENDS), (2, CITY_ENDS), (1, PROVINCE_ENDS))}
         self._sorted: dict[int, list[tuple[str, str]]] = {}  # (name or common form, official name)
 

@@ -26,9 +26,21 @@ from indexer.normalize import is_cjk, normalize, translation_table
 from indexer.structure import PassageDraft, contact_line, year_text
 
 FIELDS = (
-    "title", "township", "county", "city", "province", "division_code", "year", "kind", "period", "script",
-    "publisher", "published", "index_number",
+    "title",
+    "township",
+    "county",
+    "city",
+    "province",
+    "division_code",
+    "year",
+    "kind",
+    "period",
+    "script",
+    "publisher",
+    "published",
+    "index_number",
 )
+
 
 @dataclass
 class ReportMetadata:
@@ -167,7 +179,12 @@ def township_candidates(text: str, rules: domain.Rules) -> Counter:
                 if text.count(longer) != text.count(name) or _is_dictionary_word(text[start - 2 : start]):
                     break
                 name, start = longer, start - 1
-            if any(c in name[: -len(suffix)] for c in "乡镇") or name.endswith(not_names) or _is_dictionary_word(text[start - 1 : start + 1]) or _ends_with_common_word(name[: -len(suffix)], rules):
+            if (
+                any(c in name[: -len(suffix)] for c in "乡镇")
+                or name.endswith(not_names)
+                or _is_dictionary_word(text[start - 1 : start + 1])
+                or _ends_with_common_word(name[: -len(suffix)], rules)
+            ):
                 continue  # a common noun, or its first character ends the word before (政府和镇党委)
             if is_slogan(name, rules):
                 continue
@@ -250,7 +267,11 @@ def _names_in(line: str, source: _Text, rules: domain.Rules) -> list[str]:
     for suffix in rules.list("township", "suffixes"):
         for match in re.finditer(re.escape(suffix), line):
             end = match.end()
-            if end in covered or (len(suffix) == 1 and _is_dictionary_word(line[match.start() : match.start() + 2]) and line[end : end + 1] not in ("人", "政", "党", "委", "第")):
+            if end in covered or (
+                len(suffix) == 1
+                and _is_dictionary_word(line[match.start() : match.start() + 2])
+                and line[end : end + 1] not in ("人", "政", "党", "委", "第")
+            ):
                 continue
             start = match.start()
             while start > 0 and is_cjk(line[start - 1]) and match.start() - start < 6 and not at_boundary(start):
@@ -455,7 +476,13 @@ def _unlisted_county_before(township: str, text: str, source: _Text, rules: doma
     while at > 0:
         for k in range(7, 2, -1):
             word = text[max(0, at + 1 - k) : at + 1]
-            if len(word) == k and all(is_cjk(c) for c in word) and _is_dictionary_word(word) and word not in not_names and not source.gazetteer.official_names(word, 3):
+            if (
+                len(word) == k
+                and all(is_cjk(c) for c in word)
+                and _is_dictionary_word(word)
+                and word not in not_names
+                and not source.gazetteer.official_names(word, 3)
+            ):
                 found.append(word)
                 break
         at = text.find("县" + township, at + 1)
@@ -591,12 +618,20 @@ def locate(source: _Text, township: str | None, title: str, issuers: list[str], 
         cities = Counter({c: n for c, n in cities.items() if _written(c, 2, head, source) or _written(c, 2, text, source, township) or c in own[2]})
         cities.update(own[2] - set(cities))
         provinces = Counter(
-            {p: n for p, n in provinces.items() if p in head or p + township in text or p in own[1] or any(p + f in text for c in cities for f in source.gazetteer.forms(c, 2))}
+            {
+                p: n
+                for p, n in provinces.items()
+                if p in head or p + township in text or p in own[1] or any(p + f in text for c in cities for f in source.gazetteer.forms(c, 2))
+            }
         )
         provinces.update(own[1] - set(provinces))
         narrowed = [p for p in places if (not cities or p.city in cities) and (not provinces or p.province in provinces)]
         if (cities or provinces) and len(narrowed) == 1:
-            _fill_from(narrowed[0], location, f"官方区划名录中{narrowed[0].city or narrowed[0].province}只有一个{township}(原文提到{narrowed[0].city or narrowed[0].province})")
+            _fill_from(
+                narrowed[0],
+                location,
+                f"官方区划名录中{narrowed[0].city or narrowed[0].province}只有一个{township}(原文提到{narrowed[0].city or narrowed[0].province})",
+            )
             return location
         if elsewhere := _unlisted_county_before(township, text + "\n" + head, source, rules):
             # 南投县竹山镇: the text puts it in a county the official list does not have (Taiwan,
@@ -862,7 +897,7 @@ def western_years(text: str) -> str:
             tens, _, ones = rest.rpartition("十") if "十" in rest else ("", "", rest)
             digit = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
             try:
-                total = (digit[hundreds] * 100 if hundreds else 100 if "百" in numeral else 0)
+                total = digit[hundreds] * 100 if hundreds else 100 if "百" in numeral else 0
                 total += (digit[tens] * 10 if tens else 10 if "十" in rest else 0) + (digit[ones] if ones else 0)
             except KeyError:
                 return None
@@ -974,7 +1009,9 @@ def extract_period(drafts: list[PassageDraft], rules: domain.Rules, title: str |
         return "年度", "政府工作报告按年度"
     if any(c in opening for c in rules.list("period", "annual")):
         return "年度", "标题或开头提到全年"
-    if kind in ("工作总结", "工作计划", "总结与计划") and re.search(r"\d{4}年度?[^\d\n]{0,8}?(?:工作)?(?:总结|计划|回顾|要点|思路|打算)", year_text(opening)):
+    if kind in ("工作总结", "工作计划", "总结与计划") and re.search(
+        r"\d{4}年度?[^\d\n]{0,8}?(?:工作)?(?:总结|计划|回顾|要点|思路|打算)", year_text(opening)
+    ):
         return "年度", "标题或一级标题写明某年的工作"
     return "其他", "无线索"
 

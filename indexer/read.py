@@ -88,7 +88,9 @@ def _format_reader(module: str, by_content: bool = False) -> Callable[[Path], So
         try:
             function = getattr(importlib.import_module(f"indexer.readers.{chosen}"), f"read_{chosen}")
         except ImportError as error:
-            raise UnreadableReport(f"{kind} files need the Python package {FORMATS[chosen][1]} ({error}); install it with: bash scripts/venv.sh") from error
+            raise UnreadableReport(
+                f"{kind} files need the Python package {FORMATS[chosen][1]} ({error}); install it with: bash scripts/venv.sh"
+            ) from error
         try:
             return function(path)
         except (UnreadableReport, OSError):
@@ -172,7 +174,9 @@ def _name(path: Path, data_dir: Path) -> str:
     return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _examine(path: Path, relative: str, suffix: str, root: Path, max_bytes: int, seen: dict[str, str], known: KnownFiles) -> tuple[str | None, ReportFile | None]:
+def _examine(
+    path: Path, relative: str, suffix: str, root: Path, max_bytes: int, seen: dict[str, str], known: KnownFiles
+) -> tuple[str | None, ReportFile | None]:
     """(reason to skip, None) or (None, the report file) for one file of the data folder."""
     # os.path.realpath, not Path.resolve: it never raises on a link loop (is_file says no).
     if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(root):

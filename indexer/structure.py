@@ -69,7 +69,22 @@ class Line:
     extra: dict = field(default_factory=dict)
 
 
-_HAN_DIGITS = {"〇": "0", "○": "0", "零": "0", "0": "0", "o": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_HAN_DIGITS = {
+    "〇": "0",
+    "○": "0",
+    "零": "0",
+    "0": "0",
+    "o": "0",
+    "一": "1",
+    "二": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
 _HAN_YEAR = re.compile(r"[一二][〇○零0o一二三四五六七八九]{3}(?=年)")
 _SPACED_YEAR = re.compile(r"(?<!\d)(\d{4})\s+(?=年)")
 _HEADING_YEAR = re.compile(r"(?<![\d.\-/])(\d{4})年(?!\d{1,2}月)")
@@ -160,7 +175,9 @@ def classify(lines: list[str]) -> list[Line]:
         folded = line.folded
         # (2023年12月20日, 2023年12月, and as some sign: 2023.12.20, 2023-12-20, 2023/12/20)
         is_date = re.fullmatch(r"\d{4}\s*(?:年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?|([./-])\s*\d{1,2}\s*\2\s*\d{1,2})", folded) is not None
-        if line.kind == "paragraph" and (len(folded) <= 30 and _sentence_free(folded) and (is_date or folded.endswith(org_suffixes)) or contact_line(folded)):
+        if line.kind == "paragraph" and (
+            len(folded) <= 30 and _sentence_free(folded) and (is_date or folded.endswith(org_suffixes)) or contact_line(folded)
+        ):
             line.kind = "signature"
         else:
             break

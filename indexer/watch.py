@@ -60,7 +60,9 @@ def describe_publish(report) -> str:
         f"published {report.generation.name}: {report.describe()}; "
         f"{len(report.documents)} documents, {report.passages} passages, in {report.seconds:.1f} s"
     )
-    details = [f"{what}{_names(files)}" for what, files in (("added", report.added), ("changed", report.changed), ("removed", report.removed)) if files]
+    details = [
+        f"{what}{_names(files)}" for what, files in (("added", report.added), ("changed", report.changed), ("removed", report.removed)) if files
+    ]
     if details:
         line += "\n    " + "; ".join(details)
     for file, reason in report.skipped:
@@ -68,7 +70,9 @@ def describe_publish(report) -> str:
     if report.merged and "error" in report.merged:
         line += f"\n    merging segments failed: {report.merged['error']}"
     elif report.merged:
-        line += f"\n    then merged {report.merged['segments']} segments ({report.merged['passages']} passages): {Path(report.merged['generation']).name}"
+        line += (
+            f"\n    then merged {report.merged['segments']} segments ({report.merged['passages']} passages): {Path(report.merged['generation']).name}"
+        )
     return line
 
 

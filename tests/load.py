@@ -36,9 +36,39 @@ from tests.server import build_index, rss_mb, serve
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "reports"
 
 WORDS = [
-    "光伏", "信访", "乡村振兴", "鄉村振興", "产业", "项目", "茶", "线虫", "松材线虫病", "强村公司", "两违",
-    "河长制", "垃圾分类", "党建", "2023", "安全生产", "旅游", "民宿", "消薄", "共同富裕", "EOD", "189万",
-    "防汛", "招商引资", "基层治理", "人居环境", "农房", "水电", "蛙", "网格", "c++", "1+3+N", "：",
+    "光伏",
+    "信访",
+    "乡村振兴",
+    "鄉村振興",
+    "产业",
+    "项目",
+    "茶",
+    "线虫",
+    "松材线虫病",
+    "强村公司",
+    "两违",
+    "河长制",
+    "垃圾分类",
+    "党建",
+    "2023",
+    "安全生产",
+    "旅游",
+    "民宿",
+    "消薄",
+    "共同富裕",
+    "EOD",
+    "189万",
+    "防汛",
+    "招商引资",
+    "基层治理",
+    "人居环境",
+    "农房",
+    "水电",
+    "蛙",
+    "网格",
+    "c++",
+    "1+3+N",
+    "：",
 ]
 QUERY_FORMS = ["{a}", "{a} {b}", '"{a}"', "{a} -{b}", "{a} OR {b}", "({a} OR {b}) {c}", "{a}{b}"]
 
@@ -87,7 +117,9 @@ class LoadResult:
             "latency ms: p50 {:.1f}  p95 {:.1f}  p99 {:.1f}  max {:.1f}".format(*(1000 * self.percentile(p) for p in (50, 95, 99, 100))),
         ]
         for endpoint, latencies in sorted(self.by_endpoint.items()):
-            lines.append(f"  {endpoint:<24} {len(latencies):>6}  p50 {1000 * self.percentile(50, latencies):7.1f}  p99 {1000 * self.percentile(99, latencies):7.1f}")
+            lines.append(
+                f"  {endpoint:<24} {len(latencies):>6}  p50 {1000 * self.percentile(50, latencies):7.1f}  p99 {1000 * self.percentile(99, latencies):7.1f}"
+            )
         if self.memory:
             lines.append(
                 f"server RSS MB: first 10 s {self.memory_first:.1f}, last 10 s {self.memory_last:.1f} "
@@ -179,7 +211,13 @@ async def run_load(url: str, clients: int, seconds: float, warmup: float = 5.0, 
                 if began >= measure_from:
                     result.requests += 1
                     result.latencies.append(finished - began)
-                    endpoint = "/api/documents" if path.startswith("/api/documents/") else "/api/passages/similar" if path.startswith("/api/passages/") else path
+                    endpoint = (
+                        "/api/documents"
+                        if path.startswith("/api/documents/")
+                        else "/api/passages/similar"
+                        if path.startswith("/api/passages/")
+                        else path
+                    )
                     result.by_endpoint.setdefault(endpoint, []).append(finished - began)
                     if problem:
                         result.errors.append(problem)
@@ -223,8 +261,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(built.stderr, file=sys.stderr)
                     return 1
             with serve(index_dir, workers=args.workers) as server:
-                print(f"serving {server.url} (pid {server.process.pid}, {args.workers} worker(s)); "
-                      f"warm-up {args.warmup:g} s, then {args.clients} clients for {args.seconds:g} s", flush=True)
+                print(
+                    f"serving {server.url} (pid {server.process.pid}, {args.workers} worker(s)); "
+                    f"warm-up {args.warmup:g} s, then {args.clients} clients for {args.seconds:g} s",
+                    flush=True,
+                )
                 result = asyncio.run(run_load(server.url, args.clients, args.seconds, args.warmup, server.process.pid))
         finally:
             shutil.rmtree(workspace, ignore_errors=True)

@@ -94,11 +94,18 @@ class Cluster:
         """A PostgreSQL program, as the server's user."""
         kwargs = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []} if self.user else {}
         completed = subprocess.run(
-            [str(bin_dir() / program), *args], capture_output=True, text=True, timeout=timeout, cwd=self.directory,
-            env={**os.environ, "LC_ALL": "C.UTF-8", "PGTZ": "UTC"}, **kwargs,
+            [str(bin_dir() / program), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.directory,
+            env={**os.environ, "LC_ALL": "C.UTF-8", "PGTZ": "UTC"},
+            **kwargs,
         )
         if check and completed.returncode != 0:
-            raise RuntimeError(f"{program} {' '.join(args)} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}\n{self.log_tail()}")
+            raise RuntimeError(
+                f"{program} {' '.join(args)} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}\n{self.log_tail()}"
+            )
         return completed
 
     def log_tail(self, chars: int = 3000) -> str:
@@ -108,8 +115,19 @@ class Cluster:
             return ""
 
     def start(self) -> None:
-        self.run("pg_ctl", "start", "-D", str(self.data), "-w", "-t", "120", "-l", str(self.process_log),
-                 "-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1")
+        self.run(
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data),
+            "-w",
+            "-t",
+            "120",
+            "-l",
+            str(self.process_log),
+            "-o",
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         """``fast`` (a clean shutdown) or ``immediate`` (as a crash)."""
@@ -190,7 +208,9 @@ def standby(primary: Cluster, parent: Path | None = None) -> Iterator[Cluster]:
     directory = _new_directory(primary.user, parent)
     made = Cluster(directory, free_port(), primary.user, directory / "server.log")
     try:
-        made.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", SUPERUSER, "-D", str(made.data), "-R", "-X", "stream", "--no-sync")
+        made.run(
+            "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", SUPERUSER, "-D", str(made.data), "-R", "-X", "stream", "--no-sync"
+        )
         made.start()
         _wait_accepting(made)
         yield made

@@ -189,7 +189,11 @@ def next_request(rng: random.Random, m: Material) -> Request:
         params = {**_filters(rng, m), "facet_size": rng.randint(1, 10_000), "page": rng.randint(1, 50)}
         return Request("browse", _url("/api/search", params))
     if roll < 0.43:
-        return Request("odd query", _url("/api/search", {"q": "".join(rng.choice(ODD) for _ in range(rng.randint(1, 6))), "facet_size": rng.randint(1, 10_000)}), ANY)
+        return Request(
+            "odd query",
+            _url("/api/search", {"q": "".join(rng.choice(ODD) for _ in range(rng.randint(1, 6))), "facet_size": rng.randint(1, 10_000)}),
+            ANY,
+        )
     if roll < 0.50:
         return Request("search page", _url("/", _search_params(rng, m, rng.choice(("", _q(rng, m))))))
     if roll < 0.56:
@@ -212,7 +216,12 @@ def next_request(rng: random.Random, m: Material) -> Request:
         values = m.facets.get(by) or []
         if len(values) < 2:
             return Request("search", _url("/api/search", {"q": _q(rng, m)}))
-        params = {"by": by, "value": rng.sample(values, rng.randint(2, min(6, len(values)))), "q": rng.choice(("", _q(rng, m))), "size": rng.randint(1, 20)}
+        params = {
+            "by": by,
+            "value": rng.sample(values, rng.randint(2, min(6, len(values)))),
+            "q": rng.choice(("", _q(rng, m))),
+            "size": rng.randint(1, 20),
+        }
         return Request("compare", _url(rng.choice(("/api/compare", "/api/compare", "/compare")), params))
     if roll < 0.79:
         # Export stays small: a filtered query (a whole common word would stream the collection).
@@ -351,7 +360,9 @@ def soak(port: int, server_pid: int, clients: int, seconds: float, warmup: float
             for pid, mb in sample.items():
                 memory.start.setdefault(pid, mb)
         if now >= next_log:
-            log(f"  {now - started:5.0f} s: {sum(tally.requests.values()):,} requests, {tally.total_errors} errors, largest worker {max(sample.values(), default=0):.0f} MB")
+            log(
+                f"  {now - started:5.0f} s: {sum(tally.requests.values()):,} requests, {tally.total_errors} errors, largest worker {max(sample.values(), default=0):.0f} MB"
+            )
             next_log += 60
         time.sleep(min(1.0, max(0.0, end_at - time.monotonic())))
     stop.set()
@@ -376,7 +387,13 @@ def report(result: SoakResult, max_growth: float) -> str:
         start, end = m.start.get(pid, 0.0), m.end[pid]
         growth = f"{100 * (end - start) / start:+.1f} %" if start else "–"
         lines.append(f"| {pid} | {start:,.0f} MB | {end:,.0f} MB | {m.peak.get(pid, end):,.0f} MB | {growth} |")
-    lines += ["", f"largest worker RSS seen: {max(m.peak.values(), default=0):,.0f} MB", "", "| requests | n | p50 ms | p99 ms | max ms |", "|---|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        f"largest worker RSS seen: {max(m.peak.values(), default=0):,.0f} MB",
+        "",
+        "| requests | n | p50 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for kind, n in sorted(t.requests.items(), key=lambda kv: -kv[1]):
         latencies = t.latencies[kind]
         lines.append(f"| {kind} | {n:,} | {percentile(latencies, 50):.1f} | {percentile(latencies, 99):.1f} | {max(latencies):.0f} |")
@@ -413,7 +430,9 @@ def run(args) -> SoakResult:
                 _log(f"the server refused the cached index ({status} {body[:200]!r}); rebuilding")
                 prepare_index(work, args.reports, args.seed, args.procs, rebuild=True, log=_log)
                 continue
-            _log(f"serving {server.url} (pid {server.process.pid}, workers={args.workers}); {args.clients} clients for {args.minutes:g} min after {args.warmup:g} s warm-up")
+            _log(
+                f"serving {server.url} (pid {server.process.pid}, workers={args.workers}); {args.clients} clients for {args.minutes:g} min after {args.warmup:g} s warm-up"
+            )
             return soak(server.port, server.process.pid, args.clients, args.minutes * 60, args.warmup, args.seed, log=_log)
     raise AssertionError("unreachable")
 
@@ -423,13 +442,17 @@ def _log(message: str) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="python -m tests.soak", description="soak test: memory and errors of a real server under a long random mix of requests")
+    main = argparse.ArgumentParser(
+        prog="python -m tests.soak", description="soak test: memory and errors of a real server under a long random mix of requests"
+    )
     main.add_argument("--reports", type=int, default=1000, help="reports of the generated corpus (default 1000)")
     main.add_argument("--minutes", type=float, default=5, help="minutes of requests after the warm-up (default 5)")
     main.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     main.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     main.add_argument("--warmup", type=float, default=15, help="seconds of requests before the start RSS is taken (default 15)")
-    main.add_argument("--search-timeout", type=float, help="the server's time limit per search, seconds (TOWNSHIP_SEARCH_TIMEOUT; default: the server's own, 5)")
+    main.add_argument(
+        "--search-timeout", type=float, help="the server's time limit per search, seconds (TOWNSHIP_SEARCH_TIMEOUT; default: the server's own, 5)"
+    )
     main.add_argument("--max-growth", type=float, default=10, help="largest RSS growth of a worker, percent (default 10)")
     main.add_argument("--seed", type=int, default=corpus.DEFAULT_SEED, help="corpus seed (the benchmark's by default)")
     main.add_argument("--procs", type=int, default=2, help="indexing processes when the index must be built (default 2)")

@@ -21,7 +21,14 @@ from indexer.domain import PROJECT_ROOT
 
 ENGINES = ("app.search.local", "app.search.postgres", "indexer.whoosh_store", "indexer.postgres_store", "whoosh", "psycopg")
 # The service's side of the port: what composes features from Searcher calls.
-SERVICE = ("app/search/service.py", "app/search/port_service.py", "app/search/live.py", "app/search/followup.py", "app/search/deadline.py", "app/search/curation.py")
+SERVICE = (
+    "app/search/service.py",
+    "app/search/port_service.py",
+    "app/search/live.py",
+    "app/search/followup.py",
+    "app/search/deadline.py",
+    "app/search/curation.py",
+)
 
 
 def _imports(path: Path) -> set[str]:
@@ -79,7 +86,12 @@ def test_the_port_imports_no_engine_and_no_service():
 
 def test_the_local_searcher_imports_no_engine_and_no_service():
     local = _sources("app/search/local")
-    assert _importing(local, ("whoosh", "indexer.whoosh_store", "app.search.postgres", "app.search.service", "app.search.port_service", "app.search.engines")) == []
+    assert (
+        _importing(
+            local, ("whoosh", "indexer.whoosh_store", "app.search.postgres", "app.search.service", "app.search.port_service", "app.search.engines")
+        )
+        == []
+    )
 
 
 # ------------------------------------------------------------------------ one-way data flow

@@ -49,7 +49,18 @@ def _requests(rng: random.Random, sizes: list[int], passage_ids: list[str]) -> l
         word = "".join(rng.choice(CHARACTERS) for _ in range(rng.randint(1, 4)))
         out.append(("/api/search", {"q": "", "facet_size": facet_size}))
         if facet_size % 3 == 0:
-            out.append(("/api/search", {"q": word, "facet_size": facet_size, "size": rng.randint(1, 100), "page": rng.randint(1, 50), "sort": rng.choice(["relevance", "year_desc", "document"])}))
+            out.append(
+                (
+                    "/api/search",
+                    {
+                        "q": word,
+                        "facet_size": facet_size,
+                        "size": rng.randint(1, 100),
+                        "page": rng.randint(1, 50),
+                        "sort": rng.choice(["relevance", "year_desc", "document"]),
+                    },
+                )
+            )
         if facet_size % 5 == 0:
             out.append(("/api/trends", {"q": word, "buckets": rng.randint(1, 1000)}))
             out.append(("/api/suggest", {"q": word[: rng.randint(1, len(word))], "limit": rng.randint(1, 10)}))

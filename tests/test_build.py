@@ -19,9 +19,7 @@ from tests.conftest import DATA_DIR, GUIZHUMAO, ZUSHIDIAN
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "indexer", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([sys.executable, "-m", "indexer", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture

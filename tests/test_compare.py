@@ -157,8 +157,10 @@ def test_search_page_offers_to_compare_ticked_values(client):
     assert query_of(unescape(action.group(1))) == {"q": ["产业"], "by": ["township"], "value": ["汤垟乡", "斋坛乡"]}
     # Without JavaScript the facet form posts the ticked boxes to /compare, which redirects.
     assert 'formaction="/compare" name="by" value="township"' in html
-    assert 'compare-action' not in client.get("/", params={"q": "产业", "township": "汤垟乡"}).text
-    redirect = client.get("/compare", params=[("q", "产业"), ("by", "township"), ("township", "汤垟乡"), ("township", "斋坛乡")], follow_redirects=False)
+    assert "compare-action" not in client.get("/", params={"q": "产业", "township": "汤垟乡"}).text
+    redirect = client.get(
+        "/compare", params=[("q", "产业"), ("by", "township"), ("township", "汤垟乡"), ("township", "斋坛乡")], follow_redirects=False
+    )
     assert redirect.status_code == 303
     assert query_of(redirect.headers["location"]) == {"q": ["产业"], "by": ["township"], "value": ["汤垟乡", "斋坛乡"]}
 

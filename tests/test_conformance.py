@@ -38,9 +38,20 @@ from tests.engines import ENGINES, REFERENCE
 GENERATED = 30  # reports added to the bundled five
 EVERY = 1 << 30  # a facet_limit listing every value
 EXTRA_QUERIES = (
-    "光伏 OR 水电", "(光伏 OR 水电) 项目", "(信访 OR 低保) -矛盾", '乡村 (振兴 OR 治理) -"产业振兴"',
-    '"乡村振兴" OR 茶', "-村", "鄉村振興 OR 黨建", "产业发展 (党建 OR (安全 -生产))", "1+3+n", "c++", "：",
-    "光伏项目", "不存在的词语组合", "茶 叶",
+    "光伏 OR 水电",
+    "(光伏 OR 水电) 项目",
+    "(信访 OR 低保) -矛盾",
+    '乡村 (振兴 OR 治理) -"产业振兴"',
+    '"乡村振兴" OR 茶',
+    "-村",
+    "鄉村振興 OR 黨建",
+    "产业发展 (党建 OR (安全 -生产))",
+    "1+3+n",
+    "c++",
+    "：",
+    "光伏项目",
+    "不存在的词语组合",
+    "茶 叶",
 )
 
 
@@ -79,7 +90,8 @@ class Scan:
         excluded = set(query.exclude_documents)
         return sorted(
             (
-                s for s in self.items
+                s
+                for s in self.items
                 if s.passage.doc_id not in excluded
                 and (query.root is None or matches(query.root, s, query.synonyms))
                 and all(allowed(s, name, values) for name, values in query.filters.items() if name != leave_out)

@@ -36,9 +36,23 @@ def schemathesis(url: str, workdir: Path, config: str = "", examples: int = MAX_
         (workdir / "schemathesis.toml").write_text(config, encoding="utf-8")
         options = ["--config-file", str(workdir / "schemathesis.toml")]
     command = [
-        sys.executable, "-m", "schemathesis.cli", "--no-color", *options,
-        "run", f"{url}/openapi.json", "--checks", CHECKS,
-        "--max-examples", str(examples), "--seed", SEED, "--workers", "1", "--request-timeout", "20",
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--no-color",
+        *options,
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        str(examples),
+        "--seed",
+        SEED,
+        "--workers",
+        "1",
+        "--request-timeout",
+        "20",
     ]
     return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=RUN_TIMEOUT)
 

@@ -22,7 +22,7 @@ from indexer.domain import PROJECT_ROOT
 from indexer.records import Document
 from tests.conftest import DATA_DIR, TANGYANG
 
-ORIGINAL = '''# Corrections (a comment that must stay)
+ORIGINAL = """# Corrections (a comment that must stay)
 
 ["a.txt"]  # the first report
 county = "甲县" # checked by hand
@@ -31,7 +31,7 @@ year = 2020
 # a comment between tables
 ["sub/b.txt"]
 kind = "工作计划"
-'''
+"""
 NOTE = "alice 2026-12-06"
 
 
@@ -73,7 +73,10 @@ def test_the_bundled_metadata_file_survives_a_round_trip(tmp_path):
 
 
 def test_parse_and_changes():
-    assert parse({"doc_id": " x ", "year": "2023", "township": " 和平镇 ", "county": ""}) == ("x", {"year": 2023, "township": "和平镇", "county": None})
+    assert parse({"doc_id": " x ", "year": "2023", "township": " 和平镇 ", "county": ""}) == (
+        "x",
+        {"year": 2023, "township": "和平镇", "county": None},
+    )
     with pytest.raises(InvalidCorrection, match="year"):
         parse({"doc_id": "x", "year": True})
     with pytest.raises(InvalidCorrection, match="kind"):
@@ -84,13 +87,21 @@ def test_parse_and_changes():
     assert changes(current, False, {"county": "某县", "kind": "其他"}) == [Change("county", None, "某县")]
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/collection?sort=year_desc", "/collection?sort=year_desc"),
-    ("/documents/x#p", "/documents/x#p"),
-    ("//evil.example", "/"), ("/\\evil.example", "/"), ("https://evil.example/", "/"),
-    ("/%0d%0aSet-Cookie:x", "/%0d%0aSet-Cookie:x"),  # stays a path of this site, encoded
-    ("/\r\nx", "/"), ("", "/"), (None, "/"), ("relative", "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/collection?sort=year_desc", "/collection?sort=year_desc"),
+        ("/documents/x#p", "/documents/x#p"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/%0d%0aSet-Cookie:x", "/%0d%0aSet-Cookie:x"),  # stays a path of this site, encoded
+        ("/\r\nx", "/"),
+        ("", "/"),
+        (None, "/"),
+        ("relative", "/"),
+    ],
+)
 def test_only_local_paths_are_followed(target, expected):
     assert local_path(target) == expected
 

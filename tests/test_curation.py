@@ -20,7 +20,22 @@ from indexer.build import build
 from indexer.contract import CONFIRMED, CORRECTED, TOWNSHIP_UNKNOWN
 from tests.conftest import DATA_DIR, TANGYANG, TEMPLATE
 
-FIELDS = {"doc_id", "title", "source", "url", "township", "county", "year", "year_inferred", "kind", "period", "evidence", "warnings", "corrected", "correction"}
+FIELDS = {
+    "doc_id",
+    "title",
+    "source",
+    "url",
+    "township",
+    "county",
+    "year",
+    "year_inferred",
+    "kind",
+    "period",
+    "evidence",
+    "warnings",
+    "corrected",
+    "correction",
+}
 AWKWARD = 'sub dir/汤垟 "副本" \\ 2.txt'  # quotes, a backslash, a space, a folder
 
 
@@ -68,7 +83,13 @@ def test_corrections_are_tables_of_metadata_toml(client):
 
 @pytest.mark.parametrize(
     "sort, key, descending",
-    [("township", "township", False), ("county", "county", False), ("year_desc", "year", True), ("year_asc", "year", False), ("source", "source", False)],
+    [
+        ("township", "township", False),
+        ("county", "county", False),
+        ("year_desc", "year", True),
+        ("year_asc", "year", False),
+        ("source", "source", False),
+    ],
 )
 def test_sorts(client, sort, key, descending):
     values = [d[key] for d in collection(client, sort)["documents"]]
@@ -199,8 +220,17 @@ def test_bad_sort_is_a_clear_422(client):
 
 def test_correction_key_falls_back_to_the_doc_id_for_names_toml_cannot_hold():
     view = DocumentView(
-        doc_id="bad-name", source="report-\udcff.txt", title=None, township=None, county=None, year=None,
-        year_inferred=False, kind="其他", publisher=None, published=None, passages=[],
+        doc_id="bad-name",
+        source="report-\udcff.txt",
+        title=None,
+        township=None,
+        county=None,
+        year=None,
+        year_inferred=False,
+        kind="其他",
+        publisher=None,
+        published=None,
+        passages=[],
     )
     reviewed = curation.review([view], []).reviews[0]
     assert tomllib.loads(reviewed.correction) == {"bad-name": {"township": "", "county": "", "year": ""}}

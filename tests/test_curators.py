@@ -32,7 +32,9 @@ PUBLISH_SECONDS = 30  # a correction's build on the bundled reports takes a few 
 
 def curators_cli(curators_file: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     environment = {**os.environ, "TOWNSHIP_CURATORS_FILE": str(curators_file)}
-    return subprocess.run([sys.executable, "-m", "app.curators", *args], input=stdin, capture_output=True, text=True, cwd=PROJECT_ROOT, env=environment, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "app.curators", *args], input=stdin, capture_output=True, text=True, cwd=PROJECT_ROOT, env=environment, timeout=60
+    )
 
 
 class Site:
@@ -130,7 +132,9 @@ def test_the_command_line_refuses_bad_input_with_a_reason(site):
 
 
 def test_the_repository_ignores_where_accounts_live_by_default():
-    ignored = subprocess.run(["git", "check-ignore", "var/curators.json", "var/secret.key", "var/corrections.jsonl"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "var/curators.json", "var/secret.key", "var/corrections.jsonl"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
     assert ignored.stdout.split() == ["var/curators.json", "var/secret.key", "var/corrections.jsonl"]
 
 
@@ -145,7 +149,13 @@ def test_searching_needs_no_account(site):
             assert response.status_code == 200, page
             assert "correction-form" not in response.text  # no form for anyone else
         assert client.get("/api/gazetteer", params={"q": "汤垟"}).json()["places"][0] == {
-            "name": "汤垟乡", "code": "331121213", "county": "青田县", "city": "丽水市", "province": "浙江省", "forms": []}
+            "name": "汤垟乡",
+            "code": "331121213",
+            "county": "青田县",
+            "city": "丽水市",
+            "province": "浙江省",
+            "forms": [],
+        }
 
 
 def _write_routes() -> list[tuple[str, str]]:
@@ -156,7 +166,12 @@ def _write_routes() -> list[tuple[str, str]]:
             included = getattr(route, "original_router", None)  # an included router (FastAPI ≥ 0.160)
             yield from walk(included.routes) if included is not None else [route]
 
-    return sorted((method, route.path) for route in walk(create_app().routes) for method in getattr(route, "methods", None) or () if method not in ("GET", "HEAD"))
+    return sorted(
+        (method, route.path)
+        for route in walk(create_app().routes)
+        for method in getattr(route, "methods", None) or ()
+        if method not in ("GET", "HEAD")
+    )
 
 
 def test_every_write_route_refuses_requests_without_credentials(site):
@@ -192,7 +207,7 @@ def test_a_session_writes_only_with_its_csrf_token_and_from_this_site(site):
         assert other_site.status_code == 403 and "cross-site" in other_site.json()["detail"]
         cross = client.post("/corrections", data={**body, "csrf_token": csrf}, headers={"Sec-Fetch-Site": "cross-site"})
         assert cross.status_code == 403
-    assert "工作总结\" #" not in site.metadata.read_text(encoding="utf-8")
+    assert '工作总结" #' not in site.metadata.read_text(encoding="utf-8")
 
 
 def test_a_forged_or_foreign_session_cookie_is_refused(site):
@@ -324,7 +339,11 @@ def test_a_correction_is_written_published_and_audited(site):
     before_generation = site.generation()
     with site.client() as client:
         assert facet(client, "county").get("青田县")
-        response = client.post("/api/corrections", json={"doc_id": TANGYANG, "county": "缙云县", "year": 2023}, headers={"Authorization": f"Bearer {site.token('alice')}"})
+        response = client.post(
+            "/api/corrections",
+            json={"doc_id": TANGYANG, "county": "缙云县", "year": 2023},
+            headers={"Authorization": f"Bearer {site.token('alice')}"},
+        )
         assert response.status_code == 202, response.text
         answer = response.json()
         assert answer["changes"] == [{"field": "county", "before": "青田县", "after": "缙云县"}]  # the year was already 2023
@@ -332,11 +351,20 @@ def test_a_correction_is_written_published_and_audited(site):
         # Published by the build, picked up by the server by itself.
         counties = wait_for(lambda: (found := facet(client, "county")).get("缙云县") and found)
         assert counties and "青田县" not in counties, counties
-        status = wait_for(lambda: client.get("/api/corrections", headers={"Authorization": f"Bearer {site.token('alice')}"}).json()["build"]["state"] == "published")
+        status = wait_for(
+            lambda: client.get("/api/corrections", headers={"Authorization": f"Bearer {site.token('alice')}"}).json()["build"]["state"] == "published"
+        )
         assert status
         audit = client.get("/api/corrections", headers={"Authorization": f"Bearer {site.token('alice')}"}).json()
     entry = audit["entries"][0]
-    assert (entry["curator"], entry["via"], entry["doc_id"], entry["field"], entry["before"], entry["after"]) == ("alice", "token", TANGYANG, "county", "青田县", "缙云县")
+    assert (entry["curator"], entry["via"], entry["doc_id"], entry["field"], entry["before"], entry["after"]) == (
+        "alice",
+        "token",
+        TANGYANG,
+        "county",
+        "青田县",
+        "缙云县",
+    )
     assert "1 changed" in audit["build"]["message"] and audit["build"]["message"].startswith("incremental build")
     manifest = layout.read_manifest(site.generation())
     assert site.generation() != before_generation and manifest["build"]["changed"] == 1 and manifest["build"]["mode"] == "incremental"
@@ -354,10 +382,12 @@ def test_the_audit_page_shows_before_and_after(site):
     with site.client() as client:
         sign_in(client, "alice")
         csrf = csrf_of(client)
-        saved = client.post("/corrections", data={"csrf_token": csrf, "doc_id": ZHAITAN, "township": "斋坛乡", "county": "", "year": "2022", "kind": "工作总结"})
+        saved = client.post(
+            "/corrections", data={"csrf_token": csrf, "doc_id": ZHAITAN, "township": "斋坛乡", "county": "", "year": "2022", "kind": "工作总结"}
+        )
         assert saved.status_code == 303 and saved.headers["location"] == "/corrections"
         page = client.get("/corrections").text
-    row = page[page.index("<tbody>"):page.index("</tbody>")]
+    row = page[page.index("<tbody>") : page.index("</tbody>")]
     assert "alice" in row and f"/documents/{ZHAITAN}" in row
     assert re.search(r'<span class="audit-before">[^<]+</span> → <strong class="audit-after">2022</strong>', row)
 
@@ -391,7 +421,9 @@ def test_a_failed_build_leaves_the_index_serving(tmp_path):
         with site.client() as client:
             response = client.post("/api/corrections", json={"doc_id": TANGYANG, "township": "仁宫乡"}, headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 202
-            failed = wait_for(lambda: client.get("/api/corrections", headers={"Authorization": f"Bearer {token}"}).json()["build"]["state"] == "failed")
+            failed = wait_for(
+                lambda: client.get("/api/corrections", headers={"Authorization": f"Bearer {token}"}).json()["build"]["state"] == "failed"
+            )
             build = client.get("/api/corrections", headers={"Authorization": f"Bearer {token}"}).json()["build"]
             assert failed and "does not exist" in build["message"], build
             assert client.get("/healthz").json()["generation"] == in_use.name

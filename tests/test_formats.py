@@ -35,8 +35,25 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NUMERALS = "一二三四五六七八九十"
 MARKERS = ((0, re.compile(rf"^[{NUMERALS}]+、")), (1, re.compile(rf"^\([{NUMERALS}]+\)")), (2, re.compile(r"^\d{1,2}\.(?!\d)")))
 # What a government page wraps around the article: none of it may reach a passage.
-CHROME = ("当前位置", "分享到", "微信", "QQ空间", "打印本页", "关闭窗口", "主办单位", "ICP备", "网站标识码", "相关文章",
-          "请输入关键字", "document.write", "点击数", "字体", "安全生产工作会议", "政务服务", "互动交流")
+CHROME = (
+    "当前位置",
+    "分享到",
+    "微信",
+    "QQ空间",
+    "打印本页",
+    "关闭窗口",
+    "主办单位",
+    "ICP备",
+    "网站标识码",
+    "相关文章",
+    "请输入关键字",
+    "document.write",
+    "点击数",
+    "字体",
+    "安全生产工作会议",
+    "政务服务",
+    "互动交流",
+)
 
 
 def report_lines(doc_id: str) -> list[str]:
@@ -234,10 +251,23 @@ def test_word_tables_and_number_formats(tmp_path):
     single.cell(0, 0).add_paragraph("全乡信访总量下降。")
     path = tmp_path / "tables.docx"
     document.save(path)
-    assert read_report(path).text.splitlines() == ["斋坛乡2024年工作总结", "项目 投资(万元) 进度", "稻+基地 600 完工", "一、2024年工作总结", "全乡信访总量下降。"]
+    assert read_report(path).text.splitlines() == [
+        "斋坛乡2024年工作总结",
+        "项目 投资(万元) 进度",
+        "稻+基地 600 完工",
+        "一、2024年工作总结",
+        "全乡信访总量下降。",
+    ]
     assert [chinese_number(n) for n in (1, 10, 11, 20, 21, 100, 101, 110)] == ["一", "十", "十一", "二十", "二十一", "一百", "一百零一", "一百一十"]
-    assert [format_number(3, f) for f in ("decimal", "decimalEnclosedCircle", "upperRoman", "lowerLetter", "ideographTraditional", "cardinalText")] == [
-        "3", "③", "III", "c", "丙", None,
+    assert [
+        format_number(3, f) for f in ("decimal", "decimalEnclosedCircle", "upperRoman", "lowerLetter", "ideographTraditional", "cardinalText")
+    ] == [
+        "3",
+        "③",
+        "III",
+        "c",
+        "丙",
+        None,
     ]
 
 
@@ -336,6 +366,7 @@ def test_scanned_pdf_is_reported_not_indexed_empty(tmp_path):
 
 # ------------------------------------------------------------------------------ legacy Word .doc
 
+
 def require(finder, package: str) -> None:
     """The converters are part of the test environment (scripts/system-deps.sh): missing is a failure, not a skip."""
     assert finder() is not None, f"{package} is not installed; run scripts/system-deps.sh"
@@ -346,8 +377,18 @@ def legacy_word(doc_id: str, tmp_path: Path) -> Path:
     (tmp_path / "make").mkdir(parents=True)
     source = word_document(doc_id, tmp_path / "make" / f"{doc_id}.docx", auto_numbering=True)
     result = subprocess.run(
-        [doc_reader.find_soffice(), f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "doc:MS Word 97", "--outdir", str(tmp_path), str(source)],
-        capture_output=True, timeout=300,
+        [
+            doc_reader.find_soffice(),
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "doc:MS Word 97",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        timeout=300,
     )
     path = tmp_path / f"{doc_id}.doc"
     assert path.is_file(), result.stderr
@@ -371,7 +412,11 @@ def test_legacy_word_through_antiword_when_libreoffice_is_missing(tmp_path, proc
     source = read_report(path)
     assert source.encoding == "doc (converted by antiword)"
     assert any("自动编号" in w for w in source.warnings)
-    unnumbered = [MARKERS[level][1].sub("", line) if level is not None else line for line in report_lines(ZUSHIDIAN) for level in [next((lvl for lvl, p in MARKERS if p.match(line)), None)]]
+    unnumbered = [
+        MARKERS[level][1].sub("", line) if level is not None else line
+        for line in report_lines(ZUSHIDIAN)
+        for level in [next((lvl for lvl, p in MARKERS if p.match(line)), None)]
+    ]
     assert source.text.splitlines() == unnumbered
     report = process(path)
     assert (report.document.township, report.document.county, report.document.year) == ("祖师殿镇", "溆浦县", 2023)

@@ -43,17 +43,107 @@ PROPERTY = settings(
 # Pieces a hostile or clumsy user types: operators, quotes of every kind, field syntax,
 # wildcards, markup, template syntax, control and invisible characters, and real words.
 ATOMS = [
-    '"', "“", "”", "＂", "「", "」", "(", ")", "（", "）", "-", "－", "OR", "ＯＲ", "or", "||", "AND", "NOT",
-    "*", "?", "~", "^", ":", "township:x", "year:2023", "+", "\\", "/", "%", "%00", "&", ";",
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "</mark>", "&amp;", "&#60;",
-    "{{ 7*7 }}", "{% if %}", "${x}", "\x00", "\t", "\n", "\r", "\x1b", "\u3000", "\u200b", "\ufeff", "\u202e",
-    "光伏", "信访", "乡村振兴", "鄉村振興", "茶", "线虫", "c++", "1+3+N", "稻+", "：", "2023", "EOD", "😀", "\U00020000",
+    '"',
+    "“",
+    "”",
+    "＂",
+    "「",
+    "」",
+    "(",
+    ")",
+    "（",
+    "）",
+    "-",
+    "－",
+    "OR",
+    "ＯＲ",
+    "or",
+    "||",
+    "AND",
+    "NOT",
+    "*",
+    "?",
+    "~",
+    "^",
+    ":",
+    "township:x",
+    "year:2023",
+    "+",
+    "\\",
+    "/",
+    "%",
+    "%00",
+    "&",
+    ";",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "</mark>",
+    "&amp;",
+    "&#60;",
+    "{{ 7*7 }}",
+    "{% if %}",
+    "${x}",
+    "\x00",
+    "\t",
+    "\n",
+    "\r",
+    "\x1b",
+    "\u3000",
+    "\u200b",
+    "\ufeff",
+    "\u202e",
+    "光伏",
+    "信访",
+    "乡村振兴",
+    "鄉村振興",
+    "茶",
+    "线虫",
+    "c++",
+    "1+3+N",
+    "稻+",
+    "：",
+    "2023",
+    "EOD",
+    "😀",
+    "\U00020000",
 ]
 EDGE_VALUES = [
-    "", " ", "0", "-1", "1", "2", "100", "101", "10000", "10001", "99999999999999999999", "-99999999999999999999",
-    "1e3", "1.5", "NaN", "inf", "null", "true", "false", "[]", "{}", "２", "٣", "2023", "２０２３", "0x10",
-    "relevance", "year_desc", "document", "csv", "jsonl", "总结", "汤垟乡",
-    "x" * (LIMITS.max_query_chars + 1), "光" * LIMITS.max_query_chars, "a" * 10_000,
+    "",
+    " ",
+    "0",
+    "-1",
+    "1",
+    "2",
+    "100",
+    "101",
+    "10000",
+    "10001",
+    "99999999999999999999",
+    "-99999999999999999999",
+    "1e3",
+    "1.5",
+    "NaN",
+    "inf",
+    "null",
+    "true",
+    "false",
+    "[]",
+    "{}",
+    "２",
+    "٣",
+    "2023",
+    "２０２３",
+    "0x10",
+    "relevance",
+    "year_desc",
+    "document",
+    "csv",
+    "jsonl",
+    "总结",
+    "汤垟乡",
+    "x" * (LIMITS.max_query_chars + 1),
+    "光" * LIMITS.max_query_chars,
+    "a" * 10_000,
 ]
 hostile_text = st.one_of(
     st.text(max_size=30),
@@ -145,7 +235,30 @@ def test_service_answers_every_parsed_query(service, q):
         assert_safe_snippet(hit.snippet, hit.text)
 
 
-@pytest.mark.parametrize("q", ["( OR", "（ OR", "( ) OR", "( OR )", "OR", "OR OR", "-", "- OR", "(-", '"', '""', "“", "-\"\"", "((((((((((((光伏", "光伏)))))", "||", "township:x", "*?~^:", "\x00\x01"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "( OR",
+        "（ OR",
+        "( ) OR",
+        "( OR )",
+        "OR",
+        "OR OR",
+        "-",
+        "- OR",
+        "(-",
+        '"',
+        '""',
+        "“",
+        '-""',
+        "((((((((((((光伏",
+        "光伏)))))",
+        "||",
+        "township:x",
+        "*?~^:",
+        "\x00\x01",
+    ],
+)
 def test_operator_only_queries_are_searches(client, q):
     response, elapsed = timed_get(client, "/api/search", {"q": q})
     assert_api_answer(response, elapsed, allowed=(200,))
@@ -201,7 +314,10 @@ def known_ids(client):
     return sorted({h["doc_id"] for h in hits}), [h["passage_id"] for h in hits]
 
 
-ids = st.one_of(hostile_text, st.sampled_from(["..", ".", "../..", "../../etc/passwd", "/etc/passwd", "%2e%2e", "a/b", "a\\b", "\x00", "a\x00b", "000_6b839ddbfe8036b3/../x"]))
+ids = st.one_of(
+    hostile_text,
+    st.sampled_from(["..", ".", "../..", "../../etc/passwd", "/etc/passwd", "%2e%2e", "a/b", "a\\b", "\x00", "a\x00b", "000_6b839ddbfe8036b3/../x"]),
+)
 
 
 @settings(PROPERTY, max_examples=80)
@@ -273,9 +389,18 @@ def raw_get(app, raw_path: bytes) -> tuple[int, dict[str, str], bytes]:
     async def run():
         path, _, query = raw_path.partition(b"?")
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": unquote(path.decode("ascii")), "raw_path": path, "query_string": query, "root_path": "",
-            "headers": [(b"host", b"testserver")], "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": unquote(path.decode("ascii")),
+            "raw_path": path,
+            "query_string": query,
+            "root_path": "",
+            "headers": [(b"host", b"testserver")],
+            "server": ("testserver", 80),
+            "client": ("127.0.0.1", 5000),
         }
         pending = [{"type": "http.request", "body": b"", "more_body": False}]
         finished = asyncio.Event()
@@ -366,8 +491,17 @@ def _script_sources(csp: str) -> str:
 
 @pytest.mark.parametrize(
     "url, status",
-    [("/healthz", 200), ("/api/search?q=光伏", 200), ("/api/search?page=0", 422), ("/api/documents/nope", 404), ("/nope", 404),
-     ("/docs", 200), ("/openapi.json", 200), ("/static/docs-init.js", 200), ("/api/export?q=光伏", 200)],
+    [
+        ("/healthz", 200),
+        ("/api/search?q=光伏", 200),
+        ("/api/search?page=0", 422),
+        ("/api/documents/nope", 404),
+        ("/nope", 404),
+        ("/docs", 200),
+        ("/openapi.json", 200),
+        ("/static/docs-init.js", 200),
+        ("/api/export?q=光伏", 200),
+    ],
 )
 def test_security_headers(client, url, status):
     response = client.get(url)
@@ -468,9 +602,20 @@ def _corrupt(index_dir: Path, how: str) -> None:
         (source / "documents.jsonl").unlink()
 
 
-CORRUPTIONS = ["no CURRENT", "CURRENT names nothing", "CURRENT escapes", "empty CURRENT", "garbage manifest",
-               "whoosh files truncated", "whoosh folder missing", "documents missing", "columns missing",
-               "other jieba dictionary", "other Whoosh version", "older index format"]
+CORRUPTIONS = [
+    "no CURRENT",
+    "CURRENT names nothing",
+    "CURRENT escapes",
+    "empty CURRENT",
+    "garbage manifest",
+    "whoosh files truncated",
+    "whoosh folder missing",
+    "documents missing",
+    "columns missing",
+    "other jieba dictionary",
+    "other Whoosh version",
+    "older index format",
+]
 
 
 @pytest.fixture
@@ -482,7 +627,15 @@ def index_copy(index_dir, tmp_path):
 
 def test_missing_index_starts_and_says_how_to_build(tmp_path):
     with _client_for(tmp_path / "no-index-here") as client:
-        for url in ("/healthz", "/api/search?q=光伏", "/api/documents/x", "/api/trends", "/api/export", "/api/suggest?q=光", "/api/passages/x/similar"):
+        for url in (
+            "/healthz",
+            "/api/search?q=光伏",
+            "/api/documents/x",
+            "/api/trends",
+            "/api/export",
+            "/api/suggest?q=光",
+            "/api/passages/x/similar",
+        ):
             response = client.get(url)
             assert response.status_code == 503, url
             assert response.headers["content-type"].startswith("application/json")
@@ -500,7 +653,9 @@ def test_corrupt_index_is_503_with_the_reason(index_copy, how):
         assert client.get("/api/search", params={"q": "光伏"}).status_code == 503
 
 
-@pytest.mark.parametrize("how, named", [("other jieba dictionary", "userdict"), ("other Whoosh version", "2.7.4"), ("older index format", "format_version")])
+@pytest.mark.parametrize(
+    "how, named", [("other jieba dictionary", "userdict"), ("other Whoosh version", "2.7.4"), ("older index format", "format_version")]
+)
 def test_an_index_built_with_another_analysis_says_what_differs(index_copy, how, named):
     _corrupt(index_copy, how)
     with _client_for(index_copy) as client:

@@ -136,8 +136,13 @@ def live(tmp_path_factory):
         assert built.returncode == 0, built.stderr
         waited = wait_until_every_answer(server.url, lambda url: httpx.get(url + "/healthz", timeout=10).status_code == 200, 30)
         yield {
-            "server": server, "root": root, "data": data, "index": index,
-            "without_index": without_index, "search_without_index": search_without_index, "first_pickup": waited,
+            "server": server,
+            "root": root,
+            "data": data,
+            "index": index,
+            "without_index": without_index,
+            "search_without_index": search_without_index,
+            "first_pickup": waited,
         }
 
 
@@ -256,9 +261,19 @@ def _raw(port: int, target: str, timeout: float = 15) -> tuple[int, str, bytes]:
 
 @pytest.mark.parametrize(
     "target",
-    ["/api/documents/../../../../etc/passwd", "/api/documents/..%2F..%2F..%2Fetc%2Fpasswd", "/api/documents/%2e%2e", "/api/documents/%00",
-     "/static/../../../../../../etc/passwd", "/static/%2e%2e/%2e%2e/pyproject.toml", "/static/..%2fpyproject.toml", "/static/%00",
-     "/static/", "/static/vendor/", "/api/passages/..%2f..%2fetc%2fpasswd/similar"],
+    [
+        "/api/documents/../../../../etc/passwd",
+        "/api/documents/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/api/documents/%2e%2e",
+        "/api/documents/%00",
+        "/static/../../../../../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/pyproject.toml",
+        "/static/..%2fpyproject.toml",
+        "/static/%00",
+        "/static/",
+        "/static/vendor/",
+        "/api/passages/..%2f..%2fetc%2fpasswd/similar",
+    ],
 )
 def test_raw_paths_over_the_socket(live, target):
     status, content_type, body = _raw(live["server"].port, target)

@@ -36,7 +36,16 @@ CRAFTED = f"""{SCRIPT}镇2024年工作总结
 二、2025年工作计划
 继续推进光伏项目<svg onload=alert(6)>，做好信访工作。
 """
-PAYLOADS = [SCRIPT, IMG, "&lt;b&gt;实体&amp;lt;测试&#x3C;script&#x3E;", "{{ 7*7 }}", "{% for x in range(3) %}", "</mark><mark>", '<a href="javascript:alert(3)">', "<svg onload=alert(6)>"]
+PAYLOADS = [
+    SCRIPT,
+    IMG,
+    "&lt;b&gt;实体&amp;lt;测试&#x3C;script&#x3E;",
+    "{{ 7*7 }}",
+    "{% for x in range(3) %}",
+    "</mark><mark>",
+    '<a href="javascript:alert(3)">',
+    "<svg onload=alert(6)>",
+]
 
 
 def build_markup_index(root: Path) -> Path:
@@ -78,7 +87,31 @@ def test_the_crafted_report_is_indexed_as_written(markup_client):
         assert payload in text  # JSON carries the text as written; escaping is the renderer's job
 
 
-@pytest.mark.parametrize("q", ["", "光伏", "alert", "script", SCRIPT, "<script>", IMG, "onerror", "</mark>", "<mark>", "&lt;", "&amp;", "{{ 7*7 }}", '"{% for"', "7*7", '"', "'", "javascript:alert(3)", "x onerror=alert(2)", "产业 <b>"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "",
+        "光伏",
+        "alert",
+        "script",
+        SCRIPT,
+        "<script>",
+        IMG,
+        "onerror",
+        "</mark>",
+        "<mark>",
+        "&lt;",
+        "&amp;",
+        "{{ 7*7 }}",
+        '"{% for"',
+        "7*7",
+        '"',
+        "'",
+        "javascript:alert(3)",
+        "x onerror=alert(2)",
+        "产业 <b>",
+    ],
+)
 def test_snippets_escape_everything_but_mark(markup_client, q):
     body = _all_hits(markup_client, q=q)
     for hit in body["hits"]:
@@ -88,7 +121,10 @@ def test_snippets_escape_everything_but_mark(markup_client, q):
         assert body["total"] > 0
 
 
-@pytest.mark.parametrize("q, marked", [("<script>", "&lt;script&gt;"), ("alert", "alert"), ("</mark>", "&lt;/mark&gt;"), ("&lt;", "&amp;lt;"), ('"{{ 7*7 }}"', "{{ 7*7 }}")])
+@pytest.mark.parametrize(
+    "q, marked",
+    [("<script>", "&lt;script&gt;"), ("alert", "alert"), ("</mark>", "&lt;/mark&gt;"), ("&lt;", "&amp;lt;"), ('"{{ 7*7 }}"', "{{ 7*7 }}")],
+)
 def test_markup_queries_are_marked_as_text(markup_client, q, marked):
     body = _all_hits(markup_client, q=q)
     assert body["total"] > 0

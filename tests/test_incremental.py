@@ -94,7 +94,9 @@ def _differences(incremental_dir: Path, full_dir: Path) -> list:
     if records[0] != records[1]:
         found.append("passages")
     manifests = [layout.read_manifest(g) for g in (mine, theirs)]
-    found += [key for key in ("documents", "passages", "chars", "skipped", "failed", "analysis", "pipeline") if manifests[0][key] != manifests[1][key]]
+    found += [
+        key for key in ("documents", "passages", "chars", "skipped", "failed", "analysis", "pipeline") if manifests[0][key] != manifests[1][key]
+    ]
     data = Corpus.load(theirs)
     mix = query_mix(data)
     expected = _service_answers(full_dir, mix)
@@ -297,7 +299,9 @@ def test_the_segment_count_stays_bounded():
         chosen = incremental.segments_to_merge(plans)
         moved = sum(p.live for p in chosen)
         rewritten += moved
-        plans = [p for p in plans if p not in chosen] + [incremental.SegmentPlan(f"m{update}-{k}", moved // 2, 0, [], [], moved // 2) for k in range(2 if chosen else 0)]
+        plans = [p for p in plans if p not in chosen] + [
+            incremental.SegmentPlan(f"m{update}-{k}", moved // 2, 0, [], [], moved // 2) for k in range(2 if chosen else 0)
+        ]
     tiers = incremental._tier(incremental.GROWN) + 1
     assert small <= tiers * (incremental.MERGE_FACTOR - 1) + 2
     assert large <= 6 + added // incremental.GROWN

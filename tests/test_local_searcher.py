@@ -57,7 +57,9 @@ def test_postings_equal_whoosh_matchers(index, searcher):
     assert checked > 400
 
 
-@pytest.mark.parametrize("text", ["茶", "村", "信访", "乡村振兴", "习近平新时代中国特色社会主义思想", "1+3+n", "哈哈哈", "线虫", "乡村振兴战略", "的", "產業"])
+@pytest.mark.parametrize(
+    "text", ["茶", "村", "信访", "乡村振兴", "习近平新时代中国特色社会主义思想", "1+3+n", "哈哈哈", "线虫", "乡村振兴战略", "的", "產業"]
+)
 def test_verbatim_is_substring_of_normalized_text(index, text):
     needle = normalize(text)
     expected = [d for d in range(index.size) if needle in normalize(index.storage.stored(d).text)]

@@ -98,7 +98,19 @@ def test_metadata_does_not_come_from_file_names(processed):
 
 def test_metadata_overrides_win_and_are_reported():
     source = SourceText((DATA_DIR / f"{TEMPLATE}.txt").read_text(encoding="utf-8"), "utf-8")
-    corrected = process_text(source, "t", overrides={"township": "大均乡", "year": 2021, "county": "景宁畲族自治县", "city": "丽水市", "kind": "工作总结", "period": "下半年", "script": "zh-Hant"})
+    corrected = process_text(
+        source,
+        "t",
+        overrides={
+            "township": "大均乡",
+            "year": 2021,
+            "county": "景宁畲族自治县",
+            "city": "丽水市",
+            "kind": "工作总结",
+            "period": "下半年",
+            "script": "zh-Hant",
+        },
+    )
     document = corrected.document
     assert (document.township, document.year, document.year_inferred, document.county) == ("大均乡", 2021, False, "景宁畲族自治县")
     assert (document.city, document.kind, document.period, document.script) == ("丽水市", "工作总结", "下半年", "zh-Hant")
@@ -218,7 +230,19 @@ def test_themes_of_known_passages(processed, doc_id, fragment, theme):
 
 def test_theme_names_are_the_taxonomy(passages):
     names = set(domain.load_themes().names)
-    assert names == {"党的建设", "产业发展", "项目建设", "乡村振兴", "生态环境", "民生保障", "社会治理", "安全生产", "文化旅游", "人才招商", "政府建设"}
+    assert names == {
+        "党的建设",
+        "产业发展",
+        "项目建设",
+        "乡村振兴",
+        "生态环境",
+        "民生保障",
+        "社会治理",
+        "安全生产",
+        "文化旅游",
+        "人才招商",
+        "政府建设",
+    }
     used = {t for p in passages for t in p.themes}
     assert used <= names and len(used) == len(names)
 
@@ -328,7 +352,13 @@ def test_kind_and_period(title, kind, period):
 
 
 def test_a_title_naming_both_does_not_make_everything_a_plan():
-    report = process_text(SourceText("首页 > 工作总结\n豫灵镇2023年工作总结和2024年工作计划\n一、2023年工作推进情况\n完成果园改造。\n二、2024年工作打算\n加快项目建设。", "utf-8"), "t")
+    report = process_text(
+        SourceText(
+            "首页 > 工作总结\n豫灵镇2023年工作总结和2024年工作计划\n一、2023年工作推进情况\n完成果园改造。\n二、2024年工作打算\n加快项目建设。",
+            "utf-8",
+        ),
+        "t",
+    )
     sections = {p.text: p.section for p in report.passages}
     assert sections["完成果园改造。"] == "总结" and sections["加快项目建设。"] == "计划"
     assert not any(">" in p.text for p in report.passages)
@@ -377,7 +407,11 @@ def test_theme_scores_count_keywords_as_str_count_does(passages):
     "text, township, county",
     [
         # 畬 is read as 畲 (a variant some pages write); the county from "地处…县"
-        ("少數民族工作總結\n竹裏畬族鄉地處泰順縣東部山區，全鄉轄9個行政村。\n一、主要工作\n全鄉完成項目。\n竹裏畬族鄉人民政府", "竹里畲族乡", "泰顺县"),
+        (
+            "少數民族工作總結\n竹裏畬族鄉地處泰順縣東部山區，全鄉轄9個行政村。\n一、主要工作\n全鄉完成項目。\n竹裏畬族鄉人民政府",
+            "竹里畲族乡",
+            "泰顺县",
+        ),
         # a short form of a 民族乡 becomes the listed name
         ("莪山乡新丰村2021年工作总结\n桐庐县莪山乡新丰村距乡政府6公里。\n一、主要工作\n全乡完成项目。", "莪山畲族乡", "桐庐县"),
         # peoples and 乡 alone are a stripped template, never a name
@@ -389,7 +423,11 @@ def test_theme_scores_count_keywords_as_str_count_does(passages):
         # a county the official list lacks, right before the township, beats a namesake on the list
         ("南投縣竹山鎮公所一一二年度施政成果報告\n一、施政成果\n全鎮完成道路改善工程十八件。", "竹山镇", "南投县"),
         # a table of contents flattened into one line: a compilation
-        ("1、汇编目录1.2024年高沟镇政府工作报告 2.2024年马坝镇政府工作报告 3.2024年蒋坝镇政府工作报告 2024年高沟镇政府工作报告各位代表：现在，我代表高沟镇人民政府向大会报告工作。", None, None),
+        (
+            "1、汇编目录1.2024年高沟镇政府工作报告 2.2024年马坝镇政府工作报告 3.2024年蒋坝镇政府工作报告 2024年高沟镇政府工作报告各位代表：现在，我代表高沟镇人民政府向大会报告工作。",
+            None,
+            None,
+        ),
         # a village's page: the township its office's 信息来源 names (its own text names none)
         ("永丰村2023年工作总结\n信息来源：三界镇永丰村村民委员会\n一、主要工作\n全村完成道路硬化3公里，新建灌溉渠道2公里。", "三界镇", None),
         # 三界镇 (嵊州市 in 浙江省, 明光市 in 安徽省): where the report places itself, and the
@@ -409,17 +447,37 @@ def test_names_and_counties_of_real_page_patterns(text, township, county):
     "text, year, kind, period",
     [
         # the session date under the title, written in Chinese numerals
-        ("某镇政府工作报告\n（二〇一三年一月二十二日）\n各位代表：\n现在，我代表乡人民政府向大会作政府工作报告。\n二〇一二年工作回忆\n2012年，全乡完成项目。", 2013, "政府工作报告", "年度"),
+        (
+            "某镇政府工作报告\n（二〇一三年一月二十二日）\n各位代表：\n现在，我代表乡人民政府向大会作政府工作报告。\n二〇一二年工作回忆\n2012年，全乡完成项目。",
+            2013,
+            "政府工作报告",
+            "年度",
+        ),
         # a session in December opens the next year's report
-        ("政 府 工 作 报 告\n——2022年12月28日在盱眙县第十八届人民代表大会第二次会议上\n各位代表：\n现在，我代表县人民政府向大会报告工作。", 2023, "政府工作报告", "年度"),
+        (
+            "政 府 工 作 报 告\n——2022年12月28日在盱眙县第十八届人民代表大会第二次会议上\n各位代表：\n现在，我代表县人民政府向大会报告工作。",
+            2023,
+            "政府工作报告",
+            "年度",
+        ),
         # ROC years on a Taiwan page
         ("羅東鎮公所112年度施政成果報告\n一、施政成果\n完成人行道改善工程。", 2023, "工作总结", "年度"),
         # a summary's opening year, not its plan heading's
-        ("党政办年度工作总结\n2025 年，镇党政办公室统筹推进各项工作。\n一、主要工作\n完成会议保障。\n二、2026 年工作打算\n提升协调能力。", 2025, "工作总结", "年度"),
+        (
+            "党政办年度工作总结\n2025 年，镇党政办公室统筹推进各项工作。\n一、主要工作\n完成会议保障。\n二、2026 年工作打算\n提升协调能力。",
+            2025,
+            "工作总结",
+            "年度",
+        ),
         # news of a meeting, an interpretation, a party congress report: 其他
         ("莘县魏庄镇召开2023年度工作总结表彰大会\n2月19日上午，魏庄镇召开大会。", 2023, "其他", "年度"),
         ("《2023年杨柳青镇政府工作报告》政策解读\n一、起草过程\n2022年工作回顾部分全面总结了成绩。", 2023, "其他", "年度"),
-        ("凝心聚力谋发展\n——在中国共产党孝丰镇第十五次代表大会上的报告\n（2021年9月16日）\n现在，我代表中共孝丰镇第十四届委员会向大会报告工作。", 2021, "其他", "其他"),
+        (
+            "凝心聚力谋发展\n——在中国共产党孝丰镇第十五次代表大会上的报告\n（2021年9月16日）\n现在，我代表中共孝丰镇第十四届委员会向大会报告工作。",
+            2021,
+            "其他",
+            "其他",
+        ),
         # a quarter is not a year; 二〇二三年 is not 三年
         ("乡镇2022年第一季度工作总结和第二季度工作计划\n一、一季度工作总结\n完成投资4.2亿元。", 2022, "总结与计划", "其他"),
         ("白沙镇二〇二三年工作总结\n一、主要工作\n全镇完成项目12个。", 2023, "工作总结", "年度"),
@@ -427,7 +485,12 @@ def test_names_and_counties_of_real_page_patterns(text, township, county):
         ("镇长年度工作总结\n一、经济发展\n全镇2020年共完成税收收入3380万元。\n二、下步打算\n2021年，本人将继续抓好项目。", 2020, "工作总结", "年度"),
         # the title's period before the opening's: a second-half plan looks back on the first
         # half, an annual plan names a target for it
-        ("白沙镇2023年下半年工作计划\n上半年，全镇完成投资4.2亿元。现将下半年工作计划如下：\n一、抓项目\n确保完成全年任务。", 2023, "工作计划", "下半年"),
+        (
+            "白沙镇2023年下半年工作计划\n上半年，全镇完成投资4.2亿元。现将下半年工作计划如下：\n一、抓项目\n确保完成全年任务。",
+            2023,
+            "工作计划",
+            "下半年",
+        ),
         ("白沙镇2024年工作计划\n全年实施重点项目12个，力争上半年开工率达到80%。\n一、抓项目\n加快推进项目建设。", 2024, "工作计划", "年度"),
     ],
 )
@@ -437,7 +500,13 @@ def test_year_kind_and_period_of_real_page_patterns(text, year, kind, period):
 
 
 def test_the_review_of_a_half_year_government_report_is_about_the_same_year():
-    report = process_text(SourceText("2023年上半年政府工作报告\n各位代表：\n现在，我代表xx镇人民政府向大会报告工作。\n一、上半年工作回顾\n夏粮平均亩产提高。\n二、下半年工作安排\n抓好秋粮生产。", "utf-8"), "t")
+    report = process_text(
+        SourceText(
+            "2023年上半年政府工作报告\n各位代表：\n现在，我代表xx镇人民政府向大会报告工作。\n一、上半年工作回顾\n夏粮平均亩产提高。\n二、下半年工作安排\n抓好秋粮生产。",
+            "utf-8",
+        ),
+        "t",
+    )
     assert report.document.period == "上半年"
     assert {p.text: p.about_year for p in report.passages}["夏粮平均亩产提高。"] == 2023
 

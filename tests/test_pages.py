@@ -49,7 +49,12 @@ def test_search_urls_leave_defaults_out_and_reset_the_page():
     state = SearchRequest(q="光伏 OR 水电", township=("汤垟乡",), sort="year_desc", page=3, size=20, expand=False)
     url = search_url(state)
     assert query_of(url) == {
-        "q": ["光伏 OR 水电"], "township": ["汤垟乡"], "sort": ["year_desc"], "expand": ["false"], "size": ["20"], "page": ["3"],
+        "q": ["光伏 OR 水电"],
+        "township": ["汤垟乡"],
+        "sort": ["year_desc"],
+        "expand": ["false"],
+        "size": ["20"],
+        "page": ["3"],
     }
     assert "page" not in query_of(search_url(state, sort="relevance"))
     assert query_of(search_url(state, page=4))["page"] == ["4"]
@@ -114,7 +119,9 @@ def test_selected_facets_are_chips_and_checked_boxes(client):
 
 def test_disjunctive_counts_add_up(client):
     base = client.get("/", params={"q": "两违"}).text
-    counts = dict(re.findall(r'name="township" value="([^"]+)"[^>]*>\s*<span class="facet-value">[^<]*</span>\s*<span class="facet-count">(\d+)</span>', base))
+    counts = dict(
+        re.findall(r'name="township" value="([^"]+)"[^>]*>\s*<span class="facet-value">[^<]*</span>\s*<span class="facet-count">(\d+)</span>', base)
+    )
     hit_townships = [t for t, n in counts.items() if int(n) > 0]
     assert len(hit_townships) >= 2
     a, b = hit_townships[:2]
@@ -140,7 +147,7 @@ def test_sort_size_and_pagination_links_keep_the_state(client):
 
 def test_no_results_offers_the_parts_and_drops_filters(client):
     html = client.get("/", params={"q": "百香果 汽车"}).text
-    assert "没有找到“<span class=\"query\">百香果 汽车</span>”" in html
+    assert '没有找到“<span class="query">百香果 汽车</span>”' in html
     assert "分开检索" in html
     assert 'href="/?q=%E7%99%BE%E9%A6%99%E6%9E%9C">百香果</a>' in html
     filtered = client.get("/", params={"q": QUERY, "year": "2024"}).text
@@ -292,8 +299,9 @@ def test_pages_need_no_inline_script_or_style(client, url):
 # ------------------------------------------------------------------------ accessibility
 
 
-@pytest.mark.parametrize("url", ["/", f"/?q={QUERY}", "/?q=两违", f"/documents/{GUIZHUMAO}?q={QUERY}&passage={GUIZHUMAO}-0010",
-                                 f"/documents/{TEMPLATE}", "/documents/x"])
+@pytest.mark.parametrize(
+    "url", ["/", f"/?q={QUERY}", "/?q=两违", f"/documents/{GUIZHUMAO}?q={QUERY}&passage={GUIZHUMAO}-0010", f"/documents/{TEMPLATE}", "/documents/x"]
+)
 def test_nothing_is_said_by_a_title_attribute_alone(client, url):
     """Tooltips reach neither keyboard nor touch users: the pages say everything in text."""
     html = client.get(url).text
@@ -303,7 +311,7 @@ def test_nothing_is_said_by_a_title_attribute_alone(client, url):
 def test_inferred_year_and_toc_counts_are_text(client):
     home = client.get("/").text
     assert re.search(r'<span class="inferred" aria-hidden="true">\*</span><span class="visually-hidden">（年份由上下文推断）</span>', home)
-    assert "<span class=\"inferred\">*</span> 表示年份由上下文推断" in home
+    assert '<span class="inferred">*</span> 表示年份由上下文推断' in home
     document = client.get(f"/documents/{GUIZHUMAO}", params={"q": QUERY}).text
     toc = re.search(r'<nav class="toc".*?</nav>', document, re.S).group(0)
     assert "数字为本节匹配处数" in toc

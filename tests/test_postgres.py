@@ -39,10 +39,22 @@ def _answers(dsn: str, mix) -> dict:
         out = {}
         for query in mix:
             for sort in ("relevance", "document"):
-                answer = searcher.search(Query(root=parse(query.q).root, filters={k: (v,) for k, v in query.filters.items()}, sort=sort,
-                                               offset=(query.page - 1) * 10, facets=NAMES), Deadline(120))
-                out[query.label(), sort] = (answer.total, answer.ids, [round(s, 6) for s in answer.scores],
-                                            {n: (f.top, f.selected, f.omitted) for n, f in answer.facets.items()})
+                answer = searcher.search(
+                    Query(
+                        root=parse(query.q).root,
+                        filters={k: (v,) for k, v in query.filters.items()},
+                        sort=sort,
+                        offset=(query.page - 1) * 10,
+                        facets=NAMES,
+                    ),
+                    Deadline(120),
+                )
+                out[query.label(), sort] = (
+                    answer.total,
+                    answer.ids,
+                    [round(s, 6) for s in answer.scores],
+                    {n: (f.top, f.selected, f.omitted) for n, f in answer.facets.items()},
+                )
         out["documents"] = [(d.doc_id, d.order, d.sha1) for d in searcher.documents()]
         out["words"] = searcher.word_frequencies(["发展", "产业", "光伏", "琥珀蜂巢"])
         out["prefixes"] = searcher.prefixes("乡村", 10)
@@ -172,14 +184,43 @@ def test_the_command_line(postgres, tmp_path):
 
     dsn = pgcluster.new_database(postgres)
     env = {**os.environ, "TOWNSHIP_PG_DSN": dsn, "TOWNSHIP_PG_PURGE_GRACE": "0"}
-    done = subprocess.run([sys.executable, "-m", "indexer", "build", "--engine", "postgres", "--data-dir", str(DATA_DIR), "--quiet"],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "indexer", "build", "--engine", "postgres", "--data-dir", str(DATA_DIR), "--quiet"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "full build (no index yet): 5 added" in done.stdout and "index: generation 1" in done.stdout
-    again = subprocess.run([sys.executable, "-m", "indexer", "build", "--engine", "postgres", "--data-dir", str(DATA_DIR), "--quiet"],
-                           cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [sys.executable, "-m", "indexer", "build", "--engine", "postgres", "--data-dir", str(DATA_DIR), "--quiet"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "index is up to date" in again.stdout
-    wrong = subprocess.run([sys.executable, "-m", "indexer", "build", "--engine", "postgres", "--dsn", "postgresql://nobody:secret@127.0.0.1:1/none",
-                            "--data-dir", str(DATA_DIR), "--quiet"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    wrong = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "indexer",
+            "build",
+            "--engine",
+            "postgres",
+            "--dsn",
+            "postgresql://nobody:secret@127.0.0.1:1/none",
+            "--data-dir",
+            str(DATA_DIR),
+            "--quiet",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert wrong.returncode == 1 and wrong.stderr.startswith("error: cannot connect to postgresql://nobody:***@127.0.0.1:1/none")
     assert "Traceback" not in wrong.stderr and "secret" not in wrong.stderr

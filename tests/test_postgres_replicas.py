@@ -112,8 +112,10 @@ def test_standbys_serve_what_the_primary_built_and_failover_loses_nothing(replic
         stop.set()
         for thread in threads:
             thread.join(60)
-        print(f"{answered[0]} searches under load ({before_first} before the first standby stopped, "
-              f"{before_second - before_first} on the second, {answered[0] - before_second} on the primary), {len(failures)} failed")
+        print(
+            f"{answered[0]} searches under load ({before_first} before the first standby stopped, "
+            f"{before_second - before_first} on the second, {answered[0] - before_second} on the primary), {len(failures)} failed"
+        )
         assert not failures, failures[:5]
         assert before_first > 0 and before_second > before_first and answered[0] > before_second
 

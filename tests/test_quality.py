@@ -35,7 +35,18 @@ def results(request):
 
 
 def test_there_are_enough_fixtures():
-    minimum = {FIXTURES: 40, HELD_OUT: 20, INDEPENDENT: 50, ROUND2: 30, ROUND2_HELD_OUT: 15, INDEPENDENT2: 40, ROUND3: 15, INDEPENDENT3: 30, ROUND4: 20, INDEPENDENT4: 30}
+    minimum = {
+        FIXTURES: 40,
+        HELD_OUT: 20,
+        INDEPENDENT: 50,
+        ROUND2: 30,
+        ROUND2_HELD_OUT: 15,
+        INDEPENDENT2: 40,
+        ROUND3: 15,
+        INDEPENDENT3: 30,
+        ROUND4: 20,
+        INDEPENDENT4: 30,
+    }
     assert all(evaluate(folder).fixtures >= n for folder, n in minimum.items())
 
 
@@ -79,4 +90,3 @@ def test_words_split_by_hard_wraps_are_whole_again(results):
     # (round 3 has no hard wraps: its two words are the cells of a table, which must stay text;
     # round 4 has three, cut by a document site's chunks)
     assert searchable.total >= (2 if results.folder in (ROUND3, ROUND4) else 8) and searchable.share == 1.0, results.misses
-

@@ -14,7 +14,27 @@ from app.search.service import SearchRequest
 from indexer.analysis import normalize
 
 QUERY_SYNTAX = set(' \t"“”＂「」()（）　')
-HAND_PICKED = ["茶", "蛙", "线虫", "189万", "EOD", "eod", "ＥＯＤ", "乡村振兴", "鄉村振興", "强村", "1+3+N", "稻+", "百香果", "產業", "信访", "低保", "光伏", "两不愁三保障", "“八八战略”"]
+HAND_PICKED = [
+    "茶",
+    "蛙",
+    "线虫",
+    "189万",
+    "EOD",
+    "eod",
+    "ＥＯＤ",
+    "乡村振兴",
+    "鄉村振興",
+    "强村",
+    "1+3+N",
+    "稻+",
+    "百香果",
+    "產業",
+    "信访",
+    "低保",
+    "光伏",
+    "两不愁三保障",
+    "“八八战略”",
+]
 
 
 def scan(passages, needle: str) -> set[str]:

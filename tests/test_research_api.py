@@ -65,7 +65,21 @@ def test_export_csv_has_every_hit_with_bom_and_links(client, passages):
     assert "attachment" in response.headers["content-disposition"]
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert list(rows[0]) == ["township", "county", "year", "section", "heading", "themes", "text", "url", "city", "province", "about_year", "kind", "period"]
+    assert list(rows[0]) == [
+        "township",
+        "county",
+        "year",
+        "section",
+        "heading",
+        "themes",
+        "text",
+        "url",
+        "city",
+        "province",
+        "about_year",
+        "kind",
+        "period",
+    ]
     assert len(rows) == len(containing(passages, "百香果")) == 4  # every hit, not one page of size 1
     assert all("百香果" in normalize(r["text"]) for r in rows)
     assert rows[0]["url"].startswith("http") and "/documents/" in rows[0]["url"] and "#" in rows[0]["url"]

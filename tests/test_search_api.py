@@ -13,7 +13,24 @@ from app.settings import Settings
 from indexer.analysis import normalize
 from tests.conftest import ZHAITAN
 
-HIT_KEYS = {"doc_id", "passage_id", "township", "county", "year", "section", "heading", "themes", "text", "snippet", "url", "city", "province", "about_year", "kind", "period"}
+HIT_KEYS = {
+    "doc_id",
+    "passage_id",
+    "township",
+    "county",
+    "year",
+    "section",
+    "heading",
+    "themes",
+    "text",
+    "snippet",
+    "url",
+    "city",
+    "province",
+    "about_year",
+    "kind",
+    "period",
+}
 
 
 def search(client, **params) -> dict:
@@ -81,7 +98,13 @@ def test_hit_url_points_to_the_passage_for_this_query(client):
 
 def test_document_endpoint(client, processed):
     body = client.get(f"/api/documents/{ZHAITAN}").json()
-    assert (body["township"], body["year"], body["kind"], body["publisher"], body["published"]) == ("斋坛乡", 2024, "总结与计划", "斋坛乡人民政府", "2025-05-21")
+    assert (body["township"], body["year"], body["kind"], body["publisher"], body["published"]) == (
+        "斋坛乡",
+        2024,
+        "总结与计划",
+        "斋坛乡人民政府",
+        "2025-05-21",
+    )
     assert body["index_number"] == "00266476_7/2025-20117"
     assert [p["passage_id"] for p in body["passages"]] == [p.passage_id for p in processed[ZHAITAN].passages]
     assert set(body["passages"][5]) >= {"passage_id", "heading", "section", "themes", "text"}
@@ -91,7 +114,15 @@ def test_document_endpoint(client, processed):
 
 def test_openapi_describes_the_api(client):
     spec = client.get("/openapi.json").json()
-    for path in ("/healthz", "/api/search", "/api/documents/{doc_id}", "/api/trends", "/api/export", "/api/suggest", "/api/passages/{passage_id}/similar"):
+    for path in (
+        "/healthz",
+        "/api/search",
+        "/api/documents/{doc_id}",
+        "/api/trends",
+        "/api/export",
+        "/api/suggest",
+        "/api/passages/{passage_id}/similar",
+    ):
         assert path in spec["paths"]
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert {"q", "township", "year", "section", "theme", "sort", "page", "size"} <= names
@@ -267,8 +298,40 @@ def test_snippet_escapes_text(client):
 
 @pytest.mark.parametrize(
     "q",
-    ['"', '"乡村', "(((", ")))", "(光伏", "OR", "光伏 OR", "OR OR OR", "-", "- -", "--", "*", "?", "~", "^", ":", "*?~^:", "township:x", "year:2023",
-     "c++", "1+3+N", "稻+", "：", "\x00\x01\x1f", "乡村\u200b振兴", "\ud7ff", "🙂", "a" * 499, "“", "”", "「", '"""'],
+    [
+        '"',
+        '"乡村',
+        "(((",
+        ")))",
+        "(光伏",
+        "OR",
+        "光伏 OR",
+        "OR OR OR",
+        "-",
+        "- -",
+        "--",
+        "*",
+        "?",
+        "~",
+        "^",
+        ":",
+        "*?~^:",
+        "township:x",
+        "year:2023",
+        "c++",
+        "1+3+N",
+        "稻+",
+        "：",
+        "\x00\x01\x1f",
+        "乡村\u200b振兴",
+        "\ud7ff",
+        "🙂",
+        "a" * 499,
+        "“",
+        "”",
+        "「",
+        '"""',
+    ],
 )
 def test_odd_queries_are_searched_not_errors(client, q):
     response = client.get("/api/search", params={"q": q})
@@ -296,8 +359,18 @@ def test_page_past_the_end(client):
 
 @pytest.mark.parametrize(
     "params, field",
-    [({"page": "x"}, "page"), ({"page": "-1"}, "page"), ({"page": "0"}, "page"), ({"size": "0"}, "size"), ({"size": "101"}, "size"),
-     ({"size": "ten"}, "size"), ({"year": "abc"}, "year"), ({"year": "-2023"}, "year"), ({"year": "20233"}, "year"), ({"sort": "random"}, "sort")],
+    [
+        ({"page": "x"}, "page"),
+        ({"page": "-1"}, "page"),
+        ({"page": "0"}, "page"),
+        ({"size": "0"}, "size"),
+        ({"size": "101"}, "size"),
+        ({"size": "ten"}, "size"),
+        ({"year": "abc"}, "year"),
+        ({"year": "-2023"}, "year"),
+        ({"year": "20233"}, "year"),
+        ({"sort": "random"}, "sort"),
+    ],
 )
 def test_bad_parameters_are_422_with_the_reason(client, params, field):
     response = client.get("/api/search", params=params)
@@ -328,7 +401,9 @@ def test_bare_headings_and_fragments_do_not_outrank_substantive_passages(client,
     assert all(len(h["text"]) >= 30 and h["passage_id"] not in headings for h in hits), [h["text"][:30] for h in hits]
 
 
-@pytest.mark.parametrize("facet, written, other_script", [("township", "桂竹帽镇", "桂竹帽鎮"), ("county", "寻乌县", "尋烏縣"), ("theme", "产业发展", "產業發展")])
+@pytest.mark.parametrize(
+    "facet, written, other_script", [("township", "桂竹帽镇", "桂竹帽鎮"), ("county", "寻乌县", "尋烏縣"), ("theme", "产业发展", "產業發展")]
+)
 def test_filters_accept_either_script(client, facet, written, other_script):
     simplified = search(client, q="产业", **{facet: written})
     traditional = search(client, q="产业", **{facet: other_script})

@@ -67,7 +67,9 @@ def pruning_everywhere(monkeypatch):
     _prune_everywhere(monkeypatch)
     scored = []
     values = topk.values
-    monkeypatch.setattr(topk, "values", lambda index, root, synonyms, docs, deadline: scored.append(len(docs)) or values(index, root, synonyms, docs, deadline))
+    monkeypatch.setattr(
+        topk, "values", lambda index, root, synonyms, docs, deadline: scored.append(len(docs)) or values(index, root, synonyms, docs, deadline)
+    )
     return scored
 
 

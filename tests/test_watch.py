@@ -32,7 +32,20 @@ NEW_REPORT = (
 
 def _start(data: Path, index: Path, interval: float, log=subprocess.PIPE) -> subprocess.Popen:
     """``log``: a file to write the watcher's output to, for a test that reads it while it runs."""
-    command = [sys.executable, "-m", "indexer", "watch", "--data-dir", str(data), "--index-dir", str(index), "--interval", str(interval), "--procs", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "indexer",
+        "watch",
+        "--data-dir",
+        str(data),
+        "--index-dir",
+        str(index),
+        "--interval",
+        str(interval),
+        "--procs",
+        "2",
+    ]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
@@ -121,7 +134,10 @@ def test_sigterm_in_the_middle_of_a_build_changes_nothing(tmp_path):
 def test_a_bad_interval_is_refused_clearly(interval, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "indexer", "watch", "--index-dir", str(tmp_path), "--interval", interval],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and "--interval" in done.stderr and "Traceback" not in done.stderr
 

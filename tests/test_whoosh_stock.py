@@ -65,13 +65,16 @@ print(json.dumps(out, ensure_ascii=False))
 
 # Stored field → how the pipeline's passage holds it.
 STORED_AS = {"theme": "themes"}
-SYNTAX = set(' :()"\'[]{}^~*?+-!&|\\/')
+SYNTAX = set(" :()\"'[]{}^~*?+-!&|\\/")
 
 
 def stock_whoosh(generation: Path, queries: list[str]) -> dict:
     run = subprocess.run(
         [sys.executable, "-c", STOCK, str(generation / "whoosh")],
-        input=json.dumps(queries, ensure_ascii=False), capture_output=True, text=True, timeout=600,
+        input=json.dumps(queries, ensure_ascii=False),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout)

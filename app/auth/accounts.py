@@ -145,6 +145,7 @@ class Accounts:
 
     def remove(self, name: str) -> None:
         """Delete the curator: their password, tokens and sessions stop working at once."""
+
         def change(curators: dict) -> None:
             if curators.pop(name, None) is None:
                 raise AccountError(f"no curator named {name!r}")
@@ -166,6 +167,7 @@ class Accounts:
 
     def revoke(self, name: str, token_id: str | None = None) -> int:
         """Revoke one token of the curator (or all when ``token_id`` is None); how many went."""
+
         def change(curators: dict) -> int:
             account = curators.get(name)
             if account is None:
@@ -181,6 +183,7 @@ class Accounts:
 
     def end_sessions(self, name: str) -> None:
         """Void every session cookie issued to the curator so far (signing out)."""
+
         def change(curators: dict) -> None:
             if name in curators:
                 curators[name]["epoch"] = curators[name].get("epoch", 0) + 1

@@ -138,7 +138,9 @@ def token_or_session(request: Request) -> Curator:
         log.exception("cannot read the curators file")
         owner = None
     if owner is None:
-        raise Denied(401, "API 令牌无效或已撤销 (invalid or revoked token; send Authorization: Bearer <token from python -m app.curators token NAME>)")
+        raise Denied(
+            401, "API 令牌无效或已撤销 (invalid or revoked token; send Authorization: Bearer <token from python -m app.curators token NAME>)"
+        )
     return Curator(owner, "token")
 
 

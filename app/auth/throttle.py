@@ -19,8 +19,14 @@ CAPACITY = 10_000
 
 
 class LoginThrottle:
-    def __init__(self, per_name: int = ATTEMPTS_PER_NAME, per_address: int = ATTEMPTS_PER_ADDRESS,
-                 window: float = WINDOW_SECONDS, capacity: int = CAPACITY, clock=time.monotonic):
+    def __init__(
+        self,
+        per_name: int = ATTEMPTS_PER_NAME,
+        per_address: int = ATTEMPTS_PER_ADDRESS,
+        window: float = WINDOW_SECONDS,
+        capacity: int = CAPACITY,
+        clock=time.monotonic,
+    ):
         self.limits = {"name": per_name, "address": per_address}
         self.window = window
         self.capacity = capacity

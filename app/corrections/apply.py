@@ -81,21 +81,23 @@ class Corrections:
                 applied.table = metadata_file.write(path, report.source, report.doc_id, report.title, found, note)
             except OSError as error:
                 raise CorrectionsUnavailable(f"无法写入元数据文件 (cannot write {path}: {error.strerror or error})") from None
-            self.trail.append([
-                {
-                    "at": applied.at,
-                    "curator": curator,
-                    "via": via,
-                    "doc_id": report.doc_id,
-                    "source": report.source,
-                    "field": change.field,
-                    "before": change.before,
-                    "after": change.after,
-                    "metadata": str(path),
-                    "table": applied.table,
-                }
-                for change in found
-            ])
+            self.trail.append(
+                [
+                    {
+                        "at": applied.at,
+                        "curator": curator,
+                        "via": via,
+                        "doc_id": report.doc_id,
+                        "source": report.source,
+                        "field": change.field,
+                        "before": change.before,
+                        "after": change.after,
+                        "metadata": str(path),
+                        "table": applied.table,
+                    }
+                    for change in found
+                ]
+            )
         self.rebuilder.request(data_dir, str(path))
         return applied
 

@@ -32,7 +32,7 @@ def _name(field: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidCorrection(f"{field}: 须为字符串 (a string; \"\" clears it)")
+        raise InvalidCorrection(f'{field}: 须为字符串 (a string; "" clears it)')
     value = unicodedata.normalize("NFC", value.strip())
     if len(value) > MAX_NAME:
         raise InvalidCorrection(f"{field}: 最多 {MAX_NAME} 个字符 (at most {MAX_NAME} characters)")
@@ -46,7 +46,7 @@ def _year(value: object) -> int | None:
         return None
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
     if not YEAR.match(text):
-        raise InvalidCorrection(f"year: 须为四位数字的年份, 如 2023 (four digits, got {str(value)[:20]!r}); \"\" clears it")
+        raise InvalidCorrection(f'year: 须为四位数字的年份, 如 2023 (four digits, got {str(value)[:20]!r}); "" clears it')
     return int(text)
 
 

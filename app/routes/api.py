@@ -96,7 +96,14 @@ def api_document(doc_id: str, service: Annotated[SearchService, Depends(get_serv
 def api_trends(
     request: Annotated[SearchRequest, Depends(search_request)],
     service: Annotated[SearchService, Depends(get_service)],
-    buckets: Annotated[int, Query(ge=1, le=MAX_TREND_BUCKETS, description=f"每个维度列出的值的个数 1–{MAX_TREND_BUCKETS}, 默认 {DEFAULT_TREND_BUCKETS}; 其余的合计为一个 其他 (other=true)")] = DEFAULT_TREND_BUCKETS,
+    buckets: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_TREND_BUCKETS,
+            description=f"每个维度列出的值的个数 1–{MAX_TREND_BUCKETS}, 默认 {DEFAULT_TREND_BUCKETS}; 其余的合计为一个 其他 (other=true)",
+        ),
+    ] = DEFAULT_TREND_BUCKETS,
 ):
     """Hit counts of the current query and filters by township, county, year, report kind and
     theme (same parameters as /api/search; page, size and sort are ignored): per facet the

@@ -84,7 +84,10 @@ def _applied_out(applied: Applied) -> dict:
     tags=["curators"],
     response_model=CorrectionOut,
     status_code=202,
-    responses={200: {"model": CorrectionOut, "description": "nothing changed (the report already says so)"}, **error_responses(401, 403, 404, 413, 415, 422, 500, 503)},
+    responses={
+        200: {"model": CorrectionOut, "description": "nothing changed (the report already says so)"},
+        **error_responses(401, 403, 404, 413, 415, 422, 500, 503),
+    },
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": CorrectionIn.model_json_schema()}}}},
 )
 async def api_correct(request: Request, service: Service, curator: Writer, _: Bearer = None):
@@ -163,4 +166,3 @@ def audit_page(request: Request, service: Service, page: Annotated[int, Query(ge
         "build": corrections.rebuilder.status(),
     }
     return templates.TemplateResponse(request, "curators/corrections.html", context)
-

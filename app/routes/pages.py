@@ -159,8 +159,7 @@ def township_page(request: Request, name: str, service: Service):
     if township is None:
         raise HTTPException(status_code=404, detail=f"没有“{name[:40]}”的报告。乡镇名称须与报告中的写法一致（繁体、简体均可）。")
     reports = [
-        (r.document, document_title(r.document), urls.document_url(r.document.doc_id), [followup_view(f) for f in r.plans])
-        for r in township.reports
+        (r.document, document_title(r.document), urls.document_url(r.document.doc_id), [followup_view(f) for f in r.plans]) for r in township.reports
     ]
     plans = [f for r in township.reports for f in r.plans]
     years = sorted({r.document.year for r in township.reports if r.document.year})

@@ -49,19 +49,38 @@ class Facet:
 
 
 FACETS: tuple[Facet, ...] = (
-    Facet("township", "乡镇", "township", unknown=True, trend=True, compare=True, hint="乡镇 (可重复, 同一面内为 OR; 未识别 = 文本中未能识别乡镇的报告)"),
     Facet(
-        "county", "县(市、区)", "county", unknown=True, trend=True, compare=True, official=gazetteer.official_counties,
+        "township", "乡镇", "township", unknown=True, trend=True, compare=True, hint="乡镇 (可重复, 同一面内为 OR; 未识别 = 文本中未能识别乡镇的报告)"
+    ),
+    Facet(
+        "county",
+        "县(市、区)",
+        "county",
+        unknown=True,
+        trend=True,
+        compare=True,
+        official=gazetteer.official_counties,
         hint="县 (可重复; 自治县的通称也可以, 如 芷江县 = 芷江侗族自治县)",
     ),
     Facet(
-        "year", "年份", "year", order="newest", unknown=True, trend=True, compare=True,
-        pattern=r"\d{4}", pattern_hint="year 必须是四位数字年份 (year must be a four-digit year)",
+        "year",
+        "年份",
+        "year",
+        order="newest",
+        unknown=True,
+        trend=True,
+        compare=True,
+        pattern=r"\d{4}",
+        pattern_hint="year 必须是四位数字年份 (year must be a four-digit year)",
         hint="报告所属年份, 如 2023 (可重复)",
     ),
     Facet(
-        "about_year", "所述年份", "about_year", order="newest",
-        pattern=r"\d{4}", pattern_hint="about_year 必须是四位数字年份 (about_year must be a four-digit year)",
+        "about_year",
+        "所述年份",
+        "about_year",
+        order="newest",
+        pattern=r"\d{4}",
+        pattern_hint="about_year 必须是四位数字年份 (about_year must be a four-digit year)",
         hint="段落所述年份: 总结部分为总结之年, 计划部分为计划之年 (可重复)",
     ),
     Facet("section", "部分", "section", order="vocabulary", vocabulary=SECTIONS, hint="部分: " + " / ".join(SECTIONS) + " (可重复)"),
@@ -118,8 +137,11 @@ HIT_FIELDS: tuple[HitField, ...] = (
     HitField("city", str | None, "市 of the township, when known", _or_none("city")),
     HitField("province", str | None, "省 of the township, when known", _or_none("province")),
     HitField(
-        "about_year", int | None, "所述年份: the year the passage's section is about (a plan: the planned year)",
-        lambda p: p.about_year or p.year or None, facet="about_year",
+        "about_year",
+        int | None,
+        "所述年份: the year the passage's section is about (a plan: the planned year)",
+        lambda p: p.about_year or p.year or None,
+        facet="about_year",
     ),
     HitField("kind", str, "报告类型: " + " / ".join(KINDS), attrgetter("kind"), facet="kind"),
     HitField("period", str, "时段: " + " / ".join(PERIODS), attrgetter("period"), facet="period"),

@@ -98,4 +98,3 @@ class LiveGeneration:
             if self._generation is None:
                 raise ServiceUnavailable(self.refused or f"no {self.engine.name} index; build it with: {self.engine.build_command}")
             return self._generation
-

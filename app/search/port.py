@@ -160,8 +160,13 @@ class Searcher(Protocol):
         """Live passages holding each word in their body (what more-like-this weighs by)."""
 
     def more_like_this(
-        self, terms: Sequence[tuple[str, float]], deadline: Deadline, limit: int | None = None,
-        within: Sequence[str] | None = None, exclude_documents: Sequence[str] = (), headings: bool = False,
+        self,
+        terms: Sequence[tuple[str, float]],
+        deadline: Deadline,
+        limit: int | None = None,
+        within: Sequence[str] | None = None,
+        exclude_documents: Sequence[str] = (),
+        headings: bool = False,
     ) -> list[tuple[str, float]]:
         """(passage id, score) by the sum of ``weight × BM25(word)`` over the body's words, best
         first (ties in collection order), only passages holding one of the words; ``within``

@@ -115,7 +115,9 @@ class PortSearchService:
         deadline = self._deadline()
         asked = question(request)
         first = (request.page - 1) * request.size
-        answer = searcher.search(replace(asked.query, offset=first, limit=request.size, facets=tuple(BY_NAME), facet_limit=request.facet_size), deadline)
+        answer = searcher.search(
+            replace(asked.query, offset=first, limit=request.size, facets=tuple(BY_NAME), facet_limit=request.facet_size), deadline
+        )
         hits = [_hit(p, asked.needles) for p in searcher.passages(answer.ids) if p is not None]
         alternatives: list[Alternative] = []
         if not answer.total and len(asked.parsed.terms) > 1:
@@ -218,13 +220,17 @@ class PortSearchService:
         for column_value in request.values:
             deadline.check()
             in_column = {**common, **_filters({request.by: (column_value,)})}
-            counted = searcher.search(replace(query, filters=in_column, facets=("theme", "section"), facet_limit=EVERY_VALUE, disjunctive=False), deadline)
+            counted = searcher.search(
+                replace(query, filters=in_column, facets=("theme", "section"), facet_limit=EVERY_VALUE, disjunctive=False), deadline
+            )
             themes = dict(counted.facets["theme"].top)
             shown_filters, shown = in_column, counted
             if rows:
                 themes = {t: n for t, n in themes.items() if t in rows}
                 shown_filters = {**in_column, "theme": rows}
-                shown = searcher.search(replace(query, filters=shown_filters, facets=("section",), facet_limit=EVERY_VALUE, disjunctive=False), deadline)
+                shown = searcher.search(
+                    replace(query, filters=shown_filters, facets=("section",), facet_limit=EVERY_VALUE, disjunctive=False), deadline
+                )
             column = CompareColumn(
                 value=column_value,
                 total=shown.total,
@@ -233,7 +239,9 @@ class PortSearchService:
                 hits=_text_first(searcher, replace(query, filters=shown_filters), hits, needles, deadline),
             )
             for theme in themes if theme_hits else ():
-                column.theme_hits[theme] = _text_first(searcher, replace(query, filters={**in_column, "theme": (theme,)}), theme_hits, needles, deadline)
+                column.theme_hits[theme] = _text_first(
+                    searcher, replace(query, filters={**in_column, "theme": (theme,)}), theme_hits, needles, deadline
+                )
             columns.append(column)
         totals: dict[str, int] = {}
         for column in columns:

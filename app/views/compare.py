@@ -51,7 +51,11 @@ def comparison_view(comparison: Comparison) -> dict:
         CompareRow(
             theme,
             [
-                CompareCell({b.value: b.count for b in c.by_theme}.get(theme, 0), column_search(c.value, theme=(theme,)), linked_hits(c.theme_hits.get(theme, []), search))
+                CompareCell(
+                    {b.value: b.count for b in c.by_theme}.get(theme, 0),
+                    column_search(c.value, theme=(theme,)),
+                    linked_hits(c.theme_hits.get(theme, []), search),
+                )
                 for c in columns
             ],
         )

@@ -30,8 +30,15 @@ from indexer.postgres_store import redacted
 from indexer.postgres_store.store import Database, PostgresSink, analyze, purge, resolve_dsn
 
 
-def build(data_dir: Path, dsn: str | None = None, *, full: bool = False, on_report: Callable[[str], None] | None = None,
-          on_plan: Callable[[int], None] | None = None, **reading) -> BuildReport:
+def build(
+    data_dir: Path,
+    dsn: str | None = None,
+    *,
+    full: bool = False,
+    on_report: Callable[[str], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    **reading,
+) -> BuildReport:
     """Index ``data_dir`` into the database at ``dsn`` (or ``$TOWNSHIP_PG_DSN``), as
     :func:`indexer.build.build` does into a folder; ``reading``: its ``metadata_path``, ``procs``
     and ``max_bytes``."""

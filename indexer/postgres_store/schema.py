@@ -134,7 +134,8 @@ def ddl(schema: str, index_method: str = "gin") -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {s}.passage_records (
   pid bigint PRIMARY KEY,
   record jsonb NOT NULL)""",
-        f"CREATE INDEX IF NOT EXISTS passages_grams ON {s}.passages USING {index_method} (grams)" + (" WITH (fastupdate = on, gin_pending_list_limit = 65536)" if index_method == "gin" else ""),
+        f"CREATE INDEX IF NOT EXISTS passages_grams ON {s}.passages USING {index_method} (grams)"
+        + (" WITH (fastupdate = on, gin_pending_list_limit = 65536)" if index_method == "gin" else ""),
         f"CREATE INDEX IF NOT EXISTS passages_version ON {s}.passages (version, ordinal)",
         f"""CREATE TABLE IF NOT EXISTS {s}.postings (
   field smallint NOT NULL,
@@ -172,6 +173,7 @@ def ddl(schema: str, index_method: str = "gin") -> list[str]:
 
 
 # ---------------------------------------------------------------------------- lexemes and literals
+
 
 def _quoted(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"

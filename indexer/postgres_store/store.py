@@ -158,14 +158,19 @@ class PostgresSink:
         removed) leave, and with them their share of the document frequencies."""
         s, database = self.database.schema, self.database
         rows = database.execute(
-            f"SELECT doc_id, version, born FROM {s}.documents WHERE generation = %s AND doc_id = ANY(%s)", (self.previous.generation, unchanged + stale)
+            f"SELECT doc_id, version, born FROM {s}.documents WHERE generation = %s AND doc_id = ANY(%s)",
+            (self.previous.generation, unchanged + stale),
         ).fetchall()
         held = {doc_id: (version, born) for doc_id, version, born in rows}
         self.carried = {doc_id: held[doc_id] for doc_id in unchanged}
         gone = [held[doc_id][0] for doc_id in stale if doc_id in held]
-        rows = database.execute(
-            f"SELECT r.record FROM {s}.passages p JOIN {s}.passage_records r ON r.pid = p.pid WHERE p.version = ANY(%s)", (gone,)
-        ).fetchall() if gone else []
+        rows = (
+            database.execute(
+                f"SELECT r.record FROM {s}.passages p JOIN {s}.passage_records r ON r.pid = p.pid WHERE p.version = ANY(%s)", (gone,)
+            ).fetchall()
+            if gone
+            else []
+        )
         removed = df_counts(PassageAnalysis(), (records.from_dict(Passage, row[0]) for row in rows))
         copy_df(database.connection, s, -self.generation, removed, sign=-1)
 
@@ -185,8 +190,10 @@ class PostgresSink:
                     copy.write_row((g, document.doc_id, version, born, document.order, records.to_json(document)))
             deltas = f"SELECT field, term, sum(df) AS delta FROM {s}.segment_df WHERE segment = ANY(%(segments)s) GROUP BY field, term"
             if self.previous is None:
-                database.execute(f"INSERT INTO {s}.term_df (field, term, generation, df) SELECT field, term, %(g)s, delta FROM ({deltas}) d WHERE delta <> 0",
-                                 {"segments": written, "g": g})
+                database.execute(
+                    f"INSERT INTO {s}.term_df (field, term, generation, df) SELECT field, term, %(g)s, delta FROM ({deltas}) d WHERE delta <> 0",
+                    {"segments": written, "g": g},
+                )
             else:
                 database.execute(
                     f"""INSERT INTO {s}.term_df (field, term, generation, df)
@@ -199,12 +206,20 @@ WHERE d.delta <> 0""",
             database.execute(f"DELETE FROM {s}.segment_df WHERE segment = ANY(%s)", (written + [-g],))
             lengths = ", ".join(f"coalesce(sum(p.{column}), 0)" for column in sql.LENGTH_COLUMNS.values())
             counted = database.execute(
-                f"SELECT count(*), {lengths} FROM {s}.passages p JOIN {s}.documents d ON d.generation = %s AND d.version = p.version", (g,),
+                f"SELECT count(*), {lengths} FROM {s}.passages p JOIN {s}.documents d ON d.generation = %s AND d.version = p.version",
+                (g,),
             ).fetchone()
             stored = {**manifest, "postgres": {"base": base, "generation": g, "schema": s, "index": INDEX_METHOD}}
             database.execute(
                 f"INSERT INTO {s}.generations (generation, base, manifest, passages, documents, lengths) VALUES (%s, %s, %s, %s, %s, %s)",
-                (g, base, json.dumps(stored, ensure_ascii=False), counted[0], len(documents), json.dumps(dict(zip(sql.LENGTH_COLUMNS, map(int, counted[1:]))))),
+                (
+                    g,
+                    base,
+                    json.dumps(stored, ensure_ascii=False),
+                    counted[0],
+                    len(documents),
+                    json.dumps(dict(zip(sql.LENGTH_COLUMNS, map(int, counted[1:])))),
+                ),
             )
             database.execute(f"UPDATE {s}.state SET generation = %s", (g,))
 
@@ -237,18 +252,24 @@ def purge(database: Database, wait: bool) -> dict:
     current = database.current
     if current is None:
         return {}
-    kept = [row[0] for row in database.execute(f"SELECT generation FROM {s}.generations ORDER BY generation DESC LIMIT %s", (KEEP_GENERATIONS,)).fetchall()]
+    kept = [
+        row[0]
+        for row in database.execute(f"SELECT generation FROM {s}.generations ORDER BY generation DESC LIMIT %s", (KEEP_GENERATIONS,)).fetchall()
+    ]
     if wait and len(kept) > 1:
         time.sleep(float(os.environ.get(PURGE_GRACE, "10")))
         kept = [current]
     oldest = min(kept)
     started = time.perf_counter()
     with database.connection.transaction():
-        empty = [row[0] for row in database.execute(
-            f"""SELECT g.segment FROM {s}.segments g WHERE g.generation <= %s AND NOT EXISTS (
+        empty = [
+            row[0]
+            for row in database.execute(
+                f"""SELECT g.segment FROM {s}.segments g WHERE g.generation <= %s AND NOT EXISTS (
   SELECT 1 FROM {s}.versions v JOIN {s}.documents d ON d.version = v.version AND d.generation >= %s WHERE v.segment = g.segment)""",
-            (current, oldest),
-        ).fetchall()]
+                (current, oldest),
+            ).fetchall()
+        ]
         removed = remove_segments(database.connection, s, empty) if empty else 0
         database.execute(f"DELETE FROM {s}.documents WHERE generation < %s", (oldest,))
         database.execute(f"DELETE FROM {s}.generations WHERE generation < %s", (oldest,))

@@ -40,8 +40,18 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 WORDS_CODE, HEADING_CODE = sql.FIELD_CODES[contract.WORDS], sql.FIELD_CODES[contract.HEADING_WORDS]
 UNIGRAM_CODE, BIGRAM_CODE = sql.FIELD_CODES[contract.UNIGRAM], sql.FIELD_CODES[contract.BIGRAM]
 PASSAGE_COLUMNS = (
-    "pid", "born", "version", "ordinal", *sql.LENGTH_COLUMNS.values(), *sql.WIDE_CODED, *sql.NUMERIC, *sql.NARROW_CODED,
-    "is_heading", sql.THEMES, "body", "grams",
+    "pid",
+    "born",
+    "version",
+    "ordinal",
+    *sql.LENGTH_COLUMNS.values(),
+    *sql.WIDE_CODED,
+    *sql.NUMERIC,
+    *sql.NARROW_CODED,
+    "is_heading",
+    sql.THEMES,
+    "body",
+    "grams",
 )
 _MORE_THAN_ONCE = (1).__lt__
 
@@ -331,20 +341,27 @@ class PostgresSegmentWriter:
             self._postings[code].add(docnum, compress(grams, repeated), compress(grams.values(), repeated))
         values = facet_values(passage)
         codes = self._codes
-        single = [codes.code(name, value[0]) if name in sql.CODED else (int(value[0]) if value[0] else sql.UNKNOWN_YEAR) for name, value in values.items() if name != sql.THEME]
+        single = [
+            codes.code(name, value[0]) if name in sql.CODED else (int(value[0]) if value[0] else sql.UNKNOWN_YEAR)
+            for name, value in values.items()
+            if name != sql.THEME
+        ]
         themes = [codes.code(sql.THEME, value) for value in values[sql.THEME]]
         lexemes = facet_lexemes(values)
         self._summaries.add(
-            docnum, (unigrams, bigrams, lexemes),
+            docnum,
+            (unigrams, bigrams, lexemes),
             [*zip(range(len(single)), single), *zip(repeat(sql.FACET_NUMBERS[sql.THEME]), themes)],
         )
         # Where the passage is (what a summary of its segment leaves to count over rows).
         lexemes += sql.place_lexemes(self.segment, version, docnum < self._summaries.start)
         row = (
             f"{pid}\t{self.generation}\t{version}\t{passage.ordinal}\t{sum(unigrams.values())}\t{sum(bigrams.values())}\t"
-            f"{sum(words.values())}\t{sum(headings.values())}\t" + "\t".join(map(str, single))
+            f"{sum(words.values())}\t{sum(headings.values())}\t"
+            + "\t".join(map(str, single))
             + f"\t{'t' if passage.is_heading else 'f'}\t{_array(themes)}\t{copy_field(body)}\t"
-            + copy_field(sql.tsvector_literal([*unigrams, *bigrams, *sql.word_lexemes(words), *lexemes])) + "\n"
+            + copy_field(sql.tsvector_literal([*unigrams, *bigrams, *sql.word_lexemes(words), *lexemes]))
+            + "\n"
         )
         self._rows.append(row)
         self._records.append(f"{pid}\t{copy_field(records.to_json(passage))}\n")
@@ -370,9 +387,14 @@ class PostgresSegmentWriter:
         for field, postings in self._postings.items():
             copy_lines(connection, f"COPY {s}.postings (field, term, segment, pids, tfs) FROM STDIN", postings.lines(field, segment), 500)
         self._postings = {}
-        copy_lines(connection, f"COPY {s}.summaries (lexeme, segment, passages, facets, codes, counts) FROM STDIN", self._summaries.lines(segment), 200)
-        copy_lines(connection, f"COPY {s}.versions (version, doc_id, born, segment) FROM STDIN",
-                   (f"{version}\t{copy_field(doc_id)}\t{self.generation}\t{segment}\n" for version, doc_id in self._versions))
+        copy_lines(
+            connection, f"COPY {s}.summaries (lexeme, segment, passages, facets, codes, counts) FROM STDIN", self._summaries.lines(segment), 200
+        )
+        copy_lines(
+            connection,
+            f"COPY {s}.versions (version, doc_id, born, segment) FROM STDIN",
+            (f"{version}\t{copy_field(doc_id)}\t{self.generation}\t{segment}\n" for version, doc_id in self._versions),
+        )
         copy_df(connection, s, segment, self._df)
         self._df = Frequencies()
         connection.execute(f"UPDATE {s}.segments SET summarized_from = %s WHERE segment = %s", (self._summaries.from_docnum, segment))

@@ -53,7 +53,9 @@ def find_antiword() -> str | None:
 
 def _run(command: list[str], cwd: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run a converter in its own process group; the whole group is killed when it overruns."""
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
     try:
         stdout, stderr = process.communicate(timeout=CONVERT_SECONDS)
     except subprocess.TimeoutExpired:
@@ -78,8 +80,21 @@ def via_libreoffice(path: Path, soffice: str) -> SourceText:
         env = {**os.environ, "HOME": temp}
         # An RTF file is opened as RTF only: LibreOffice would otherwise import anything as plain text.
         infilter = ["--infilter=Rich Text Format"] if sniff(path) == "rtf" else []
-        command = [soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore", "--nologo",
-                   "--nodefault", "--nolockcheck", *infilter, "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(work / "out"), str(source)]
+        command = [
+            soffice,
+            f"-env:UserInstallation={(work / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
+            *infilter,
+            "--convert-to",
+            "docx:MS Word 2007 XML",
+            "--outdir",
+            str(work / "out"),
+            str(source),
+        ]
         result = _run(command, cwd=temp, env=env)
         converted = work / "out" / "report.docx"
         if not converted.is_file() or converted.stat().st_size == 0:

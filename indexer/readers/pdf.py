@@ -38,11 +38,11 @@ from indexer.normalize import normalize
 from indexer.readers.common import SourceText, UnreadableReport, join_pieces, sniff, source_text
 
 _NUM = "一二三四五六七八九十百零〇"
-HEADING_START = re.compile(
-    rf"^(?:[{_NUM}]+[、.]|\([{_NUM}\d]+\)|\d{{1,2}}(?:、|\.(?!\d))|[{_NUM}]{{1,3}}是|第[{_NUM}\d]+[章节条部分篇]|[①-⑳])"
-)
+HEADING_START = re.compile(rf"^(?:[{_NUM}]+[、.]|\([{_NUM}\d]+\)|\d{{1,2}}(?:、|\.(?!\d))|[{_NUM}]{{1,3}}是|第[{_NUM}\d]+[章节条部分篇]|[①-⑳])")
 PAGE_NUMBER = re.compile(
-    r"^(?:[-—–‐－·•\s]*\d{1,4}[-—–‐－·•\s]*|第\s*\d+\s*页(?:\s*[,/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|page\s*\d+(?:\s*of\s*\d+)?|[-—–]\s*[{_NUM}]+\s*[-—–])$".replace("{_NUM}", _NUM),
+    r"^(?:[-—–‐－·•\s]*\d{1,4}[-—–‐－·•\s]*|第\s*\d+\s*页(?:\s*[,/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|page\s*\d+(?:\s*of\s*\d+)?|[-—–]\s*[{_NUM}]+\s*[-—–])$".replace(
+        "{_NUM}", _NUM
+    ),
     re.I,
 )
 _ENDS_SENTENCE = re.compile(r"[。！？；：!?;:][”’」』)）\]】]*$")

@@ -94,7 +94,9 @@ def rebuild(generation: Path, target: Path | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m indexer.whoosh_store.columns", description="rebuild the columns of the index in use from its Whoosh index")
+    parser = argparse.ArgumentParser(
+        prog="python -m indexer.whoosh_store.columns", description="rebuild the columns of the index in use from its Whoosh index"
+    )
     parser.add_argument("--index-dir", default=str(layout.DEFAULT_INDEX_DIR))
     args = parser.parse_args(argv)
     try:

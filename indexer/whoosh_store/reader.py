@@ -259,7 +259,9 @@ class StoredPassages:
             leaf = self._leaves[segment_id]
             return [passage_from_stored(leaf.stored_fields(int(docnum))) for docnum in docnums]
         except Exception as error:  # zlib, pickle, struct: whatever a damaged file raises
-            raise StoredRecordsUnreadable(f"the stored records of segment {segment_id} of {self.generation} cannot be read ({type(error).__name__}: {error})") from error
+            raise StoredRecordsUnreadable(
+                f"the stored records of segment {segment_id} of {self.generation} cannot be read ({type(error).__name__}: {error})"
+            ) from error
 
     def close(self) -> None:
         self._reader.close()

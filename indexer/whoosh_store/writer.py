@@ -157,14 +157,28 @@ class _FieldPostings:
             terms = slice(chunk, chunk + TERMS_PER_CHUNK)
             first_of_chunk = int(first_block[chunk])
             in_chunk = slice(first_of_chunk, int(blocks_end[min(chunk + TERMS_PER_CHUNK, len(names)) - 1]))
-            blocks = list(zip(
-                block_starts[in_chunk].tolist(), block_ends[in_chunk].tolist(), block_max_freq[in_chunk].tolist(),
-                block_min_freq[in_chunk].tolist(), block_low[in_chunk].tolist(), block_high[in_chunk].tolist(), block_last[in_chunk].tolist(),
-            ))
+            blocks = list(
+                zip(
+                    block_starts[in_chunk].tolist(),
+                    block_ends[in_chunk].tolist(),
+                    block_max_freq[in_chunk].tolist(),
+                    block_min_freq[in_chunk].tolist(),
+                    block_low[in_chunk].tolist(),
+                    block_high[in_chunk].tolist(),
+                    block_last[in_chunk].tolist(),
+                )
+            )
             per_term = zip(
-                lexical[terms].tolist(), (first_block[terms] - first_of_chunk).tolist(), blocks_per_term[terms].tolist(), counts[terms].tolist(),
-                term_weight[terms].tolist(), term_max_freq[terms].tolist(), term_low[terms].tolist(), term_high[terms].tolist(),
-                term_first[terms].tolist(), term_last[terms].tolist(),
+                lexical[terms].tolist(),
+                (first_block[terms] - first_of_chunk).tolist(),
+                blocks_per_term[terms].tolist(),
+                counts[terms].tolist(),
+                term_weight[terms].tolist(),
+                term_max_freq[terms].tolist(),
+                term_low[terms].tolist(),
+                term_high[terms].tolist(),
+                term_first[terms].tolist(),
+                term_last[terms].tolist(),
             )
             for number, first, nblocks, count, weight, max_freq, low, high, min_id, max_id in per_term:
                 offset, size = postings_file.write_blocks(blocks[first : first + nblocks], delta_bytes, weight_bytes, value_bytes if values else None)
@@ -433,4 +447,3 @@ def write(generation: Path, passages, segment_postings: int = SEGMENT_POSTINGS) 
         segments.append(writer.finish())
     sink.commit(segments)
     return count
-

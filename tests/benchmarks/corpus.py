@@ -291,7 +291,11 @@ def report(i: int, seed: int, names: list[tuple[str, str]]) -> GeneratedReport:
         if half_year:
             lines.append(f"{county}{township}@Y0@年上半年工作总结和下半年工作计划")
         else:
-            lines.append(rng.choice((f"{township}@Y0@年工作总结和@Y1@年工作计划", f"{county}{township}@Y0@年工作总结", f"{township}@Y0@年度工作总结及@Y1@年工作思路")))
+            lines.append(
+                rng.choice(
+                    (f"{township}@Y0@年工作总结和@Y1@年工作计划", f"{county}{township}@Y0@年工作总结", f"{township}@Y0@年度工作总结及@Y1@年工作思路")
+                )
+            )
     if rng.random() < 0.8:
         lines += rng.choice(material.openings).lines
     lines += _section(rng, material, "总结", rng.choice(HALF_YEAR_HEADINGS if half_year else SUMMARY_HEADINGS), 3, 7)
@@ -327,7 +331,13 @@ def report(i: int, seed: int, names: list[tuple[str, str]]) -> GeneratedReport:
     # Figures vary from report to report (placeholders such as @Y-1@ are kept as they are).
     lines = [_NUMBER.sub(lambda m: _vary(rng, m), line) for line in lines]
     if traditional:
-        names_t = {"T": s2t.convert(township), "S": s2t.convert(stem), "X": s2t.convert(suffix), "C": s2t.convert(county), "K": s2t.convert(county[:-1])}
+        names_t = {
+            "T": s2t.convert(township),
+            "S": s2t.convert(stem),
+            "X": s2t.convert(suffix),
+            "C": s2t.convert(county),
+            "K": s2t.convert(county[:-1]),
+        }
 
         def fill_t(match: re.Match) -> str:
             return names_t.get(match.group(1)) or fill(match)

@@ -113,7 +113,9 @@ def compare_gram_indexes(dsn: str, rounds: int = 3) -> dict:
             searcher = engine.open_current()
             timings = []
             for query in mix:
-                asked = Query(root=parse(query.q).root, filters={k: (v,) for k, v in query.filters.items()}, offset=(query.page - 1) * 10, facets=NAMES)
+                asked = Query(
+                    root=parse(query.q).root, filters={k: (v,) for k, v in query.filters.items()}, offset=(query.page - 1) * 10, facets=NAMES
+                )
                 best = None
                 for _ in range(rounds):
                     started = time.perf_counter()
@@ -124,8 +126,11 @@ def compare_gram_indexes(dsn: str, rounds: int = 3) -> dict:
             engine.close()
             timings.sort()
             results[method] = {
-                "build_s": round(built, 2), "size_mb": round(size / 1048576, 1), "insert_2000_s": round(inserted, 2),
-                "query_p50_ms": round(statistics.median(timings), 1), "query_p95_ms": round(timings[int(len(timings) * 0.95)], 1),
+                "build_s": round(built, 2),
+                "size_mb": round(size / 1048576, 1),
+                "insert_2000_s": round(inserted, 2),
+                "query_p50_ms": round(statistics.median(timings), 1),
+                "query_p95_ms": round(timings[int(len(timings) * 0.95)], 1),
                 "query_total_ms": round(sum(timings)),
             }
         connection.execute(f"DROP INDEX IF EXISTS {s}.passages_grams")
@@ -169,7 +174,9 @@ class Bench:
         """The report records of the generation in use."""
         s = schema_name()
         with psycopg.connect(self.dsn) as connection:
-            rows = connection.execute(f"SELECT d.record FROM {s}.documents d JOIN {s}.state t ON t.generation = d.generation ORDER BY d.ord").fetchall()
+            rows = connection.execute(
+                f"SELECT d.record FROM {s}.documents d JOIN {s}.state t ON t.generation = d.generation ORDER BY d.ord"
+            ).fetchall()
         return [row[0] for row in rows]
 
     def passages_folder(self, work_dir: Path) -> Path:
@@ -178,7 +185,11 @@ class Bench:
         s = schema_name()
         folder = work_dir / "postgres-generation"
         folder.mkdir(parents=True, exist_ok=True)
-        with psycopg.connect(self.dsn) as connection, connection.cursor(name="records") as cursor, (folder / "passages.jsonl").open("w", encoding="utf-8") as out:
+        with (
+            psycopg.connect(self.dsn) as connection,
+            connection.cursor(name="records") as cursor,
+            (folder / "passages.jsonl").open("w", encoding="utf-8") as out,
+        ):
             cursor.itersize = 5000
             cursor.execute(
                 f"""SELECT r.record::text FROM {s}.passages p
@@ -192,15 +203,28 @@ class Bench:
     def build_command(self, data_dir: Path, procs: int) -> list[str]:
         import sys
 
-        return [sys.executable, "-m", "indexer", "build", "--engine", "postgres", "--dsn", self.dsn, "--data-dir", str(data_dir), "--quiet", "--procs", str(procs), "--full"]
+        return [
+            sys.executable,
+            "-m",
+            "indexer",
+            "build",
+            "--engine",
+            "postgres",
+            "--dsn",
+            self.dsn,
+            "--data-dir",
+            str(data_dir),
+            "--quiet",
+            "--procs",
+            str(procs),
+            "--full",
+        ]
 
     def sizes_mb(self) -> tuple[float, float]:
         """(the database, of which the grams index)."""
         s = schema_name()
         with psycopg.connect(self.dsn) as connection:
-            database, grams = connection.execute(
-                f"SELECT pg_database_size(current_database()), pg_relation_size('{s}.passages_grams')"
-            ).fetchone()
+            database, grams = connection.execute(f"SELECT pg_database_size(current_database()), pg_relation_size('{s}.passages_grams')").fetchone()
         return database / 1048576, grams / 1048576
 
     def memory_mb(self) -> float | None:

@@ -42,7 +42,10 @@ LAYERS = (
     ("service: ranking (BM25, order)", ("relevance (app/search/", "_ordered (app/search/", "ranking.py")),
     ("service: matching (postings, verbatim check)", ("evaluate (app/search/", "term_match (app/search/")),
     ("service: other", ("app/search/",)),
-    ("API: response model validation and encoding (FastAPI, pydantic)", ("serialize_response (fastapi/", "jsonable_encoder (fastapi/", "pydantic", "render (starlette/responses.py", "json/")),
+    (
+        "API: response model validation and encoding (FastAPI, pydantic)",
+        ("serialize_response (fastapi/", "jsonable_encoder (fastapi/", "pydantic", "render (starlette/responses.py", "json/"),
+    ),
     ("API: request parameters (FastAPI dependencies)", ("solve_dependencies (fastapi/",)),
     ("API: route code", ("app/routes/",)),
     ("HTTP stack (uvicorn, starlette, anyio, asyncio)", ("uvicorn/", "starlette/", "anyio/", "asyncio/", "h11/", "httptools", "selectors.py")),
@@ -87,7 +90,10 @@ def profile_service(index_dir: Path, mix: list, rounds: int, top: int) -> str:
     wall = time.perf_counter() - started
     stats = pstats.Stats(profiler)
     total = sum(row[2] for row in stats.stats.values())  # own time of everything
-    rows = [(f"{name} ({Path(file).parent.name}/{Path(file).name}:{line})" if file != "~" else name, row[2], row[3], row[1]) for (file, line, name), row in stats.stats.items()]
+    rows = [
+        (f"{name} ({Path(file).parent.name}/{Path(file).name}:{line})" if file != "~" else name, row[2], row[3], row[1])
+        for (file, line, name), row in stats.stats.items()
+    ]
     searches = rounds * len(requests)
     lines = [
         f"service, in-process: {unprofiled:.2f} ms per search without the profiler; with cProfile (whose overhead inflates "
@@ -180,7 +186,21 @@ def profile_server(index_dir: Path, mix: list, seconds: float, top: int) -> str:
 
         thread = threading.Thread(target=ask, daemon=True)
         thread.start()
-        command = [py_spy, "record", "--pid", str(server.process.pid), "--duration", str(int(seconds)), "--rate", "200", "--format", "raw", "--nolineno", "--output", str(out)]
+        command = [
+            py_spy,
+            "record",
+            "--pid",
+            str(server.process.pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--nolineno",
+            "--output",
+            str(out),
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         stop.set()
         thread.join()

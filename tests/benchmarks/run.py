@@ -63,7 +63,20 @@ def build_index(args, data_dir: Path, index_dir: Path, pg=None) -> dict:
     if pg is not None:
         command = pg.build_command(data_dir, args.procs)
     else:
-        command = [sys.executable, "-m", "indexer", "build", "--data-dir", str(data_dir), "--index-dir", str(index_dir), "--quiet", "--procs", str(args.procs), "--full"]
+        command = [
+            sys.executable,
+            "-m",
+            "indexer",
+            "build",
+            "--data-dir",
+            str(data_dir),
+            "--index-dir",
+            str(index_dir),
+            "--quiet",
+            "--procs",
+            str(args.procs),
+            "--full",
+        ]
     log(f"indexing: {' '.join(command[1:])}")
     measured = procs.run_measured(command, cwd=PROJECT_ROOT)
     if measured["returncode"] != 0:
@@ -141,7 +154,9 @@ def api_pass(client: Client, mix: list[BenchQuery]) -> tuple[dict[int, float], d
 HTTP_EXPORT_ROWS = 3000  # larger answers are read in-process (see api_recall)
 
 
-def api_recall(client: Client, index_dir: Path, data: Corpus, mix: list[BenchQuery], truth: list[dict], bodies: dict[int, dict], pg=None) -> tuple[dict[int, tuple[int, int, int]], dict]:
+def api_recall(
+    client: Client, index_dir: Path, data: Corpus, mix: list[BenchQuery], truth: list[dict], bodies: dict[int, dict], pg=None
+) -> tuple[dict[int, tuple[int, int, int]], dict]:
     """Per query (found, expected, returned): every passage the scan finds must be in the API's answer.
 
     The API's answer is every hit of /api/export (all pages, same filters). /api/export streams
@@ -247,7 +262,8 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         f"| {c['clients']} clients × {c['seconds']:.0f} s, workers={result['workers']} | {c['rps']:.1f} | {c['requests']:,} | {c['errors']} "
         f"| {_ms(c['p50'])} | {_ms(c['p95'])} | {_ms(c['p99'])} | {result['server_rss_mb']:.0f} MB"
-        + (f" (database PSS {result['database_rss_mb']:.0f} MB)" if result.get("database_rss_mb") else "") + " |",
+        + (f" (database PSS {result['database_rss_mb']:.0f} MB)" if result.get("database_rss_mb") else "")
+        + " |",
         "",
         f"Metadata read back from the generated reports: township {result['metadata']['township_correct']:.1%}, year {result['metadata']['year_correct']:.1%}. "
         f"Load average (1/5/15 min, other work on the machine) at start {result['load_average']['start']}, at end {result['load_average']['end']}. "
@@ -257,7 +273,23 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
 
 
 def summary_line(result: dict) -> str:
-    keys = ("reports", "passages", "index_chars_per_s", "index_mb", "api_p50_ms", "api_p95_ms", "api_p99_ms", "api_warm_p95_ms", "rps", "errors", "recall", "scan_p95_ms", "fts5_p95_ms", "server_rss_mb", "server_ready_s")
+    keys = (
+        "reports",
+        "passages",
+        "index_chars_per_s",
+        "index_mb",
+        "api_p50_ms",
+        "api_p95_ms",
+        "api_p99_ms",
+        "api_warm_p95_ms",
+        "rps",
+        "errors",
+        "recall",
+        "scan_p95_ms",
+        "fts5_p95_ms",
+        "server_rss_mb",
+        "server_ready_s",
+    )
     keys += ("api_took_warm_p95_ms", "tantivy_warm_p95_ms", "api_tantivy_warm_p95", "tantivy_recall")
     return "SUMMARY " + " ".join(f"{k}={result[k]}" for k in keys)
 
@@ -319,7 +351,9 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
     log("SQLite FTS5 trigram")
     fts = run_fts5(data, mix, work / f"fts5-{args.reports}.sqlite", scan_rounds, truth)
     records = pg.passages_folder(work) if pg is not None else generation  # the passages Tantivy indexes
-    tantivy = tantivy_column.run_column(records, index_dir.with_name(index_dir.name.replace("index-", "tantivy-", 1)), mix, truth, scan_rounds, args.skip_index, log=log)
+    tantivy = tantivy_column.run_column(
+        records, index_dir.with_name(index_dir.name.replace("index-", "tantivy-", 1)), mix, truth, scan_rounds, args.skip_index, log=log
+    )
     took_cold = {i: body["took_ms"] for i, body in bodies.items()}
 
     def row(name: str, members: list[int]) -> dict:
@@ -338,7 +372,11 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
             "recall_found": found,
             "recall_expected": expected,
             "scan": stats([ms for i in members for ms in scan_ms[i]]),
-            "fts5": {**stats([ms for i in answerable for ms in fts["timings"][i]]), "answerable": len(answerable), "recall": _recall(fts_found, fts_expected)},
+            "fts5": {
+                **stats([ms for i in answerable for ms in fts["timings"][i]]),
+                "answerable": len(answerable),
+                "recall": _recall(fts_found, fts_expected),
+            },
             "took_cold": stats([took_cold[i] for i in members if i in took_cold]),
             "took_warm": stats([ms for i in members for ms in took_warm[i]]),
             "tantivy": {
@@ -354,11 +392,7 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
     overall["class"] = "**all queries**"
     found_all = sum(r[0] for r in recall.values())
     expected_all = sum(r[1] for r in recall.values())
-    misses = [
-        {"query": mix[i].label(), "class": mix[i].cls, "found": f, "expected": e, "returned": n}
-        for i, (f, e, n) in recall.items()
-        if f < e
-    ]
+    misses = [{"query": mix[i].label(), "class": mix[i].cls, "found": f, "expected": e, "returned": n} for i, (f, e, n) in recall.items() if f < e]
     load_stats = stats(loaded.latencies_ms)
     # The index on disk: the generation's folder (of which Whoosh's files), or the database (of which the grams index).
     index_mb, whoosh_mb = pg.sizes_mb() if pg is not None else (procs.du_mb(generation), procs.du_mb(generation / "whoosh"))
@@ -455,10 +489,14 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="python -m tests.benchmarks", description="benchmark: scaled corpus, indexing, HTTP latency and load, scan, FTS5 and Tantivy baselines")
+    main = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks", description="benchmark: scaled corpus, indexing, HTTP latency and load, scan, FTS5 and Tantivy baselines"
+    )
     main.add_argument("--reports", type=int, default=100, help="reports to generate (100, 1000, 10000)")
     main.add_argument("--seed", type=int, default=corpus.DEFAULT_SEED, help="corpus seed (fixed by default)")
-    main.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="corpus, index and results (default: $TOWNSHIP_BENCH_DIR or /tmp/township-bench)")
+    main.add_argument(
+        "--work-dir", default=str(DEFAULT_WORK_DIR), help="corpus, index and results (default: $TOWNSHIP_BENCH_DIR or /tmp/township-bench)"
+    )
     main.add_argument("--skip-index", action="store_true", help="reuse the index of an earlier run with the same corpus")
     main.add_argument("--procs", type=int, default=2, help="indexing processes (default 2)")
     main.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
@@ -466,8 +504,15 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--duration", type=float, default=30, help="seconds of the load test (default 30)")
     main.add_argument("--rounds", type=int, default=3, help="warm rounds over the query mix (also scan and FTS5 rounds)")
     main.add_argument("--json", help="where to write the JSON results (default: <work-dir>/results-<reports>.json)")
-    main.add_argument("--engine", choices=("whoosh", "postgres"), default="whoosh", help="the engine served: whoosh (files) or postgres (a throwaway cluster in the work folder, or $TOWNSHIP_PG_DSN)")
-    main.add_argument("--update", action="store_true", help="instead: an incremental update (10 added, 5 changed, 5 removed) under load, beside a full rebuild")
+    main.add_argument(
+        "--engine",
+        choices=("whoosh", "postgres"),
+        default="whoosh",
+        help="the engine served: whoosh (files) or postgres (a throwaway cluster in the work folder, or $TOWNSHIP_PG_DSN)",
+    )
+    main.add_argument(
+        "--update", action="store_true", help="instead: an incremental update (10 added, 5 changed, 5 removed) under load, beside a full rebuild"
+    )
     main.add_argument("--update-clients", type=int, default=8, help="clients asking during the update (default 8)")
     main.add_argument("--verify", action="store_true", help="with --update: also build the changed folder in full and compare the records")
     return main

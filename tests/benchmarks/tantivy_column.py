@@ -302,7 +302,10 @@ def facet_specs() -> dict[str, dict]:
     """The API's facet registry, as the build needs it (record key, unknown label, multi-valued)."""
     from app.search.facets import FACETS, UNKNOWN
 
-    return {f.name: {"key": "themes" if f.column == "theme" else f.column, "unknown": UNKNOWN if f.unknown else None, "multi": f.multi_valued} for f in FACETS}
+    return {
+        f.name: {"key": "themes" if f.column == "theme" else f.column, "unknown": UNKNOWN if f.unknown else None, "multi": f.multi_valued}
+        for f in FACETS
+    }
 
 
 def query_spec(q) -> dict:
@@ -327,7 +330,9 @@ def build_index(generation: Path, target: Path, reuse: bool, threads: int = 2, h
             log(f"reusing the Tantivy index at {target}")
             return {**summary, "reused": True}
     job = target.with_name(target.name + ".job.json")
-    job.write_text(json.dumps({"generation": str(generation), "target": str(target), "facets": facet_specs(), "threads": threads, "heap_mb": heap_mb}))
+    job.write_text(
+        json.dumps({"generation": str(generation), "target": str(target), "facets": facet_specs(), "threads": threads, "heap_mb": heap_mb})
+    )
     log(f"Tantivy: building {target}")
     measured = procs.run_measured(_module_command("build", str(job)), cwd=PROJECT_ROOT)
     job.unlink(missing_ok=True)
@@ -353,7 +358,12 @@ def run_queries(target: Path, mix: list, rounds: int, facet_size: int = 100) -> 
     from indexer.domain import PROJECT_ROOT
 
     job = target.with_name(target.name + ".queries.json")
-    job.write_text(json.dumps({"index": str(target), "facets": list(NAMES), "facet_size": facet_size, "rounds": rounds, "queries": [query_spec(q) for q in mix]}, ensure_ascii=False))
+    job.write_text(
+        json.dumps(
+            {"index": str(target), "facets": list(NAMES), "facet_size": facet_size, "rounds": rounds, "queries": [query_spec(q) for q in mix]},
+            ensure_ascii=False,
+        )
+    )
     out = target.with_name(target.name + ".answers.json")
     try:
         done = subprocess.run(_module_command("serve", str(job), str(out)), cwd=PROJECT_ROOT, capture_output=True, text=True)
@@ -478,7 +488,9 @@ def markdown(result: dict, ms, class_name) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.tantivy_column", description="Tantivy's side of the benchmark (run by tests.benchmarks)")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.tantivy_column", description="Tantivy's side of the benchmark (run by tests.benchmarks)"
+    )
     parser.add_argument("command", choices=("build", "serve"))
     parser.add_argument("job", help="the job's JSON file")
     parser.add_argument("out", nargs="?", help="serve: where to write the answers")

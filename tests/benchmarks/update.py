@@ -79,7 +79,20 @@ def apply_update(data: Path, reports: int, seed: int) -> dict:
 
 
 def _build(data: Path, index: Path, procs_count: int, *extra: str) -> dict:
-    command = [sys.executable, "-m", "indexer", "build", "--data-dir", str(data), "--index-dir", str(index), "--quiet", "--procs", str(procs_count), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "indexer",
+        "build",
+        "--data-dir",
+        str(data),
+        "--index-dir",
+        str(index),
+        "--quiet",
+        "--procs",
+        str(procs_count),
+        *extra,
+    ]
     measured = procs.run_measured(command, cwd=PROJECT_ROOT)
     if measured["returncode"] != 0:
         raise SystemExit(f"build failed:\n{measured['output'][-3000:]}")
@@ -214,7 +227,8 @@ def markdown(r: dict) -> str:
         + ".",
         f"Server (1 worker, {r['clients']} clients asking the query mix throughout): answered from the new generation "
         f"**{r['pickup_s']} s** after it was published; {r['requests']:,} requests, **{r['failed']} failed**; RSS after {r['server_rss_mb']:.0f} MB.",
-        f"Load average at the end: {r['load_average']}." + (f" Records identical to a full build of the changed folder: {r['verified']}." if "verified" in r else ""),
+        f"Load average at the end: {r['load_average']}."
+        + (f" Records identical to a full build of the changed folder: {r['verified']}." if "verified" in r else ""),
     ]
     return "\n".join(lines)
 

@@ -84,8 +84,7 @@ class Pages:
         self.contexts = []
         self.errors: list[str] = []
 
-    def new(self, width: int = 1280, height: int = 900, javascript: bool = True, color_scheme: str = "light",
-            app_script: bool = True):
+    def new(self, width: int = 1280, height: int = 900, javascript: bool = True, color_scheme: str = "light", app_script: bool = True):
         """A page in a fresh context. ``app_script=False`` keeps JavaScript on for the test (axe
         needs it) but serves the app's only script empty: the page as a browser without
         JavaScript builds it (the pages have no <noscript> and no inline script)."""

@@ -79,7 +79,9 @@ OBSCURED = """(el) => {
 
 def focused(page) -> dict:
     return page.evaluate(
-        """() => { const obscured = """ + OBSCURED + """; const el = document.activeElement;
+        """() => { const obscured = """
+        + OBSCURED
+        + """; const el = document.activeElement;
                    return { tag: el.tagName, id: el.id, cls: el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className,
                             name: el.name || "", value: el.value || "", text: (el.textContent || "").trim().slice(0, 30),
                             href: el.getAttribute("href") || "", checked: !!el.checked,
@@ -117,7 +119,7 @@ def test_tab_order_reaches_search_results_pagination_and_facets(pages, javascrip
     first = {region: kinds.index(region) for region in ("header", "hits", "pagination", "facets")}
     # The box, then the results and their pages, then the filters.
     assert [s["id"] for s in stops].index("q") < first["hits"] < first["pagination"] < first["facets"]
-    assert kinds[first["facets"]:].count("hits") == 0
+    assert kinds[first["facets"] :].count("hits") == 0
     assert any(s["facet"] == "facet-township" and s["tag"] == "INPUT" for s in stops)
     assert sum(s["region"] == "hits" for s in stops) == 10  # every result's link
     # Only visible things take focus (nothing hidden off-screen but for the skip links).
@@ -275,10 +277,7 @@ def test_each_chart_has_its_counts_as_a_table(pages):
         chart.locator(".chart-data summary").click()
         table = chart.get_by_role("table")
         assert table.is_visible()
-        rows = {
-            row.get_by_role("rowheader").inner_text(): int(row.get_by_role("cell").inner_text())
-            for row in table.locator("tbody tr").all()
-        }
+        rows = {row.get_by_role("rowheader").inner_text(): int(row.get_by_role("cell").inner_text()) for row in table.locator("tbody tr").all()}
         assert rows == drawn and sum(rows.values()) > 0
     # A bar's name starts with what it shows (WCAG 2.5.3), in the year chart with its count.
     bar = page.locator(".chart-columns a.bar").first

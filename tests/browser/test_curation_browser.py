@@ -34,8 +34,7 @@ def titles(page) -> list[str]:
 
 def field_values(page, label: str) -> list[str]:
     return [
-        item.locator(f".curation-fields div:has(dt:text-is('{label}')) .curation-value").inner_text()
-        for item in page.locator(".curation-item").all()
+        item.locator(f".curation-fields div:has(dt:text-is('{label}')) .curation-value").inner_text() for item in page.locator(".curation-item").all()
     ]
 
 

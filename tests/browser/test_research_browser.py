@@ -128,7 +128,9 @@ def test_follow_a_plan_item_to_its_outcome(plans_pages, plans_located, javascrip
     assert params(page)["passage"] == [done.plan_id] and page.url.endswith("#followup")
     box = page.locator("#followup")
     assert box.is_visible() and "段对应内容" in box.locator(".followup-status").inner_text()
-    assert page.evaluate("(() => { const r = document.getElementById('followup').getBoundingClientRect(); return r.top < window.innerHeight && r.bottom > 0; })()")
+    assert page.evaluate(
+        "(() => { const r = document.getElementById('followup').getBoundingClientRect(); return r.top < window.innerHeight && r.bottom > 0; })()"
+    )
     assert box.locator("mark").count() >= 2  # the words the outcome shares with the plan
     screenshot(page, f"followup-wide{'' if javascript else '-nojs'}", full_page=False)
     with page.expect_navigation():

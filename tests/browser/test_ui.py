@@ -238,8 +238,12 @@ def test_dark_screenshots(pages, width, height):
     """The dark theme on every kind of page (the contrast test checks its colours)."""
     page = pages.new(width=width, height=height, color_scheme="dark")
     name = f"dark-{'wide' if width > 400 else 'phone-360'}"
-    for suffix, url in (("home", "/"), ("search", "/?q=两违&township=斋坛乡&township=汤垟乡"),
-                        ("no-results", "/?q=百香果 汽车"), ("404", "/documents/no-such-report")):
+    for suffix, url in (
+        ("home", "/"),
+        ("search", "/?q=两违&township=斋坛乡&township=汤垟乡"),
+        ("no-results", "/?q=百香果 汽车"),
+        ("404", "/documents/no-such-report"),
+    ):
         page.goto(url)
         assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
         assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -1,8 +1,8 @@
 """``python -m tests.plans``: precision and recall of plan follow-through on generated reports.
 
-    python -m tests.plans                      # the evaluation corpus, with data/followup.toml as it is
-    python -m tests.plans --calibrate          # every threshold on the calibration corpus
-    python -m tests.plans --seed 7 --townships 4
+python -m tests.plans                      # the evaluation corpus, with data/followup.toml as it is
+python -m tests.plans --calibrate          # every threshold on the calibration corpus
+python -m tests.plans --seed 7 --townships 4
 """
 
 from __future__ import annotations

@@ -40,8 +40,14 @@ def distribution(index: OpenIndex, name: str, docs: np.ndarray, selected: tuple[
 
 
 def distributions(
-    index: OpenIndex, names: tuple[str, ...], filters: Mapping[str, tuple[str, ...]], base: np.ndarray,
-    sets: dict[str, np.ndarray], docs: np.ndarray, limit: int, disjunctive: bool,
+    index: OpenIndex,
+    names: tuple[str, ...],
+    filters: Mapping[str, tuple[str, ...]],
+    base: np.ndarray,
+    sets: dict[str, np.ndarray],
+    docs: np.ndarray,
+    limit: int,
+    disjunctive: bool,
 ) -> dict[str, FacetDistribution]:
     """Each facet of ``names`` over the answer: disjunctive (over ``base`` narrowed by the other
     facets' filters) or within every filter (``docs``)."""

@@ -134,7 +134,9 @@ def verbatim_counts(index: OpenIndex, node: Node, docs: np.ndarray, deadline: De
     return _relevance(index, node, docs, deadline, synonyms, False)[1]
 
 
-def _relevance(index: OpenIndex, node: Node, docs: np.ndarray, deadline: Deadline, synonyms: Synonyms, bm25: bool) -> tuple[np.ndarray | None, np.ndarray]:
+def _relevance(
+    index: OpenIndex, node: Node, docs: np.ndarray, deadline: Deadline, synonyms: Synonyms, bm25: bool
+) -> tuple[np.ndarray | None, np.ndarray]:
     if isinstance(node, Term):
         scores = np.zeros(len(docs)) if bm25 else None
         verbatim = np.zeros(len(docs), dtype=np.int64)

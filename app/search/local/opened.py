@@ -193,6 +193,7 @@ class OpenIndex:
         counted once per generation), the codes already ranked for listing."""
         column = self.facets[facet]
         if docs is self.all_docs:
+
             def build():
                 counted = column.code_counts(docs)
                 return counted, column.ranked(counted)
@@ -248,4 +249,3 @@ class OpenIndex:
             return docsets.intersect(docs, self.all_docs, self.size) if self.alive is not None else docs
 
         return self.term_cache.get(key, compute)
-

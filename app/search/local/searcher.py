@@ -101,8 +101,13 @@ class LocalSearcher:
         return {word: frequency(WORDS, word) for word in words}
 
     def more_like_this(
-        self, terms: Sequence[tuple[str, float]], deadline: Deadline, limit: int | None = None,
-        within: Sequence[str] | None = None, exclude_documents: Sequence[str] = (), headings: bool = False,
+        self,
+        terms: Sequence[tuple[str, float]],
+        deadline: Deadline,
+        limit: int | None = None,
+        within: Sequence[str] | None = None,
+        exclude_documents: Sequence[str] = (),
+        headings: bool = False,
     ) -> list[tuple[str, float]]:
         index = self.index
         terms = list(terms)
@@ -113,7 +118,9 @@ class LocalSearcher:
             if not headings:
                 scores[index.is_heading[docs]] = 0.0
             excluded = set(exclude_documents)
-            scored = [(passage_id, float(s), d) for (passage_id, d), s in zip(known, scores.tolist()) if index.doc_ids[index.doc_of[d]] not in excluded]
+            scored = [
+                (passage_id, float(s), d) for (passage_id, d), s in zip(known, scores.tolist()) if index.doc_ids[index.doc_of[d]] not in excluded
+            ]
             if limit is None:
                 return [(passage_id, score) for passage_id, score, _ in scored]
             ranked = sorted((item for item in scored if item[1] > 0), key=lambda item: (-item[1], index.rank[item[2]]))

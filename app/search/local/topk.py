@@ -54,7 +54,9 @@ def values(index: OpenIndex, root: Node, synonyms: Synonyms, docs: np.ndarray, d
     return ranking.relevance_value(scores, verbatim, index.passage_weights[docs])
 
 
-def window(index: OpenIndex, root: Node, synonyms: Synonyms, sort: str, docs: np.ndarray, offset: int, limit: int | None, deadline: Deadline) -> Scored:
+def window(
+    index: OpenIndex, root: Node, synonyms: Synonyms, sort: str, docs: np.ndarray, offset: int, limit: int | None, deadline: Deadline
+) -> Scored:
     """Positions in ``docs`` of the window ``[offset, offset + limit)`` of a query's order
     (``relevance``, ``year_desc``, ``year_asc``), and the relevance value of each."""
     if offset >= len(docs) or limit == 0:
@@ -203,7 +205,9 @@ def _thresholds(lists: list[_List], room: float) -> tuple[dict[int, float], floa
     return {i: options[i][j][0] for i, j in enumerate(at) if options[i][j][2]}, bounded
 
 
-def _candidates(index: OpenIndex, root: Node, synonyms: Synonyms, docs: np.ndarray, tier_count: int, places: int, deadline: Deadline) -> Scored | None:
+def _candidates(
+    index: OpenIndex, root: Node, synonyms: Synonyms, docs: np.ndarray, tier_count: int, places: int, deadline: Deadline
+) -> Scored | None:
     """Positions in ``docs`` (passages of one verbatim tier) of a set holding their ``places``
     best, with their values; None when pruning would not pay (score them all)."""
     size = index.size

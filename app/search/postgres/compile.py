@@ -130,7 +130,8 @@ def _row(node: Node, synonyms, params: Params, alias: str) -> str:
             parts.append(f"strpos({alias}.body, {params.add(alt.text)}) > 0")
             if alt.together:
                 holding = " INTERSECT ".join(
-                    f"SELECT unnest(pids) FROM {params.schema}.postings WHERE field = {WORDS_CODE} AND term = {params.add(word)}" for word in alt.together
+                    f"SELECT unnest(pids) FROM {params.schema}.postings WHERE field = {WORDS_CODE} AND term = {params.add(word)}"
+                    for word in alt.together
                 )
                 parts.append(f"{alias}.pid IN ({holding})")
         return "(" + " OR ".join(parts) + ")"
@@ -255,5 +256,3 @@ def scoring_terms(node: Node, synonyms) -> dict[tuple[str, str], float]:
     if node is not None:
         visit(node)
     return out
-
-

@@ -92,9 +92,16 @@ class PostgresEngine:
             self._down(server, "cannot connect")
 
         server.pool = ConnectionPool(
-            dsn, min_size=0, max_size=size, open=True, configure=_configure, check=ConnectionPool.check_connection,
+            dsn,
+            min_size=0,
+            max_size=size,
+            open=True,
+            configure=_configure,
+            check=ConnectionPool.check_connection,
             kwargs={"connect_timeout": int(CONNECT_SECONDS), "application_name": "township-search"},
-            name=f"township-{role}", reconnect_timeout=0, reconnect_failed=failed,
+            name=f"township-{role}",
+            reconnect_timeout=0,
+            reconnect_failed=failed,
         )
         return server
 

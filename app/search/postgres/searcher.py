@@ -93,7 +93,9 @@ class PostgresSearcher:
         # rows stay in the table (a segment goes whole) and are left out.
         written = self._fetch(f"SELECT version FROM {s}.versions WHERE born BETWEEN %s AND %s", (self.base, generation))
         self.dead = sorted({r[0] for r in written} - set(self._doc_of))
-        self._segments = dict(self._fetch(f"SELECT segment, summarized_from FROM {s}.segments WHERE generation BETWEEN %s AND %s", (self.base, generation)))
+        self._segments = dict(
+            self._fetch(f"SELECT segment, summarized_from FROM {s}.segments WHERE generation BETWEEN %s AND %s", (self.base, generation))
+        )
         self._decode: dict[str, dict[int, str]] = {column: {} for column in sql.CODED}
         self._encode: dict[str, dict[str, int]] = {column: {} for column in sql.CODED}
         for facet, code, value in self._fetch(f"SELECT facet, code, value FROM {s}.facet_values"):
@@ -249,8 +251,9 @@ class PostgresSearcher:
     def _versions(self, doc_ids: Sequence[str]) -> list[int]:
         return [self._version_of[d] for d in doc_ids if d in self._version_of]
 
-    def _count_rows(self, condition: str, params: Params, columns: list[str], deadline: Deadline | None, narrowed: bool = True,
-                    sign: int = 1, alive: bool = True) -> tuple[dict[str, dict[int, int]], int]:
+    def _count_rows(
+        self, condition: str, params: Params, columns: list[str], deadline: Deadline | None, narrowed: bool = True, sign: int = 1, alive: bool = True
+    ) -> tuple[dict[str, dict[int, int]], int]:
         """Counts over the rows meeting ``condition`` (read once: the total, each single-valued
         column in one grouping pass, the themes apart)."""
         single = [c for c in columns if c != sql.THEME]
@@ -265,7 +268,9 @@ class PostgresSearcher:
             )
         if sql.THEME in columns:
             parts.append(f"SELECT {sql.FACET_NUMBERS[sql.THEME]}, t::int, count(*) FROM m, unnest(m.{sql.THEMES}) t GROUP BY t")
-        statement = f"WITH m AS MATERIALIZED (SELECT {read} FROM {self.schema}.passages p WHERE {where})\n" + "\nUNION ALL ".join(f"({p})" for p in parts)
+        statement = f"WITH m AS MATERIALIZED (SELECT {read} FROM {self.schema}.passages p WHERE {where})\n" + "\nUNION ALL ".join(
+            f"({p})" for p in parts
+        )
         rows = self._fetch(statement, params.values, deadline=deadline, steer=narrowed)
         return _gathered(rows, sign)
 
@@ -274,9 +279,14 @@ class PostgresSearcher:
         follow it, minus what they count of reports left out since, plus the passages they do
         not cover (counted over their rows)."""
         live = [segment for segment, start in self._segments.items() if start is not None]
-        rows = self._fetch(
-            f"SELECT segment, passages, facets, codes, counts FROM {self.schema}.summaries WHERE lexeme = %s AND segment = ANY(%s)", (lexeme, live)
-        ) if live else []
+        rows = (
+            self._fetch(
+                f"SELECT segment, passages, facets, codes, counts FROM {self.schema}.summaries WHERE lexeme = %s AND segment = ANY(%s)",
+                (lexeme, live),
+            )
+            if live
+            else []
+        )
         numbers = {sql.FACET_NUMBERS[c]: c for c in columns}
         counted: dict[str, dict[int, int]] = {c: {} for c in columns}
         total = 0
@@ -299,7 +309,9 @@ class PostgresSearcher:
         if covered and self.dead:
             params = Params(self.schema)
             query = f"{sql.tsquery_all([lexeme])} & ({sql.tsquery_any([f'{sql.VERSION_PREFIX}{v}' for v in self.dead])})"
-            starts = " OR ".join(f"(p.pid >> {SEGMENT_BITS} = {int(s)} AND p.pid & {(1 << SEGMENT_BITS) - 1} >= {int(self._segments[s])})" for s in covered)
+            starts = " OR ".join(
+                f"(p.pid >> {SEGMENT_BITS} = {int(s)} AND p.pid & {(1 << SEGMENT_BITS) - 1} >= {int(self._segments[s])})" for s in covered
+            )
             parts.append(self._count_rows(f"p.grams @@ {params.add(query)}::tsquery AND ({starts})", params, columns, deadline, sign=-1, alive=False))
         for found, count in parts:
             total += count
@@ -329,7 +341,9 @@ class PostgresSearcher:
         rows = self._fetch(
             f"SELECT p.version, p.ordinal, {value} AS value FROM {self.schema}.passages p JOIN {self._documents_of_generation}{joins} "
             f"WHERE {condition} ORDER BY {order}{window}",
-            params.values, deadline=deadline, steer=narrowed,
+            params.values,
+            deadline=deadline,
+            steer=narrowed,
         )
         return [records.passage_id(self._doc_of[version], ordinal) for version, ordinal, _ in rows], [float(v) for _, _, v in rows]
 
@@ -440,7 +454,9 @@ ORDER BY t.term, t.generation DESC) latest WHERE df > 0 ORDER BY df DESC, term L
         found = self.frequencies([(CODES[contract.WORDS], w) for w in dict.fromkeys(words)])
         return {w: found.get((CODES[contract.WORDS], w), 0) for w in words}
 
-    def more_like_this(self, terms, deadline: Deadline, limit: int | None = None, within=None, exclude_documents=(), headings: bool = False) -> list[tuple[str, float]]:
+    def more_like_this(
+        self, terms, deadline: Deadline, limit: int | None = None, within=None, exclude_documents=(), headings: bool = False
+    ) -> list[tuple[str, float]]:
         code = CODES[contract.WORDS]
         terms = [(w, weight) for w, weight in terms]
         df = self.frequencies([(code, w) for w, _ in terms])
@@ -472,7 +488,8 @@ ORDER BY t.term, t.generation DESC) latest WHERE df > 0 ORDER BY df DESC, term L
         rows = self._fetch(
             f"SELECT p.version, p.ordinal, {score} AS score FROM {source} WHERE {where} GROUP BY p.version, p.ordinal, d.ord, p.len_words "
             f"HAVING {score} > 0 ORDER BY score DESC, d.ord, p.ordinal{window}",
-            params.values, deadline=deadline,
+            params.values,
+            deadline=deadline,
         )
         scored = [(records.passage_id(self._doc_of[version], ordinal), float(score)) for version, ordinal, score in rows]
         if within is not None and limit is None:
