@@ -184,43 +184,16 @@ def test_the_command_line(postgres, tmp_path):
 
     dsn = pgcluster.new_database(postgres)
     env = {**os.environ, "TOWNSHIP_PG_DSN": dsn, "TOWNSHIP_PG_PURGE_GRACE": "0"}
-    done = subprocess.run(
-        [sys.executable, "-m", "indexer", "build", "--engine", "postgres", "--data-dir", str(DATA_DIR), "--quiet"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+
+    def build(*options: str, env: dict | None = env, timeout: float = 300) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "indexer", "build", "--engine", "postgres", *options, "--data-dir", str(DATA_DIR), "--quiet"]
+        return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+    done = build()
     assert done.returncode == 0, done.stderr
     assert "full build (no index yet): 5 added" in done.stdout and "index: generation 1" in done.stdout
-    again = subprocess.run(
-        [sys.executable, "-m", "indexer", "build", "--engine", "postgres", "--data-dir", str(DATA_DIR), "--quiet"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = build()
     assert "index is up to date" in again.stdout
-    wrong = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "indexer",
-            "build",
-            "--engine",
-            "postgres",
-            "--dsn",
-            "postgresql://nobody:secret@127.0.0.1:1/none",
-            "--data-dir",
-            str(DATA_DIR),
-            "--quiet",
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    wrong = build("--dsn", "postgresql://nobody:secret@127.0.0.1:1/none", env=None, timeout=120)
     assert wrong.returncode == 1 and wrong.stderr.startswith("error: cannot connect to postgresql://nobody:***@127.0.0.1:1/none")
     assert "Traceback" not in wrong.stderr and "secret" not in wrong.stderr
