@@ -76,6 +76,7 @@ class Reviews:
         self.deadline = deadline
         self._of_township: dict[str, list[Passage]] = {}
         self._sentences: dict[str, list[str]] = {}
+        self._places: dict[str, set[str]] = {}
 
     def of_township(self, township: str, other_than: str) -> list[Passage]:
         """The township's review passages outside report ``other_than``, in collection order
@@ -93,15 +94,22 @@ class Reviews:
             found = self._sentences[passage.passage_id] = [s for s in _SENTENCE_END.split(normalize(passage.text)) if s.strip()]
         return found
 
+    def places(self, sentence: str, rules: FollowupRules) -> set[str]:
+        """The places a review sentence names (every plan item of a page asks for the same ones)."""
+        found = self._places.get(sentence)
+        if found is None:
+            found = self._places[sentence] = places(sentence, rules)
+        return found
 
-def _held(sentences: list[str], terms: list[tuple[str, float]], own: set[str], rules: FollowupRules) -> float:
+
+def _held(reviews: Reviews, candidate: Passage, terms: list[tuple[str, float]], own: set[str], rules: FollowupRules) -> float:
     """The largest share of the terms' weight held by one sentence of a passage; a sentence
     naming only places the plan does not name holds nothing."""
     total = sum(weight for _, weight in terms) or 1.0
     best = 0.0
-    for sentence in sentences:
+    for sentence in reviews.sentences(candidate):
         if own:
-            named = places(sentence, rules)
+            named = reviews.places(sentence, rules)
             if named and not named & own:
                 continue
         best = max(best, sum(weight for word, weight in terms if word in sentence) / total)
@@ -129,7 +137,7 @@ def follow(reviews: Reviews, passage: Passage, rules: FollowupRules, limit: int)
         return Outcome("no_later_report", planned)
     terms = key_terms(reviews.searcher, passage.text)
     own = places(passage.text, rules)
-    held = [_held(reviews.sentences(c), terms, own, rules) for c in candidates]
+    held = [_held(reviews, c, terms, own, rules) for c in candidates]
     outcome = Outcome("not_found", planned, best=max(held, default=0.0))
     # The earliest year with a match is the report that follows the plan (0, unknown, last).
     years = [covered_year(c) for c in candidates]
