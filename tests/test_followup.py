@@ -141,6 +141,17 @@ def test_township_page_lists_every_plan_item_and_its_outcome(plans_client, plans
     assert missing.status_code == 404 and "没有“没有这个乡”的报告" in missing.text
 
 
+def test_a_township_page_follows_each_plan_as_the_followup_api_does(plans_service, plans_corpus):
+    # The page reads the township's reviews once for all its plan items: each outcome (status,
+    # matches, their order and scores) is still the one a plan item asked alone gets.
+    for township in plans_corpus.townships[:3]:
+        view = plans_service.township(township.name)
+        plans = [f for report in view.reports for f in report.plans]
+        assert plans
+        for followup in plans:
+            assert followup == plans_service.followup(followup.plan.passage_id)
+
+
 @pytest.mark.parametrize("path", ["/townships/{township}", "/compare?by=year&value={y0}&value={y1}&township={township}"])
 def test_research_pages_need_no_inline_script_or_style(plans_client, plans_corpus, path):
     url = path.format(township=plans_corpus.townships[0].name, y0=plans_corpus.years[0], y1=plans_corpus.years[1])

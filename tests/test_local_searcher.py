@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -130,6 +131,20 @@ def test_the_term_cache_stays_within_its_bytes():
     # A value larger than an eighth of the limit is answered but never kept.
     assert len(cache.get("huge", lambda: np.zeros(50_000))) == 50_000
     assert "huge" not in cache._entries
+
+
+def test_small_entries_count_what_they_hold():
+    # A word's passage count is a small entry: what keeping it costs (the cache's own slot)
+    # is counted too, so the cache holds no more than its limit in memory.
+    cache = ByteBoundedCache(200_000)
+    tracemalloc.start()
+    try:
+        for i in range(5_000):
+            cache.get(("frequency", "words", f"词{i:05d}"), lambda: 12_345 + (1 << 40))
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert 190_000 < cache.held_bytes <= 200_000 and held <= cache.limit_bytes
 
 
 # -- the storage, against the passages themselves

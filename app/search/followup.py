@@ -74,18 +74,19 @@ class Reviews:
     def __init__(self, searcher: Searcher, deadline: Deadline):
         self.searcher = searcher
         self.deadline = deadline
-        self._records: dict[str, Passage] = {}
+        self._of_township: dict[str, list[Passage]] = {}
         self._sentences: dict[str, list[str]] = {}
+        self._places: dict[str, set[str]] = {}
 
     def of_township(self, township: str, other_than: str) -> list[Passage]:
-        """The township's review passages outside report ``other_than``, in collection order."""
-        query = Query(filters={"township": (township,), "section": (REVIEW,)}, sort="document", limit=None, exclude_documents=(other_than,))
-        ids = self.searcher.search(query, self.deadline).ids
-        missing = [i for i in ids if i not in self._records]
-        for passage_id, record in zip(missing, self.searcher.passages(missing)):
-            if record is not None:
-                self._records[passage_id] = record
-        return [self._records[i] for i in ids if i in self._records]
+        """The township's review passages outside report ``other_than``, in collection order
+        (the township's are searched and read once a request, whatever report asks)."""
+        found = self._of_township.get(township)
+        if found is None:
+            query = Query(filters={"township": (township,), "section": (REVIEW,)}, sort="document", limit=None)
+            ids = self.searcher.search(query, self.deadline).ids
+            found = self._of_township[township] = [p for p in self.searcher.passages(ids) if p is not None]
+        return [p for p in found if p.doc_id != other_than]
 
     def sentences(self, passage: Passage) -> list[str]:
         found = self._sentences.get(passage.passage_id)
@@ -93,15 +94,22 @@ class Reviews:
             found = self._sentences[passage.passage_id] = [s for s in _SENTENCE_END.split(normalize(passage.text)) if s.strip()]
         return found
 
+    def places(self, sentence: str, rules: FollowupRules) -> set[str]:
+        """The places a review sentence names (every plan item of a page asks for the same ones)."""
+        found = self._places.get(sentence)
+        if found is None:
+            found = self._places[sentence] = places(sentence, rules)
+        return found
 
-def _held(sentences: list[str], terms: list[tuple[str, float]], own: set[str], rules: FollowupRules) -> float:
+
+def _held(reviews: Reviews, candidate: Passage, terms: list[tuple[str, float]], own: set[str], rules: FollowupRules) -> float:
     """The largest share of the terms' weight held by one sentence of a passage; a sentence
     naming only places the plan does not name holds nothing."""
     total = sum(weight for _, weight in terms) or 1.0
     best = 0.0
-    for sentence in sentences:
+    for sentence in reviews.sentences(candidate):
         if own:
-            named = places(sentence, rules)
+            named = reviews.places(sentence, rules)
             if named and not named & own:
                 continue
         best = max(best, sum(weight for word, weight in terms if word in sentence) / total)
@@ -129,16 +137,19 @@ def follow(reviews: Reviews, passage: Passage, rules: FollowupRules, limit: int)
         return Outcome("no_later_report", planned)
     terms = key_terms(reviews.searcher, passage.text)
     own = places(passage.text, rules)
-    held = [_held(reviews.sentences(c), terms, own, rules) for c in candidates]
-    scored = reviews.searcher.more_like_this(terms, reviews.deadline, within=[c.passage_id for c in candidates], headings=True)
-    similarity = dict(scored)
+    held = [_held(reviews, c, terms, own, rules) for c in candidates]
     outcome = Outcome("not_found", planned, best=max(held, default=0.0))
     # The earliest year with a match is the report that follows the plan (0, unknown, last).
     years = [covered_year(c) for c in candidates]
     for year in sorted(set(years), key=lambda y: (y == 0, y)):
         chosen = [i for i, (y, h) in enumerate(zip(years, held)) if y == year and h >= rules.threshold]
         if chosen:
-            # Candidates are in collection order: their position breaks the remaining ties.
+            # Ties of the share are broken by the more-like-this score, asked only for the tied
+            # candidates (it reads each key term's postings: a cost that grows with the
+            # collection); candidates are in collection order: their position breaks the rest.
+            shares = Counter(held[i] for i in chosen)
+            tied = [candidates[i].passage_id for i in chosen if shares[held[i]] > 1]
+            similarity = dict(reviews.searcher.more_like_this(terms, reviews.deadline, within=tied, headings=True)) if tied else {}
             chosen.sort(key=lambda i: (-held[i], -similarity.get(candidates[i].passage_id, 0.0), i))
             outcome.status, outcome.followed_year = "found", year or None
             outcome.matches = [(candidates[i], held[i]) for i in chosen[:limit]]

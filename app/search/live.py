@@ -40,7 +40,7 @@ def warm() -> None:
 class Generation:
     """A searcher and what the service derives from it once (a fixed set of names)."""
 
-    DERIVED = ("document views", "township names")
+    DERIVED = ("document views", "township names", "reports by township")
 
     def __init__(self, searcher: Searcher):
         self.searcher = searcher

@@ -255,13 +255,13 @@ class PortSearchService:
         return None if passage is None else _followup(Reviews(searcher, self._deadline()), passage, limit)
 
     def township(self, name: str) -> TownshipView | None:
-        searcher = self._searcher()
+        generation = self.live.current()
+        searcher = generation.searcher
         deadline = self._deadline()
         wanted = analysis.normalize(name.strip())
-        records = [d for d in searcher.documents() if d.township and analysis.normalize(d.township) == wanted]
-        if not wanted or not records:
+        records = _reports_by_township(generation).get(wanted) if wanted else None
+        if not records:
             return None
-        records.sort(key=lambda d: (d.year is None, d.year or 0, d.order))
         reviews = Reviews(searcher, deadline)
         reports = []
         for record in records:
@@ -418,6 +418,22 @@ def _township_names(generation: Generation, deadline: Deadline) -> list[tuple[st
         return [(analysis.normalize(v), v) for v, _ in answer.facets["township"].top if v != UNKNOWN]
 
     return generation.derived("township names", build)
+
+
+def _reports_by_township(generation: Generation) -> dict[str, list[Document]]:
+    """Each township's reports (by its normalized name: either script, either width), oldest
+    first (once per generation: a township page would otherwise normalize every report's name)."""
+
+    def build() -> dict[str, list[Document]]:
+        by_name: dict[str, list[Document]] = {}
+        for record in generation.searcher.documents():
+            if record.township:
+                by_name.setdefault(analysis.normalize(record.township), []).append(record)
+        for records in by_name.values():
+            records.sort(key=lambda d: (d.year is None, d.year or 0, d.order))
+        return by_name
+
+    return generation.derived("reports by township", build)
 
 
 def _followup(reviews: Reviews, passage: Passage, limit: int | None = None) -> FollowUp:

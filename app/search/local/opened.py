@@ -215,6 +215,12 @@ class OpenIndex:
 
         return self.term_cache.get(("postings", field, term), read)
 
+    def doc_frequency(self, field: str, term: str) -> int:
+        """Live passages holding ``term`` in ``field``. A storage lookup walks every segment's
+        term table under the storage lock (tens of microseconds); key terms ask it for every
+        word of a passage, a township page for thousands of words, most of them the same."""
+        return self.term_cache.get(("frequency", field, term), lambda: self.storage.doc_frequency(field, term))
+
     def bm25(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers holding ``term`` in ``field`` and their BM25 score for it."""
 

@@ -97,7 +97,7 @@ class LocalSearcher:
         return [(term, count) for count, term in heapq.nlargest(limit, ((count, term) for term, count in found))]
 
     def word_frequencies(self, words: Sequence[str]) -> dict[str, int]:
-        frequency = self.index.storage.doc_frequency
+        frequency = self.index.doc_frequency
         return {word: frequency(WORDS, word) for word in words}
 
     def more_like_this(
