@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Annotated
 
+import pydantic_core
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -33,6 +34,15 @@ from app.urls import document_url, passage_url
 # Every /api route may answer 422 (a parameter), 500 (unexpected) and 503 (no index, time limit),
 # all as ErrorOut; routes add 404 where a thing can be missing.
 router = APIRouter(prefix="/api", tags=["api"], responses=error_responses(422, 500, 503))
+
+
+def answer(content: dict | list) -> Response:
+    """A JSON answer built with exactly its response model's fields, in its order and types: the
+    same bytes FastAPI would send (pydantic's serializer, NaN as null) without validating the
+    answer against the model first (a pass over every hit, in the thread pool). The model still
+    makes the OpenAPI schema; tests/test_contract.py checks each such answer against it, byte
+    for byte."""
+    return Response(pydantic_core.to_json(content, inf_nan_mode="null"), media_type="application/json")
 
 
 def hit_json(hit: Hit, request: SearchRequest) -> dict:
@@ -66,7 +76,7 @@ def api_search(
 ):
     """Faceted full-text search over passages. Facets are disjunctive within a facet (a
     facet's counts ignore its own selection) and conjunctive across facets."""
-    return search_json(service.search(request))
+    return answer(search_json(service.search(request)))
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentOut, responses=error_responses(404))
@@ -110,7 +120,7 @@ def api_trends(
     `buckets` values with most hits (years in order), then one bucket `其他` with `other: true`
     counting the hits of the other values (`values`: how many)."""
     trends = service.trends(request, buckets)
-    return {f"by_{name}": [vars(b) for b in found] for name, found in trends.by.items()}
+    return answer({f"by_{name}": [vars(b) for b in found] for name, found in trends.by.items()})
 
 
 EXPORT_ROW = export_columns("jsonl")  # CSV writes its columns of it
@@ -203,7 +213,7 @@ def api_similar(
     found = service.similar(passage_id, limit)
     if found is None:
         raise HTTPException(status_code=404, detail=f"没有这个段落 (no passage with id {passage_id[:80]!r})")
-    return [{**vars(s), "url": passage_url(s.doc_id, s.passage_id, "")} for s in found]
+    return answer([{**vars(s), "url": passage_url(s.doc_id, s.passage_id, "")} for s in found])
 
 
 @router.get("/suggest", response_model=SuggestOut)
@@ -213,7 +223,7 @@ def api_suggest(
     limit: Annotated[int, Query(ge=1, le=10)] = 10,
 ):
     """Up to 10 completions from the index: township names first, then frequent words."""
-    return {"q": q, "suggestions": service.suggest(q, limit)}
+    return answer({"q": q, "suggestions": service.suggest(q, limit)})
 
 
 @router.get("/collection", response_model=CollectionOut)
@@ -296,7 +306,7 @@ def api_compare(
         raise InvalidParameter(f"format 必须是 json 或 csv (unknown format {format[:20]!r})")
     comparison = service.compare(request, hits=request.search.size if format == "json" else 0)
     if format == "json":
-        return compare_json(comparison)
+        return answer(compare_json(comparison))
     buffer = io.StringIO()
     buffer.write("\ufeff")  # BOM: Excel then reads UTF-8 Chinese
     csv.writer(buffer).writerows(compare_matrix(comparison))
@@ -326,4 +336,4 @@ def api_followup(passage_id: str, service: Annotated[SearchService, Depends(get_
     found = service.followup(passage_id)
     if found is None:
         raise HTTPException(status_code=404, detail=f"没有这个段落 (no passage with id {passage_id[:80]!r})")
-    return followup_json(found)
+    return answer(followup_json(found))
