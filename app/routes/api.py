@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import pydantic_core
@@ -29,7 +29,7 @@ from app.search.service import (
     SearchResult,
     SearchService,
 )
-from app.urls import document_url, passage_url
+from app.urls import document_url, passage_links, passage_url
 
 # Every /api route may answer 422 (a parameter), 500 (unexpected) and 503 (no index, time limit),
 # all as ErrorOut; routes add 404 where a thing can be missing.
@@ -45,14 +45,25 @@ def answer(content: dict | list) -> Response:
     return Response(pydantic_core.to_json(content, inf_nan_mode="null"), media_type="application/json")
 
 
-def hit_json(hit: Hit, request: SearchRequest) -> dict:
-    """A hit as the API gives it: every field of the registry's HIT_FIELDS."""
-    url = passage_url(hit.doc_id, hit.passage_id, request.q, request.expand)
-    return {f.name: url if f.added_by == "app" else getattr(hit, f.name) for f in HIT_FIELDS}
+# (name, made here: the link) of every field of a hit, in the order of the registry's HIT_FIELDS.
+HIT_KEYS = tuple((f.name, f.added_by == "app") for f in HIT_FIELDS)
+
+
+def hit_links(request: SearchRequest) -> Callable[[str, str], str]:
+    """The links of the hits of a request (its query highlighted)."""
+    return passage_links(request.q, request.expand)
+
+
+def hit_json(hit: Hit, link: Callable[[str, str], str]) -> dict:
+    """A hit as the API gives it: every field of the registry's HIT_FIELDS; ``link`` of
+    :func:`hit_links`, made once for all the hits of a request."""
+    url = link(hit.doc_id, hit.passage_id)
+    return {name: url if linked else getattr(hit, name) for name, linked in HIT_KEYS}
 
 
 def search_json(result: SearchResult) -> dict:
     request = result.request
+    link = hit_links(request)
     return {
         "query": request.q,
         "total": result.total,
@@ -60,7 +71,7 @@ def search_json(result: SearchResult) -> dict:
         "size": request.size,
         "took_ms": result.took_ms,
         "facets": {f: [vars(v) for v in result.facets[f]] for f in FACETS},
-        "hits": [hit_json(h, request) for h in result.hits],
+        "hits": [hit_json(h, link) for h in result.hits],
         "sort": request.sort,
         "pages": result.pages,
         "expanded": result.expanded,
@@ -127,8 +138,9 @@ EXPORT_ROW = export_columns("jsonl")  # CSV writes its columns of it
 
 
 def _export_rows(hits: Iterator[Hit], request: SearchRequest, base_url: str) -> Iterator[dict]:
+    link = hit_links(request)
     for hit in hits:
-        found = hit_json(hit, request)
+        found = hit_json(hit, link)
         row = {name: "" if found[name] is None else found[name] for name in EXPORT_ROW}
         row["url"] = base_url + row["url"]
         yield row
@@ -258,6 +270,7 @@ def api_collection(service: Annotated[SearchService, Depends(get_service)], sort
 
 def compare_json(comparison: Comparison) -> dict:
     request = comparison.request
+    link = hit_links(request.search)
     return {
         "by": request.by,
         "query": request.search.q,
@@ -267,7 +280,7 @@ def compare_json(comparison: Comparison) -> dict:
                 "total": column.total,
                 "by_theme": [vars(b) for b in column.by_theme],
                 "by_section": [vars(b) for b in column.by_section],
-                "hits": [hit_json(h, request.search) for h in column.hits],
+                "hits": [hit_json(h, link) for h in column.hits],
             }
             for column in comparison.columns
         ],
@@ -315,7 +328,7 @@ def api_compare(
 
 
 def followup_json(found: FollowUp) -> dict:
-    plain = SearchRequest()
+    plain = hit_links(SearchRequest())
     return {
         "passage": hit_json(found.plan, plain),
         "status": found.status,
