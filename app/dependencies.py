@@ -17,11 +17,16 @@ class InvalidParameter(ValueError):
     """A parameter a person can fix; the message says how (answered with HTTP 422)."""
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies are coroutines: they do no I/O and take microseconds, and FastAPI would run a
+# plain function dependency in the thread pool (a hop to a thread and back per dependency and
+# request: three for a search).
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_service(request: Request) -> SearchService:
+async def get_service(request: Request) -> SearchService:
     return request.app.state.service
 
 
@@ -100,7 +105,7 @@ def _signature() -> inspect.Signature:
     return inspect.Signature(parameters, return_annotation=SearchRequest)
 
 
-def search_request(**parameters) -> SearchRequest:
+async def search_request(**parameters) -> SearchRequest:
     """The validated search request of a query string (a dependency of every search route)."""
     return _search_request(**parameters)
 
@@ -127,7 +132,7 @@ BY_DESCRIPTION = "对比的维度: " + " | ".join(COMPARE_BY) + ", 默认 townsh
 VALUE_DESCRIPTION = f"对比的值 (重复 {COMPARE_VALUES[0]}–{COMPARE_VALUES[1]} 次), 如 value=汤垟乡&value=斋坛乡"
 
 
-def compare_request(
+async def compare_request(
     search: Annotated[SearchRequest, Depends(search_request)],
     settings: Annotated[Settings, Depends(get_settings)],
     # The schema states the constraints (so clients and fuzzers send what is accepted); the

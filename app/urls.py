@@ -10,6 +10,7 @@ read every URL made here back into the same state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import quote, urlencode
 
@@ -80,13 +81,19 @@ def document_url(doc_id: str) -> str:
     return f"/documents/{quote(doc_id)}"
 
 
-def passage_url(doc_id: str, passage_id: str, q: str, expand: bool = True) -> str:
-    """The document page, scrolled to and highlighting one passage for one query."""
+def passage_links(q: str, expand: bool = True) -> Callable[[str, str], str]:
+    """:func:`passage_url` of one query for many passages (a page of hits): the query's part of
+    the URL, the costly part to encode, is made once."""
     params = {"q": q} if q else {}
     if not expand:
         params["expand"] = "false"
-    params["passage"] = passage_id
-    return f"{document_url(doc_id)}?{urlencode(params)}#{quote(passage_id)}"
+    query = urlencode(params) + "&" if params else ""
+    return lambda doc_id, passage_id: f"{document_url(doc_id)}?{query}{urlencode({'passage': passage_id})}#{quote(passage_id)}"
+
+
+def passage_url(doc_id: str, passage_id: str, q: str, expand: bool = True) -> str:
+    """The document page, scrolled to and highlighting one passage for one query."""
+    return passage_links(q, expand)(doc_id, passage_id)
 
 
 def followup_url(doc_id: str, passage_id: str) -> str:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
-from app.schemas import SearchOut, TrendsOut
+from app.schemas import CompareOut, FollowUpOut, SearchOut, SimilarOut, SuggestOut, TrendsOut
 from tests.server import serve
 
 # The four checks the contract is about; schemathesis runs its examples, coverage (boundary
@@ -198,3 +199,29 @@ def test_unknown_answers_match_the_schema(client, facet):
     export = client.get(f"/api/export?format=jsonl&{facet}=未识别")
     assert export.headers["content-type"].startswith("application/x-ndjson")
     assert len(export.text.splitlines()) == found.total
+
+
+def test_prebuilt_answers_are_what_their_models_make(client):
+    """The routes that answer through app.routes.api.answer skip FastAPI's validation against
+    their response model: each answer must be byte for byte what the model makes of it (its
+    fields and no others, in its order, its types: a float field says 0.0, never 0)."""
+    plans = client.get("/api/search?section=计划&size=3").json()["hits"]
+    found = client.get("/api/search?q=发展&size=3").json()["hits"]
+    assert plans and found
+    cases = [
+        ("/api/search?q=发展", SearchOut),
+        ("/api/search?q=发展 -工作&sort=year_desc&page=2&size=50&facet_size=3&expand=false", SearchOut),
+        ("/api/search?q=没有这样的词汇 发展", SearchOut),  # alternatives
+        ("/api/search", SearchOut),
+        ("/api/trends?q=发展&buckets=2", TrendsOut),
+        ("/api/suggest?q=发", SuggestOut),
+        (f"/api/compare?by=year&value={found[0]['year']}&value=1999&q=发展", CompareOut),
+        *((f"/api/passages/{hit['passage_id']}/similar?limit=50", list[SimilarOut]) for hit in found),
+        *((f"/api/passages/{hit['passage_id']}/followup", FollowUpOut) for hit in plans + found),
+    ]
+    for url, model in cases:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.text[:300])
+        assert response.headers["content-type"] == "application/json", url
+        adapter = TypeAdapter(model)
+        assert response.content == adapter.dump_json(adapter.validate_json(response.content)), url

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
+import pydantic_core
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -28,21 +29,41 @@ from app.search.service import (
     SearchResult,
     SearchService,
 )
-from app.urls import document_url, passage_url
+from app.urls import document_url, passage_links, passage_url
 
 # Every /api route may answer 422 (a parameter), 500 (unexpected) and 503 (no index, time limit),
 # all as ErrorOut; routes add 404 where a thing can be missing.
 router = APIRouter(prefix="/api", tags=["api"], responses=error_responses(422, 500, 503))
 
 
-def hit_json(hit: Hit, request: SearchRequest) -> dict:
-    """A hit as the API gives it: every field of the registry's HIT_FIELDS."""
-    url = passage_url(hit.doc_id, hit.passage_id, request.q, request.expand)
-    return {f.name: url if f.added_by == "app" else getattr(hit, f.name) for f in HIT_FIELDS}
+def answer(content: dict | list) -> Response:
+    """A JSON answer built with exactly its response model's fields, in its order and types: the
+    same bytes FastAPI would send (pydantic's serializer, NaN as null) without validating the
+    answer against the model first (a pass over every hit, in the thread pool). The model still
+    makes the OpenAPI schema; tests/test_contract.py checks each such answer against it, byte
+    for byte."""
+    return Response(pydantic_core.to_json(content, inf_nan_mode="null"), media_type="application/json")
+
+
+# (name, made here: the link) of every field of a hit, in the order of the registry's HIT_FIELDS.
+HIT_KEYS = tuple((f.name, f.added_by == "app") for f in HIT_FIELDS)
+
+
+def hit_links(request: SearchRequest) -> Callable[[str, str], str]:
+    """The links of the hits of a request (its query highlighted)."""
+    return passage_links(request.q, request.expand)
+
+
+def hit_json(hit: Hit, link: Callable[[str, str], str]) -> dict:
+    """A hit as the API gives it: every field of the registry's HIT_FIELDS; ``link`` of
+    :func:`hit_links`, made once for all the hits of a request."""
+    url = link(hit.doc_id, hit.passage_id)
+    return {name: url if linked else getattr(hit, name) for name, linked in HIT_KEYS}
 
 
 def search_json(result: SearchResult) -> dict:
     request = result.request
+    link = hit_links(request)
     return {
         "query": request.q,
         "total": result.total,
@@ -50,7 +71,7 @@ def search_json(result: SearchResult) -> dict:
         "size": request.size,
         "took_ms": result.took_ms,
         "facets": {f: [vars(v) for v in result.facets[f]] for f in FACETS},
-        "hits": [hit_json(h, request) for h in result.hits],
+        "hits": [hit_json(h, link) for h in result.hits],
         "sort": request.sort,
         "pages": result.pages,
         "expanded": result.expanded,
@@ -66,7 +87,7 @@ def api_search(
 ):
     """Faceted full-text search over passages. Facets are disjunctive within a facet (a
     facet's counts ignore its own selection) and conjunctive across facets."""
-    return search_json(service.search(request))
+    return answer(search_json(service.search(request)))
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentOut, responses=error_responses(404))
@@ -110,15 +131,16 @@ def api_trends(
     `buckets` values with most hits (years in order), then one bucket `其他` with `other: true`
     counting the hits of the other values (`values`: how many)."""
     trends = service.trends(request, buckets)
-    return {f"by_{name}": [vars(b) for b in found] for name, found in trends.by.items()}
+    return answer({f"by_{name}": [vars(b) for b in found] for name, found in trends.by.items()})
 
 
 EXPORT_ROW = export_columns("jsonl")  # CSV writes its columns of it
 
 
 def _export_rows(hits: Iterator[Hit], request: SearchRequest, base_url: str) -> Iterator[dict]:
+    link = hit_links(request)
     for hit in hits:
-        found = hit_json(hit, request)
+        found = hit_json(hit, link)
         row = {name: "" if found[name] is None else found[name] for name in EXPORT_ROW}
         row["url"] = base_url + row["url"]
         yield row
@@ -203,7 +225,7 @@ def api_similar(
     found = service.similar(passage_id, limit)
     if found is None:
         raise HTTPException(status_code=404, detail=f"没有这个段落 (no passage with id {passage_id[:80]!r})")
-    return [{**vars(s), "url": passage_url(s.doc_id, s.passage_id, "")} for s in found]
+    return answer([{**vars(s), "url": passage_url(s.doc_id, s.passage_id, "")} for s in found])
 
 
 @router.get("/suggest", response_model=SuggestOut)
@@ -213,7 +235,7 @@ def api_suggest(
     limit: Annotated[int, Query(ge=1, le=10)] = 10,
 ):
     """Up to 10 completions from the index: township names first, then frequent words."""
-    return {"q": q, "suggestions": service.suggest(q, limit)}
+    return answer({"q": q, "suggestions": service.suggest(q, limit)})
 
 
 @router.get("/collection", response_model=CollectionOut)
@@ -248,6 +270,7 @@ def api_collection(service: Annotated[SearchService, Depends(get_service)], sort
 
 def compare_json(comparison: Comparison) -> dict:
     request = comparison.request
+    link = hit_links(request.search)
     return {
         "by": request.by,
         "query": request.search.q,
@@ -257,7 +280,7 @@ def compare_json(comparison: Comparison) -> dict:
                 "total": column.total,
                 "by_theme": [vars(b) for b in column.by_theme],
                 "by_section": [vars(b) for b in column.by_section],
-                "hits": [hit_json(h, request.search) for h in column.hits],
+                "hits": [hit_json(h, link) for h in column.hits],
             }
             for column in comparison.columns
         ],
@@ -296,7 +319,7 @@ def api_compare(
         raise InvalidParameter(f"format 必须是 json 或 csv (unknown format {format[:20]!r})")
     comparison = service.compare(request, hits=request.search.size if format == "json" else 0)
     if format == "json":
-        return compare_json(comparison)
+        return answer(compare_json(comparison))
     buffer = io.StringIO()
     buffer.write("\ufeff")  # BOM: Excel then reads UTF-8 Chinese
     csv.writer(buffer).writerows(compare_matrix(comparison))
@@ -305,7 +328,7 @@ def api_compare(
 
 
 def followup_json(found: FollowUp) -> dict:
-    plain = SearchRequest()
+    plain = hit_links(SearchRequest())
     return {
         "passage": hit_json(found.plan, plain),
         "status": found.status,
@@ -326,4 +349,4 @@ def api_followup(passage_id: str, service: Annotated[SearchService, Depends(get_
     found = service.followup(passage_id)
     if found is None:
         raise HTTPException(status_code=404, detail=f"没有这个段落 (no passage with id {passage_id[:80]!r})")
-    return followup_json(found)
+    return answer(followup_json(found))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from app.search.facets import UNKNOWN
 from app.search.service import SORTS, DocumentView, Hit, SearchRequest
-from app.urls import DEFAULT, passage_url, search_url
+from app.urls import DEFAULT, passage_links, search_url
 
 SORT_LABELS = {"relevance": "相关度", "year_desc": "年份新→旧", "year_asc": "年份旧→新", "document": "原文顺序"}
 PAGE_SIZES = (10, 20, 50, 100)
@@ -34,7 +34,8 @@ def size_choices(state: SearchRequest) -> list[tuple[int, str, bool]]:
 
 def linked_hits(hits: list[Hit], state: SearchRequest) -> list[tuple[Hit, str]]:
     """(hit, link to its passage highlighted for the query)."""
-    return [(hit, passage_url(hit.doc_id, hit.passage_id, state.q, state.expand)) for hit in hits]
+    link = passage_links(state.q, state.expand)
+    return [(hit, link(hit.doc_id, hit.passage_id)) for hit in hits]
 
 
 def examples() -> list[tuple[str, str, str]]:
