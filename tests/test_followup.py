@@ -141,6 +141,31 @@ def test_township_page_lists_every_plan_item_and_its_outcome(plans_client, plans
     assert missing.status_code == 404 and "没有“没有这个乡”的报告" in missing.text
 
 
+def test_a_township_page_out_of_time_lists_its_plans_unchecked_not_a_503(plans_index_dir, plans_client, plans_corpus, plans_located):
+    # A limit no follow-up can meet: the page still answers, every plan item listed as not
+    # checked with its own follow-up link, which (on a server with time) gives the outcome.
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    township = plans_corpus.townships[0].name
+    with TestClient(create_app(Settings(index_dir=plans_index_dir, search_timeout=0.0))) as slow:
+        response = slow.get(f"/townships/{township}")
+    assert response.status_code == 200
+    html = response.text
+    items = re.findall(r'<li class="plan-item is-([a-z-]+)" id="plan-([^"]+)">', html)
+    expected = sorted(item.plan_id for item in plans_located if item.truth.township == township)
+    assert sorted(pid for _, pid in items) == expected and {status for status, _ in items} == {"unchecked"}
+    assert f"本页时间所限未及核对 <strong>{len(expected)}</strong> 条" in html
+    links = [unescape(u) for u in re.findall(r'未及核对 · <a href="([^"]+)">单独核对这项计划</a>', html)]
+    assert sorted(unquote(u.split("passage=", 1)[1].split("#", 1)[0]) for u in links) == expected
+    box = re.search(r'<aside class="followup-box" id="followup".*?</aside>', plans_client.get(links[0]).text, re.S).group(0)
+    assert "未及核对" not in box and re.search(r"找到对应总结|未找到对应总结|尚无后续年份的总结", box)
+    normal = plans_client.get(f"/townships/{township}").text
+    assert "未及核对" not in normal
+
+
 def test_a_township_page_follows_each_plan_as_the_followup_api_does(plans_service, plans_corpus):
     # The page reads the township's reviews once for all its plan items: each outcome (status,
     # matches, their order and scores) is still the one a plan item asked alone gets.

@@ -169,7 +169,7 @@ def township_page(request: Request, name: str, service: Service):
     context = {
         "township": township,
         "reports": reports,
-        "counts": {status: sum(f.status == status for f in plans) for status in ("found", "not_found", "no_later_report")},
+        "counts": {status: sum(f.status == status for f in plans) for status in ("found", "not_found", "no_later_report", "unchecked")},
         "plans": len(plans),
         "search_url": urls.search_url(urls.DEFAULT, township=(township.township,)),
         "compare_years_url": compare_years,

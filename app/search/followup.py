@@ -126,8 +126,13 @@ class Outcome:
     best: float = 0.0
 
 
+def planned_year(passage: Passage) -> int | None:
+    """The year a plan is for: the year it speaks of, else its report's."""
+    return passage.about_year or passage.year or None
+
+
 def follow(reviews: Reviews, passage: Passage, rules: FollowupRules, limit: int) -> Outcome:
-    planned = passage.about_year or passage.year or None
+    planned = planned_year(passage)
     if passage.section != PLAN:
         return Outcome("not_plan", planned)
     if not passage.township:

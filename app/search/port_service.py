@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 from app.search import highlight
 from app.search.deadline import Deadline
 from app.search.facets import BY_NAME, FACETS, UNKNOWN, hit_values, value_order
-from app.search.followup import Reviews, follow, key_terms
+from app.search.followup import Reviews, follow, key_terms, planned_year
 from app.search.live import Generation, LiveGeneration, warm
 from app.search.port import Engine, FacetDistribution, GenerationInfo, Query, Searcher
 from app.search.query import ParsedQuery, parse
@@ -51,6 +51,7 @@ from indexer.records import Document, Passage
 
 EVERY_VALUE = 2**31 - 1  # a facet_limit listing every value of a facet
 EXPORT_WINDOWS = (1_000, 50_000)  # the first window of an export, and the largest (each doubles)
+TOWNSHIP_TIME_RESERVE = 0.4  # share of the time limit a township page keeps after its last checked plan item
 
 
 @dataclass(frozen=True)
@@ -263,13 +264,16 @@ class PortSearchService:
         if not records:
             return None
         reviews = Reviews(searcher, deadline)
+        # Work bounded by the time limit, not by the township's plan items (84 at most at 10,000
+        # reports): past the reserve, an item is listed unchecked with its own follow-up link,
+        # rather than the whole page failing with a 503 on a busy server.
+        reserve = deadline.seconds * TOWNSHIP_TIME_RESERVE
         reports = []
         for record in records:
             plans = []
             for passage in searcher.document_passages(record.doc_id):
                 if is_plan_item(passage.section, passage.is_heading, passage.level):
-                    deadline.check()
-                    plans.append(_followup(reviews, passage))
+                    plans.append(_followup(reviews, passage) if deadline.remaining() > reserve else _unchecked(passage))
             reports.append(TownshipReport(_document_view(record, []), plans))
         counties = [r.county for r in records if r.county]
         return TownshipView(records[0].township, max(set(counties), key=counties.count) if counties else None, reports)
@@ -434,6 +438,10 @@ def _reports_by_township(generation: Generation) -> dict[str, list[Document]]:
         return by_name
 
     return generation.derived("reports by township", build)
+
+
+def _unchecked(passage: Passage) -> FollowUp:
+    return FollowUp(plan=_hit(passage, []), status="unchecked", planned_year=planned_year(passage), threshold=domain.load_followup().threshold)
 
 
 def _followup(reviews: Reviews, passage: Passage, limit: int | None = None) -> FollowUp:

@@ -235,6 +235,7 @@ FOLLOWUP_MESSAGES = {
     "no_later_report": "尚无后续年份的总结",
     "no_township": "报告未识别乡镇，无法查找后续报告",
     "not_plan": "这个段落不属于计划部分",
+    "unchecked": "本页时间所限，未及核对",  # a township page's item past its time reserve
 }
 
 

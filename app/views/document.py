@@ -78,6 +78,7 @@ class FollowUpView:
     plan_url: str  # the plan passage in its report
     matches: list[tuple[object, str]]  # (FollowUpMatch, link to the review passage)
     township_url: str = ""
+    check_url: str = ""  # the plan item's own follow-up (its report's page, the box open)
 
 
 def followup_view(found: FollowUp | None) -> FollowUpView | None:
@@ -89,4 +90,5 @@ def followup_view(found: FollowUp | None) -> FollowUpView | None:
         plan_url=passage_url(plan.doc_id, plan.passage_id, ""),
         matches=[(m, passage_url(m.hit.doc_id, m.hit.passage_id, "")) for m in found.matches],
         township_url=township_url(plan.township) if plan.township else "",
+        check_url=followup_url(plan.doc_id, plan.passage_id),
     )
