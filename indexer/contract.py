@@ -179,6 +179,15 @@ def _load(directory: Path, name: str) -> np.ndarray:
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
+def release(column: np.ndarray) -> None:
+    """Drop a memory-mapped column's pages from this process's resident memory, once what is
+    derived from it is built: they stay in the system's page cache (shared, read again from
+    there if asked), so a worker's RSS counts what it keeps using."""
+    mapped = getattr(column, "_mmap", None)
+    if isinstance(mapped, mmap.mmap):
+        mapped.madvise(mmap.MADV_DONTNEED)
+
+
 class ColumnsWriter:
     """The columns of one segment, a row per passage in the order the engine numbers them."""
 
