@@ -1,18 +1,22 @@
 """What one search worker holds, step by step, over an index folder (read only).
 
-    python -m tests.benchmarks.worker_memory --index-dir /path/to/index [--cache-mb 64]
+    python -m tests.benchmarks.worker_memory --index-dir /path/to/index [--cache-mb 64] [--clients 8 --seconds 30]
 
 Opens the generation in use the way a worker does (the search service over the local
 searcher), then runs a few common searches, printing after each step this process's resident
 memory split into anonymous (private to the worker) and file-backed (mapped files, shared by
-the workers and dropped by the system when it needs the memory), and at the end the sizes of
-what the opened index keeps (arrays by name, the caches). Nothing is written.
+the workers and dropped by the system when it needs the memory); with ``--clients``, then the
+largest and the remaining memory after that many threads searched at once (one worker's thread
+pool under concurrent clients); at the end the sizes of what the opened index keeps (arrays by
+name, the caches). Nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
+import threading
 import time
 from pathlib import Path
 
@@ -55,8 +59,6 @@ def _arrays(owner, prefix: str) -> list[tuple[str, int, bool]]:
 def _load(service, requests: list, clients: int, seconds: float, started: float) -> None:
     """``clients`` threads asking ``requests`` round and round for ``seconds`` (as a worker's
     thread pool answers concurrent clients), the largest resident memory sampled meanwhile."""
-    import threading
-
     from app.search.service import SearchError
 
     stop = time.perf_counter() + seconds
@@ -85,6 +87,8 @@ def _load(service, requests: list, clients: int, seconds: float, started: float)
         f" largest rss {peak['Rss']:.1f} anon {peak['Anonymous']:.1f} MB"
     )
     _line("after the load", started)
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    _line("after malloc_trim(0)", started)
 
 
 def main(argv: list[str] | None = None) -> int:
