@@ -205,6 +205,9 @@ class CompareRequest:
     values: tuple[str, ...]  # COMPARE_VALUES[0]..COMPARE_VALUES[1] distinct values, in column order
 
 
+COMPUTED, NOT_COMPUTED = "computed", "not_computed"  # a comparison column's status: done, or left for lack of time
+
+
 @dataclass
 class CompareColumn:
     value: str
@@ -212,7 +215,8 @@ class CompareColumn:
     by_theme: list[CountBucket]  # the rows of the comparison (the selected themes, when some are)
     by_section: list[CountBucket]
     hits: list[Hit]  # its best passages
-    theme_hits: dict[str, list[Hit]] = field(default_factory=dict)  # the best passages per theme, when asked
+    theme_hits: dict[str, list[Hit]] = field(default_factory=dict)  # the best passages per theme, when asked (and time allowed)
+    status: str = COMPUTED  # NOT_COMPUTED: the time limit came first (counts 0, no passages)
 
 
 @dataclass
