@@ -307,7 +307,9 @@ class SearchService(Protocol):
 
     def compare(self, request: CompareRequest, hits: int = 3, theme_hits: int = 0) -> Comparison:
         """The search once per value of ``request.by``: totals, counts per theme and section,
-        the best ``hits`` passages, and with ``theme_hits`` the best passages of each theme."""
+        the best ``hits`` passages, and with ``theme_hits`` the best passages of each theme.
+        Bounded by the time limit: a column left for lack of time is ``NOT_COMPUTED``, a theme
+        whose passages were left has no entry in ``theme_hits``; never a SearchTimeout."""
 
     def followup(self, passage_id: str, limit: int | None = None) -> FollowUp | None:
         """What the township's later reviews report on a plan passage; None for an unknown passage."""
