@@ -154,6 +154,32 @@ def test_a_comparison_out_of_time_answers_200_with_every_column_not_computed(set
         assert column["total"] == search_total(client, [("q", "产业"), ("township", column["value"])]) > 0
 
 
+@pytest.mark.parametrize("sort", ["relevance", "year_desc"])
+def test_each_cell_shows_the_first_passages_of_its_search_texts_before_headings(service, sort):
+    # The page's passages (3 per column, 2 per theme and column, read from windows of the
+    # order): each is what the search of its cell lists first, paragraphs before headings of
+    # the same year (of everything, by relevance).
+    from app.search.service import CompareRequest, SearchRequest
+
+    def first(count: int, **selected) -> list[str]:
+        found = service.search(SearchRequest(q="产业", sort=sort, size=1000, **selected))
+        assert found.total <= 1000
+        key = (lambda h: h.year) if sort == "year_desc" else (lambda h: None)
+        ordered = []
+        for group in dict.fromkeys(key(h) for h in found.hits):
+            same = [h for h in found.hits if key(h) == group]
+            ordered += [h for h in same if not h.is_heading] + [h for h in same if h.is_heading]
+        return [h.passage_id for h in ordered[:count]]
+
+    townships = ("汤垟乡", "斋坛乡", "桂竹帽镇")
+    comparison = service.compare(CompareRequest(SearchRequest(q="产业", sort=sort), "township", townships), hits=3, theme_hits=2)
+    for column in comparison.columns:
+        assert [h.passage_id for h in column.hits] == first(3, township=(column.value,))
+        assert set(column.theme_hits) == {b.value for b in column.by_theme} != set()
+        for theme, hits in column.theme_hits.items():
+            assert [h.passage_id for h in hits] == first(2, township=(column.value,), theme=(theme,)), theme
+
+
 # ------------------------------------------------------------------------------- the page
 
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
+from tests.browser.a11y import axe_violations, blocking
 from tests.browser.conftest import pages_on, screenshot, serve
 from tests.browser.test_ui import CONTRAST_PROBLEMS, search, tick, total
 
@@ -108,6 +109,10 @@ def test_a_comparison_out_of_time_shows_what_it_left_and_where_to_compute_it(bro
         assert page.locator(".compare-matrix .is-total td").all_inner_texts() == ["未及计算"] * 3
         screenshot(page, "compare-out-of-time")
         links = [a.get_attribute("href") for a in page.locator(".compare-grid .compare-compute").all()]
+        for scheme in ("light", "dark"):  # what it says instead of counts stays legible
+            themed = hurried.new(color_scheme=scheme)
+            themed.goto("/compare?" + query)
+            assert blocking(axe_violations(themed)) == [], scheme
     assert len(links) == 3
     # On a server with time, each link gives its column: the comparison's count for it.
     page = pages.new(width=1280)
