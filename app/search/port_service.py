@@ -217,7 +217,7 @@ class PortSearchService:
         # Each column selects its own value of `by`; themes are the rows, so a theme filter
         # chooses rows: every count is then a search one link reproduces (theme=<row>).
         common = {name: values for name, values in asked.query.filters.items() if name not in ("theme", request.by)}
-        # Work bounded by the time limit, not by the columns (six, each a search with its facets
+        # Work bounded by the time limit, not by the columns (up to six, each a search with its facets
         # and, on the page, the best passages of each theme): past the reserve, a column is
         # listed as not computed (the page links to it) rather than the whole comparison
         # failing with a 503 on a busy server. A column that runs out of time is not computed either.
