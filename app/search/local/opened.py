@@ -3,6 +3,9 @@ from it once (collection order, facet columns, BM25 norms) and the term cache ev
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +20,12 @@ from indexer.records import Document, passage_id, split_passage_id
 
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays, impacts, verbatim matches and filters per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
+SUBSET_SHARE = 16  # fewer passages than a list's postings / this: their BM25 alone is computed
+
+# The posting lists one request has read, so that a list too large for the term cache is decoded
+# once per request, not once per use (matching, verbatim counts, scoring: several times a query).
+# Held only while the request runs: at most the lists its query names.
+_READ_IN_REQUEST: ContextVar[dict | None] = ContextVar("posting lists read in this request", default=None)
 
 
 @dataclass
@@ -203,6 +212,15 @@ class OpenIndex:
 
     # -- what requests ask, within the term cache's limit
 
+    @contextmanager
+    def one_request(self) -> Iterator[None]:
+        """The scope of one request: a posting list is read at most once within it."""
+        token = _READ_IN_REQUEST.set({})
+        try:
+            yield
+        finally:
+            _READ_IN_REQUEST.reset(token)
+
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers holding ``term`` in ``field`` and its frequency in each (kept in the
         smallest type that holds them: most are below 256)."""
@@ -213,7 +231,14 @@ class OpenIndex:
                 frequencies = frequencies.astype(np.uint8)
             return ids, frequencies
 
-        return self.term_cache.get(("postings", field, term), read)
+        key = (self.generation, field, term)
+        read_in_request = _READ_IN_REQUEST.get()
+        if read_in_request is not None and key in read_in_request:
+            return read_in_request[key]
+        found = self.term_cache.get(("postings", field, term), read)
+        if read_in_request is not None:
+            read_in_request[key] = found
+        return found
 
     def doc_frequency(self, field: str, term: str) -> int:
         """Live passages holding ``term`` in ``field``. A storage lookup walks every segment's
@@ -234,6 +259,14 @@ class OpenIndex:
 
     def bm25_at(self, field: str, term: str, docs: np.ndarray) -> np.ndarray:
         """BM25 of ``term`` in ``field`` for each of ``docs`` (0 where absent)."""
+        ids, frequencies = self.postings(field, term)
+        if len(docs) * SUBSET_SHARE < len(ids):
+            # A few passages of a long list (the candidates of a top-k): theirs alone, the same
+            # operations element by element, so the same values as the whole list's.
+            found, at = docsets.locate(ids, docs, self.size)
+            scores = np.zeros(len(docs))
+            scores[found] = scoring.bm25(frequencies[at], self.norms(field)[docs[found]], scoring.idf(self.count, len(ids)))
+            return scores
         ids, scores = self.bm25(field, term)
         if not len(ids) or not len(docs):
             return np.zeros(len(docs))
