@@ -21,6 +21,7 @@ from indexer.records import Document, passage_id, split_passage_id
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays, impacts, verbatim matches and filters per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
 SUBSET_SHARE = 16  # fewer passages than a list's postings / this: their BM25 alone is computed
+DENSE_SHARE = 32  # a list holding more than this share of the passages is kept as a bit per passage
 
 # The posting lists one request has read, so that a list too large for the term cache is decoded
 # once per request, not once per use (matching, verbatim counts, scoring: several times a query).
@@ -229,6 +230,13 @@ class OpenIndex:
             ids, frequencies = self.storage.postings(field, term)
             if len(frequencies) and frequencies.max() < 256 and (frequencies == np.floor(frequencies)).all():
                 frequencies = frequencies.astype(np.uint8)
+            if len(ids) * DENSE_SHARE > self.size:
+                # A very common term (a single character: half the passages) is kept as a bit per
+                # passage, 1/32 of its numbers: small enough for the cache at any size, and
+                # unpacked far faster than its postings are decoded again.
+                mask = np.zeros(self.size, dtype=np.bool_)
+                mask[ids] = True
+                return np.packbits(mask), frequencies
             return ids, frequencies
 
         key = (self.generation, field, term)
@@ -236,6 +244,8 @@ class OpenIndex:
         if read_in_request is not None and key in read_in_request:
             return read_in_request[key]
         found = self.term_cache.get(("postings", field, term), read)
+        if found[0].dtype == np.uint8:  # packed bits (document numbers are int32)
+            found = docsets.from_mask(np.unpackbits(found[0], count=self.size).view(np.bool_)), found[1]
         if read_in_request is not None:
             read_in_request[key] = found
         return found
