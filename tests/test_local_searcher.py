@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 import tracemalloc
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -177,6 +178,21 @@ def test_columns_follow_the_records(index, storage, by_docnum):
         for name, value in contract.category_values(passage).items():
             codes, values = columns.category[name]
             assert values[codes[docnum]] == value
+
+
+def test_theme_counts_are_those_of_the_records(index, by_docnum):
+    # Themes are counted from a bit mask per passage: over every passage, none, and subsets,
+    # each value's count is the number of those passages whose record carries it.
+    column = index.facets["theme"]
+    assert column.masks is not None
+    rng = np.random.default_rng(7)
+    subsets = [np.arange(index.size), np.zeros(0, dtype=np.int64)]
+    subsets += [np.flatnonzero(rng.random(index.size) < share) for share in (0.01, 0.3, 0.9)]
+    for docs in subsets:
+        carried = Counter(theme for d in docs.tolist() for theme in set(by_docnum[d].themes))
+        counted = column.code_counts(docs)
+        assert len(counted) == len(column.values)
+        assert {column.values[c]: int(n) for c, n in enumerate(counted.tolist()) if n} == dict(carried)
 
 
 def _truth(by_docnum, field: str) -> dict[str, dict[int, int]]:

@@ -22,6 +22,7 @@ DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays, impacts
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
 SUBSET_SHARE = 16  # fewer passages than a list's postings / this: their BM25 alone is computed
 DENSE_SHARE = 32  # a list holding more than this share of the passages is kept as a bit per passage
+MASKED_VALUES = 16  # a multi-valued facet of at most this many values is counted from a bit mask per passage
 
 # The posting lists one request has read, so that a list too large for the term cache is decoded
 # once per request, not once per use (matching, verbatim counts, scoring: several times a query).
@@ -50,6 +51,12 @@ class FacetColumn:
         self.natural_rank = np.empty(len(self.shown), dtype=np.int64)
         self.natural_rank[natural] = np.arange(len(self.shown))
         self.named = np.asarray([bool(v) for v in self.shown] or [False], dtype=np.bool_)[: len(self.shown)]
+        # Themes: their values of each passage as bits (2 bytes a passage), so that a count over
+        # a common word's passages is one count per combination of values, not one per value
+        # gathered through the offsets (11 ms → 0.7 ms over 188,276 passages).
+        self.masks = None
+        if self.offsets is not None and len(self.values) <= MASKED_VALUES:
+            self.masks = _value_masks(np.asarray(self.offsets), np.asarray(self.multi_codes))
 
     def canonical(self, values: tuple[str, ...]) -> tuple[str, ...]:
         """Selected values as the facet lists them (鬆江鎮 → 松江镇); unknown ones as given."""
@@ -84,6 +91,11 @@ class FacetColumn:
         """Passages of ``docs`` per code."""
         if self.codes is not None:
             chosen = self.codes[docs]
+        elif self.masks is not None:
+            combinations = np.bincount(self.masks[docs])
+            present = np.flatnonzero(combinations)
+            carried = (present[:, None] >> np.arange(len(self.values))) & 1  # code c: bit c
+            return combinations[present] @ carried
         else:
             starts = self.offsets[docs]
             lengths = self.offsets[docs + 1] - starts
@@ -104,6 +116,18 @@ class FacetColumn:
         elements = np.flatnonzero(np.isin(self.multi_codes, codes))
         owners = np.searchsorted(self.offsets, elements, side="right") - 1
         return np.unique(owners).astype(np.int32)
+
+
+def _value_masks(offsets: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per document, the codes ``codes[offsets[d]:offsets[d+1]]`` as the bits of a uint16."""
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    masks = np.zeros(len(starts), dtype=np.uint16)
+    rows, nth = np.flatnonzero(lengths), 0
+    while len(rows):  # the nth value of every document holding more than nth (a few rounds)
+        masks[rows] |= np.left_shift(1, codes[starts[rows] + nth]).astype(np.uint16)
+        nth += 1
+        rows = rows[lengths[rows] > nth]
+    return masks
 
 
 class OpenIndex:
