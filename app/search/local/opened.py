@@ -24,10 +24,11 @@ SUBSET_SHARE = 16  # fewer passages than a list's postings / this: their BM25 al
 DENSE_SHARE = 32  # a list holding more than this share of the passages is kept as a bit per passage
 MASKED_VALUES = 16  # a multi-valued facet of at most this many values is counted from a bit mask per passage
 
-# The posting lists one request has read, so that a list too large for the term cache is decoded
-# once per request, not once per use (matching, verbatim counts, scoring: several times a query).
-# Held only while the request runs: at most the lists its query names.
-_READ_IN_REQUEST: ContextVar[dict | None] = ContextVar("posting lists read in this request", default=None)
+# What one request derived, to derive it once: the posting lists it read (a list too large for
+# the term cache is decoded once per request, not once per use: matching, verbatim counts,
+# scoring), and the passages per report of the sets it counted facets over. Held only while
+# the request runs: at most the lists its query names and the sets it counts.
+_IN_REQUEST: ContextVar[dict | None] = ContextVar("what this request derived", default=None)
 
 
 @dataclass
@@ -167,7 +168,12 @@ class OpenIndex:
         # What requests ask for (a term's postings, a filter) within a byte limit; what is derived
         # once from the generation under a fixed set of names (neither grows with requests).
         self.term_cache = ByteBoundedCache(cache_bytes)
-        self.derived = DerivedOnce(["passages by report"] + [("norms", f) for f in TEXT_FIELDS] + [("over everything", f.name) for f in FACETS])
+        self.derived = DerivedOnce(
+            ["passages by report"]
+            + [("norms", f) for f in TEXT_FIELDS]
+            + [("over everything", f.name) for f in FACETS]
+            + [("by report", f.name) for f in FACETS if not f.multi_valued]
+        )
 
     # -- derived once
 
@@ -233,18 +239,47 @@ class OpenIndex:
                 return counted, column.ranked(counted)
 
             return self.derived.get(("over everything", facet), build)
-        return column.code_counts(docs), None
+        by_report = None if column.codes is None else self._codes_by_report(facet)
+        if by_report is None:
+            return column.code_counts(docs), None
+        # A report's value (township, year, …): counted per report, then per value, the
+        # passages per report shared by every such facet counted over the same set.
+        counted = np.bincount(by_report, weights=self._passages_per_report(docs), minlength=len(column.values))
+        return counted.astype(np.int64), None
+
+    def _codes_by_report(self, facet: str) -> np.ndarray | None:
+        """The code of each report, for a single-valued facet whose passages all carry their
+        report's value; None for one whose value varies within a report (section)."""
+
+        def build():
+            codes = self.facets[facet].codes
+            by_report = np.zeros(len(self.doc_ids), dtype=np.int32)
+            by_report[self.doc_of] = codes
+            return (by_report if np.array_equal(by_report[self.doc_of], codes) else None,)
+
+        return self.derived.get(("by report", facet), build)[0]
+
+    def _passages_per_report(self, docs: np.ndarray) -> np.ndarray:
+        counted_in_request = _IN_REQUEST.get()
+        key = ("per report", id(docs))
+        if counted_in_request is not None and key in counted_in_request and counted_in_request[key][0] is docs:
+            return counted_in_request[key][1]
+        per_report = np.bincount(self.doc_of[docs], minlength=len(self.doc_ids))
+        if counted_in_request is not None:
+            counted_in_request[key] = docs, per_report  # the set kept with it: its id is not reused meanwhile
+        return per_report
 
     # -- what requests ask, within the term cache's limit
 
     @contextmanager
     def one_request(self) -> Iterator[None]:
-        """The scope of one request: a posting list is read at most once within it."""
-        token = _READ_IN_REQUEST.set({})
+        """The scope of one request: a posting list is read at most once within it, and the
+        passages per report of a set counted once."""
+        token = _IN_REQUEST.set({})
         try:
             yield
         finally:
-            _READ_IN_REQUEST.reset(token)
+            _IN_REQUEST.reset(token)
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers holding ``term`` in ``field`` and its frequency in each (kept in the
@@ -264,7 +299,7 @@ class OpenIndex:
             return ids, frequencies
 
         key = (self.generation, field, term)
-        read_in_request = _READ_IN_REQUEST.get()
+        read_in_request = _IN_REQUEST.get()
         if read_in_request is not None and key in read_in_request:
             return read_in_request[key]
         found = self.term_cache.get(("postings", field, term), read)
