@@ -260,6 +260,7 @@ class OpenIndex:
         return self.derived.get(("by report", facet), build)[0]
 
     def _passages_per_report(self, docs: np.ndarray) -> np.ndarray:
+        """How many of ``docs`` each report holds (once per set within a request)."""
         counted_in_request = _IN_REQUEST.get()
         key = ("per report", id(docs))
         if counted_in_request is not None and key in counted_in_request and counted_in_request[key][0] is docs:
