@@ -121,13 +121,11 @@ class FacetColumn:
 
 def _value_masks(offsets: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Per document, the codes ``codes[offsets[d]:offsets[d+1]]`` as the bits of a uint16."""
-    starts, lengths = offsets[:-1], np.diff(offsets)
+    starts = offsets[:-1]
     masks = np.zeros(len(starts), dtype=np.uint16)
-    rows, nth = np.flatnonzero(lengths), 0
-    while len(rows):  # the nth value of every document holding more than nth (a few rounds)
-        masks[rows] |= np.left_shift(1, codes[starts[rows] + nth]).astype(np.uint16)
-        nth += 1
-        rows = rows[lengths[rows] > nth]
+    held = np.flatnonzero(offsets[1:] > starts)  # the documents holding a value: their runs follow each other
+    if len(held):
+        masks[held] = np.bitwise_or.reduceat(np.left_shift(1, codes[: offsets[-1]]).astype(np.uint16), starts[held])
     return masks
 
 
