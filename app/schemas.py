@@ -189,6 +189,10 @@ class CompareColumnOut(BaseModel):
     by_theme: list[BucketOut] = Field(description="its passages per theme (the selected themes, when theme is given)")
     by_section: list[BucketOut] = Field(description="its passages per section")
     hits: list[HitOut] = Field(description="its best passages (size of them), paragraphs before headings")
+    status: str = Field(
+        description="computed | not_computed (the server's time limit came first: total 0, no counts, no hits; ask again with fewer "
+        "values, or /api/search with this value of `by`)"
+    )
 
 
 class CompareOut(BaseModel):

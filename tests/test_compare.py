@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,7 +33,8 @@ def test_compare_json_has_the_contracted_shape(client):
     assert [c["value"] for c in body["columns"]] == ["汤垟乡", "斋坛乡"]
     search_hit_keys = set(client.get("/api/search", params={"q": "产业"}).json()["hits"][0])
     for column in body["columns"]:
-        assert set(column) == {"value", "total", "by_theme", "by_section", "hits"}
+        assert set(column) == {"value", "total", "by_theme", "by_section", "hits", "status"}
+        assert column["status"] == "computed"
         assert column["hits"], "both townships write about 产业"
         for hit in column["hits"]:
             assert set(hit) == search_hit_keys  # the same hit as /api/search
@@ -127,7 +129,111 @@ def test_matrix_exports_as_csv_for_excel(client):
     assert {r[1] for r in sections} == {b["value"] for c in columns for b in c["by_section"]}
 
 
+def test_a_comparison_out_of_time_answers_200_with_every_column_not_computed(settings, client):
+    # A limit no search can meet: the comparison still answers, each column marked as not
+    # computed (no count is made up: 0 with its status in JSON, an empty cell in the CSV).
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app(replace(settings, search_timeout=0.0)), raise_server_exceptions=False) as slow:
+        response = slow.get("/api/compare", params=PAIR)
+        exported = slow.get("/api/compare", params=PAIR + [("format", "csv")])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [c["value"] for c in body["columns"]] == ["汤垟乡", "斋坛乡"] and body["themes"] == []
+    for column in body["columns"]:
+        assert column == {"value": column["value"], "total": 0, "by_theme": [], "by_section": [], "hits": [], "status": "not_computed"}
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert rows == [["维度", "值", "汤垟乡", "斋坛乡"], ["合计", "全部", "", ""]]
+    # Asked again with time, each column is what the search of its value gives.
+    computed = client.get("/api/compare", params=PAIR).json()
+    assert [c["status"] for c in computed["columns"]] == ["computed", "computed"]
+    for column in computed["columns"]:
+        assert column["total"] == search_total(client, [("q", "产业"), ("township", column["value"])]) > 0
+
+
+@pytest.mark.parametrize("sort", ["relevance", "year_desc"])
+def test_each_cell_shows_the_first_passages_of_its_search_texts_before_headings(service, sort):
+    # The page's passages (3 per column, 2 per theme and column, read from windows of the
+    # order): each is what the search of its cell lists first, paragraphs before headings of
+    # the same year (of everything, by relevance).
+    from app.search.service import CompareRequest, SearchRequest
+
+    def first(count: int, **selected) -> list[str]:
+        found = service.search(SearchRequest(q="产业", sort=sort, size=1000, **selected))
+        assert found.total <= 1000
+        key = (lambda h: h.year) if sort == "year_desc" else (lambda h: None)
+        ordered = []
+        for group in dict.fromkeys(key(h) for h in found.hits):
+            same = [h for h in found.hits if key(h) == group]
+            ordered += [h for h in same if not h.is_heading] + [h for h in same if h.is_heading]
+        return [h.passage_id for h in ordered[:count]]
+
+    townships = ("汤垟乡", "斋坛乡", "桂竹帽镇")
+    comparison = service.compare(CompareRequest(SearchRequest(q="产业", sort=sort), "township", townships), hits=3, theme_hits=2)
+    for column in comparison.columns:
+        assert [h.passage_id for h in column.hits] == first(3, township=(column.value,))
+        assert set(column.theme_hits) == {b.value for b in column.by_theme} != set()
+        for theme, hits in column.theme_hits.items():
+            assert [h.passage_id for h in hits] == first(2, township=(column.value,), theme=(theme,)), theme
+
+
 # ------------------------------------------------------------------------------- the page
+
+
+def test_a_compare_page_out_of_time_lists_its_columns_not_computed_not_a_503(settings, client):
+    # The page's own search (the values to tick) and every column out of time: still a page,
+    # each column with the link that computes it alone (the search of that column).
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app(replace(settings, search_timeout=0.0)), raise_server_exceptions=False) as slow:
+        response = slow.get("/compare", params=PAIR)
+    assert response.status_code == 200, response.text
+    html = response.text
+    assert "本页时间所限，2 个乡镇（汤垟乡、斋坛乡）未及计算" in html and "只对比这" not in html
+    assert "本页时间所限，只列出正在对比的乡镇" in html
+    assert re.findall(r'name="value" value="([^"]+)" checked', html) == ["汤垟乡", "斋坛乡"]
+    matrix = re.search(r'<table class="compare-matrix">.*?</table>', html, re.S).group(0)
+    assert re.search(r"\d+ 段", matrix) is None and matrix.count(">未及计算</a>") == 2
+    grid = re.search(r'<table class="compare-grid">.*?</table>', html, re.S).group(0)
+    assert grid.count("本页时间所限，未及计算") == 2 and "<mark>" not in grid
+    links = [unescape(u) for u in re.findall(r'<a class="compare-compute" href="([^"]+)">单独计算这一列</a>', grid)]
+    assert [query_of(u) for u in links] == [{"q": ["产业"], "township": [t]} for t in ("汤垟乡", "斋坛乡")]
+    # Followed on a server with time, a link gives its column: the same total, theme by theme.
+    columns = {c["value"]: c for c in client.get("/api/compare", params=PAIR).json()["columns"]}
+    for link in links:
+        assert client.get(link).status_code == 200
+        found = client.get("/api/search", params=[(k, v) for k, values in query_of(link).items() for v in values] + [("facet_size", "100")]).json()
+        column = columns[query_of(link)["township"][0]]
+        assert found["total"] == column["total"]
+        assert {f["value"]: f["count"] for f in found["facets"]["theme"] if f["count"]} == {b["value"]: b["count"] for b in column["by_theme"]}
+    assert "未及计算" not in client.get("/compare", params=PAIR).text
+    with TestClient(create_app(replace(settings, search_timeout=0.0)), raise_server_exceptions=False) as slow:
+        choosing = slow.get("/compare", params={"by": "year"})  # nothing compared yet, and no time to list the years
+    assert choosing.status_code == 422 and "本页时间所限，未能列出可选的年份" in choosing.text and "没有段落符合" not in choosing.text
+
+
+def test_a_partial_comparison_links_the_columns_left_and_marks_rows_without_passages():
+    # The view of a comparison the time limit cut short (made here: which columns a busy server
+    # leaves is not for a test to arrange): the columns left, together, and rows unlisted.
+    from app.search.service import NOT_COMPUTED, CompareColumn, CompareRequest, Comparison, CountBucket, SearchRequest
+    from app.views.compare import comparison_view
+
+    request = CompareRequest(SearchRequest(q="产业"), "year", ("2024", "2023", "2022"))
+    done = CompareColumn("2024", 5, [CountBucket("产业发展", 3), CountBucket("民生保障", 2)], [CountBucket("总结", 5)], [])
+    done.theme_hits["产业发展"] = []
+    left = [CompareColumn(year, 0, [], [], [], status=NOT_COMPUTED) for year in ("2023", "2022")]
+    view = comparison_view(Comparison(request, [done, *left], ["产业发展", "民生保障"]))
+    assert view["not_computed"] == ("2023", "2022")
+    assert query_of(view["rest_url"]) == {"q": ["产业"], "by": ["year"], "value": ["2023", "2022"]}
+    assert [h.computed for h in view["headers"]] == [True, False, False]
+    assert [[(c.computed, c.listed) for c in row.cells][0] for row in view["theme_rows"]] == [(True, True), (True, False)]
+    alone = comparison_view(Comparison(replace(request, values=("2024", "2023")), [done, left[0]], ["产业发展"]))
+    assert alone["not_computed"] == ("2023",) and alone["rest_url"] == ""  # one column: its own link only
 
 
 def test_compare_page_counts_link_to_their_searches(client):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 import time
 import tracemalloc
+from collections import Counter
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from whoosh import scoring as whoosh_scoring
 
 from app.search.caches import ByteBoundedCache
 from app.search.deadline import Deadline
+from app.search.facets import FACETS
 from app.search.local.matching import verbatim_docs
 from app.search.local.searcher import LocalSearcher
 from app.search.port import HEADING_BOOST
@@ -177,6 +180,29 @@ def test_columns_follow_the_records(index, storage, by_docnum):
         for name, value in contract.category_values(passage).items():
             codes, values = columns.category[name]
             assert values[codes[docnum]] == value
+
+
+def test_facet_counts_are_those_of_the_records(index, by_docnum):
+    # Themes are counted from a bit mask per passage, a report's values (township, year, …) per
+    # report: over every passage, none, and subsets (within a request and outside one), each
+    # value's count is the number of those passages whose record carries it.
+    assert index.facets["theme"].masks is not None
+    assert index._codes_by_report("township") is not None and index._codes_by_report("section") is None
+    rng = np.random.default_rng(7)
+    subsets = [np.arange(index.size, dtype=np.int32), np.zeros(0, dtype=np.int32)]
+    subsets += [np.flatnonzero(rng.random(index.size) < share).astype(np.int32) for share in (0.01, 0.3, 0.9)]
+    for docs in subsets:
+        for facet in FACETS:
+            column = index.facets[facet.name]
+            if facet.multi_valued:
+                carried = Counter(v for d in docs.tolist() for v in set(contract.multi_values(by_docnum[d])[facet.column]))
+            else:
+                carried = Counter(contract.category_values(by_docnum[d])[facet.column] for d in docs.tolist())
+            for scope in (index.one_request, nullcontext):
+                with scope():
+                    counted = index.facet_counts(facet.name, docs)[0]
+                assert len(counted) == len(column.values)
+                assert {column.values[c]: int(n) for c, n in enumerate(counted.tolist()) if n} == dict(carried), facet.name
 
 
 def _truth(by_docnum, field: str) -> dict[str, dict[int, int]]:

@@ -17,6 +17,7 @@ from app.schemas import CollectionOut, CompareOut, DocumentOut, FollowUpOut, Sea
 from app.search import curation
 from app.search.facets import HIT_FIELDS, export_columns
 from app.search.service import (
+    COMPUTED,
     DEFAULT_TREND_BUCKETS,
     FACETS,
     MAX_TREND_BUCKETS,
@@ -281,6 +282,7 @@ def compare_json(comparison: Comparison) -> dict:
                 "by_theme": [vars(b) for b in column.by_theme],
                 "by_section": [vars(b) for b in column.by_section],
                 "hits": [hit_json(h, link) for h in column.hits],
+                "status": column.status,
             }
             for column in comparison.columns
         ],
@@ -289,15 +291,21 @@ def compare_json(comparison: Comparison) -> dict:
 
 
 def compare_matrix(comparison: Comparison) -> list[list]:
-    """The comparison as a table: a header, the totals, a row per theme, a row per section."""
+    """The comparison as a table: a header, the totals, a row per theme, a row per section. The
+    cells of a column the time limit left out are empty (not known, rather than 0)."""
     columns = comparison.columns
-    rows: list[list] = [["维度", "值", *(c.value for c in columns)], ["合计", "全部", *(c.total for c in columns)]]
+    computed = [c.status == COMPUTED for c in columns]
+
+    def row(counts) -> list:
+        return [n if known else "" for n, known in zip(counts, computed)]
+
+    rows: list[list] = [["维度", "值", *(c.value for c in columns)], ["合计", "全部", *row(c.total for c in columns)]]
     for theme in comparison.themes:
-        rows.append(["主题", theme, *({b.value: b.count for b in c.by_theme}.get(theme, 0) for c in columns)])
+        rows.append(["主题", theme, *row({b.value: b.count for b in c.by_theme}.get(theme, 0) for c in columns)])
     for section in SECTIONS:
         counts = [{b.value: b.count for b in c.by_section}.get(section, 0) for c in columns]
         if any(counts):
-            rows.append(["部分", section, *counts])
+            rows.append(["部分", section, *row(counts)])
     return rows
 
 

@@ -20,7 +20,7 @@ from app import urls
 from app.dependencies import VALUE_DESCRIPTION, CollectionSort, InvalidParameter, get_service, get_settings, make_compare_request, search_request
 from app.search import curation
 from app.search.facets import BY_NAME
-from app.search.service import COMPARE_BY, COMPARE_VALUES, CompareRequest, SearchRequest, SearchService
+from app.search.service import COMPARE_BY, COMPARE_VALUES, CompareRequest, FacetValue, SearchRequest, SearchService, SearchTimeout
 from app.settings import MAX_PAGE, Settings
 from app.templating import templates
 from app.views.charts import trend_charts
@@ -124,7 +124,13 @@ def compare_page(
     # The values of every comparable facet for the search within the compared values (a
     # facet's counts ignore its own selection): what to tick here, and what another
     # dimension compares by default.
-    facets = service.search(replace(state, page=1, size=1, **{by: chosen})).facets
+    try:
+        facets = service.search(replace(state, page=1, size=1, **{by: chosen})).facets
+        counted = True
+    except SearchTimeout:
+        # A busy server: the comparison still answers (within its own time limit); the form
+        # then offers the compared values alone, and other dimensions their own choice.
+        facets, counted = {by: [FacetValue(v, 0, True) for v in chosen]}, False
     low, high = COMPARE_VALUES
     context = {
         "state": replace(state, page=1, **{by: ()}),
@@ -134,6 +140,7 @@ def compare_page(
         "low": low,
         "high": high,
         "choices": listed(by, facets[by], chosen),
+        "choices_counted": counted,
         "form_params": urls.state_params(replace(state, q="", page=1, **{by: ()}), paging=False),
         "search_back_url": urls.search_url(replace(state, **{by: chosen})),
         "chips": compare_chips(state, by, chosen),

@@ -20,10 +20,11 @@ from app.search.deadline import Deadline
 from app.search.facets import BY_NAME, FACETS, UNKNOWN, hit_values, value_order
 from app.search.followup import Reviews, follow, key_terms, planned_year
 from app.search.live import Generation, LiveGeneration, warm
-from app.search.port import Engine, FacetDistribution, GenerationInfo, Query, Searcher
+from app.search.port import Answer, Engine, FacetDistribution, GenerationInfo, Query, Searcher
 from app.search.query import ParsedQuery, parse
 from app.search.service import (
     DEFAULT_TREND_BUCKETS,
+    NOT_COMPUTED,
     OTHER,
     Alternative,
     CompareColumn,
@@ -38,6 +39,7 @@ from app.search.service import (
     PassageView,
     SearchRequest,
     SearchResult,
+    SearchTimeout,
     SimilarPassage,
     SkippedFile,
     TownshipReport,
@@ -51,7 +53,7 @@ from indexer.records import Document, Passage
 
 EVERY_VALUE = 2**31 - 1  # a facet_limit listing every value of a facet
 EXPORT_WINDOWS = (1_000, 50_000)  # the first window of an export, and the largest (each doubles)
-TOWNSHIP_TIME_RESERVE = 0.4  # share of the time limit a township page keeps after its last checked plan item
+TIME_RESERVE = 0.4  # share of the time limit a township page or a comparison keeps after its last piece of work
 
 
 @dataclass(frozen=True)
@@ -212,43 +214,41 @@ class PortSearchService:
         deadline = self._deadline()
         search = request.search
         asked = question(search)
-        query, needles = asked.query, asked.needles
         # Each column selects its own value of `by`; themes are the rows, so a theme filter
         # chooses rows: every count is then a search one link reproduces (theme=<row>).
-        common = {name: values for name, values in query.filters.items() if name not in ("theme", request.by)}
-        rows = search.theme
-        columns = []
-        for column_value in request.values:
-            deadline.check()
-            in_column = {**common, **_filters({request.by: (column_value,)})}
-            counted = searcher.search(
-                replace(query, filters=in_column, facets=("theme", "section"), facet_limit=EVERY_VALUE, disjunctive=False), deadline
-            )
-            themes = dict(counted.facets["theme"].top)
-            shown_filters, shown = in_column, counted
-            if rows:
-                themes = {t: n for t, n in themes.items() if t in rows}
-                shown_filters = {**in_column, "theme": rows}
-                shown = searcher.search(
-                    replace(query, filters=shown_filters, facets=("section",), facet_limit=EVERY_VALUE, disjunctive=False), deadline
-                )
-            column = CompareColumn(
-                value=column_value,
-                total=shown.total,
-                by_theme=[CountBucket(t, n) for t, n in sorted(themes.items(), key=lambda kv: (-kv[1], kv[0]))],
-                by_section=[CountBucket(v, n) for v, n in shown.facets["section"].top],
-                hits=_text_first(searcher, replace(query, filters=shown_filters), hits, needles, deadline),
-            )
-            for theme in themes if theme_hits else ():
-                column.theme_hits[theme] = _text_first(
-                    searcher, replace(query, filters={**in_column, "theme": (theme,)}), theme_hits, needles, deadline
-                )
-            columns.append(column)
+        common = {name: values for name, values in asked.query.filters.items() if name not in ("theme", request.by)}
+        # Work bounded by the time limit, not by the columns (up to six, each a search with its facets
+        # and, on the page, the best passages of each theme): past the reserve, a column is
+        # listed as not computed (the page links to it) rather than the whole comparison
+        # failing with a 503 on a busy server. A column that runs out of time is not computed either.
+        reserve = deadline.seconds * TIME_RESERVE
+        queries = {value: replace(asked.query, filters={**common, **_filters({request.by: (value,)})}) for value in request.values}
+        columns: dict[str, CompareColumn] = {}
+        for value, in_column in queries.items():
+            if deadline.remaining() > reserve:
+                try:
+                    columns[value] = _compare_column(searcher, in_column, value, search.theme, hits, asked.needles, deadline)
+                except SearchTimeout:
+                    pass
         totals: dict[str, int] = {}
-        for column in columns:
+        for column in columns.values():
             for bucket in column.by_theme:
                 totals[bucket.value] = totals.get(bucket.value, 0) + bucket.count
-        return Comparison(request, columns, sorted(totals, key=lambda t: (-totals[t], t)))
+        themes = sorted(totals, key=lambda t: (-totals[t], t))
+        # The best passages of each theme in each column, a row at a time from the top while
+        # time is left: a row without them still has its counts (and their links).
+        for theme in themes if theme_hits else ():
+            if deadline.remaining() <= reserve:
+                break
+            try:
+                for column in columns.values():
+                    if any(b.value == theme for b in column.by_theme):
+                        within = replace(queries[column.value], filters={**queries[column.value].filters, "theme": (theme,)})
+                        column.theme_hits[theme] = [_hit(p, asked.needles) for p in _best_passages(searcher, within, theme_hits, deadline)]
+            except SearchTimeout:
+                break
+        shown = [columns.get(value) or CompareColumn(value, 0, [], [], [], status=NOT_COMPUTED) for value in request.values]
+        return Comparison(request, shown, themes)
 
     def followup(self, passage_id: str, limit: int | None = None) -> FollowUp | None:
         searcher = self._searcher()
@@ -267,7 +267,7 @@ class PortSearchService:
         # Work bounded by the time limit, not by the township's plan items (84 at most at 10,000
         # reports): past the reserve, an item is listed unchecked with its own follow-up link,
         # rather than the whole page failing with a 503 on a busy server.
-        reserve = deadline.seconds * TOWNSHIP_TIME_RESERVE
+        reserve = deadline.seconds * TIME_RESERVE
         reports = []
         for record in records:
             plans = []
@@ -372,24 +372,53 @@ def _year_key(sort: str):
     return lambda passage: (not passage.year, sign * (passage.year or 0))  # unknown years last
 
 
-def _text_first(searcher: Searcher, query: Query, count: int, needles: list[str], deadline: Deadline) -> list[Hit]:
-    """The ``count`` best passages of ``query`` with bare headings after the text passages of the
-    same year (of everything, sorting by relevance): a bare 二、产业发展 says little. Windows of
-    the order grow until they hold enough text passages (usually the first does)."""
-    if count <= 0:
-        return []
-    if query.sort == "document":
-        answer = searcher.search(replace(query, offset=0, limit=count), deadline)
-        return [_hit(p, needles) for p in searcher.passages(answer.ids) if p is not None]
-    key = _year_key(query.sort)
+def _compare_column(
+    searcher: Searcher, query: Query, value: str, rows: tuple[str, ...], hits: int, needles: list[str], deadline: Deadline
+) -> CompareColumn:
+    """One column of a comparison: ``query`` (the search with the column's value) counted per
+    theme and section, and its best passages; the counts and the first window of the order
+    from one search."""
+    counts = replace(query, facets=("theme", "section"), facet_limit=EVERY_VALUE, disjunctive=False)
+    counted = searcher.search(replace(counts, limit=0 if rows else hits), deadline)
+    themes = dict(counted.facets["theme"].top)
+    shown_query, shown = query, counted
+    if rows:
+        themes = {t: n for t, n in themes.items() if t in rows}
+        shown_query = replace(query, filters={**query.filters, "theme": rows})
+        shown = searcher.search(replace(counts, filters=shown_query.filters, facets=("section",), limit=hits), deadline)
+    return CompareColumn(
+        value=value,
+        total=shown.total,
+        by_theme=[CountBucket(t, n) for t, n in sorted(themes.items(), key=lambda kv: (-kv[1], kv[0]))],
+        by_section=[CountBucket(v, n) for v, n in shown.facets["section"].top],
+        hits=[_hit(p, needles) for p in _best_passages(searcher, shown_query, hits, deadline, shown)],
+    )
+
+
+def _best_passages(searcher: Searcher, query: Query, count: int, deadline: Deadline, answer: Answer | None = None) -> list[Passage]:
+    """The ``count`` best passages of ``query`` with bare headings after the text passages of
+    the same year (of everything, sorting by relevance): a bare 二、产业发展 says little.
+    Windows of the order grow until they hold enough text passages (usually the first does;
+    ``answer``, when given, is the first)."""
     window = count
     while True:
-        answer = searcher.search(replace(query, offset=0, limit=window), deadline)
+        if answer is None:
+            answer = searcher.search(replace(query, offset=0, limit=window), deadline)
         records = [p for p in searcher.passages(answer.ids) if p is not None]
-        chosen = _texts_then_headings(records, key, len(answer.ids) >= answer.total, count)
+        chosen = _first(records, query.sort, len(answer.ids) >= answer.total, count)
         if chosen is not None:
-            return [_hit(p, needles) for p in chosen]
-        window *= 4
+            return chosen
+        window, answer = 4 * max(window, len(answer.ids)), None
+
+
+def _first(records: list[Passage], sort: str, complete: bool, count: int) -> list[Passage] | None:
+    """The first ``count`` passages :func:`_best_passages` shows of ``records`` (a prefix of an
+    order, all of it when ``complete``); None when the prefix is too short to tell."""
+    if count <= 0:
+        return []
+    if sort == "document":
+        return records[:count] if complete or len(records) >= count else None
+    return _texts_then_headings(records, _year_key(sort), complete, count)
 
 
 def _texts_then_headings(records: list[Passage], key, complete: bool, count: int) -> list[Passage] | None:
@@ -411,7 +440,7 @@ def _texts_then_headings(records: list[Passage], key, complete: bool, count: int
         out += [p for p in group if p.is_heading]
         if len(out) >= count:
             return out[:count]
-    return out
+    return out if complete else None  # (no records of a longer order: too short to tell)
 
 
 def _township_names(generation: Generation, deadline: Deadline) -> list[tuple[str, str]]:

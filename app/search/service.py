@@ -205,6 +205,9 @@ class CompareRequest:
     values: tuple[str, ...]  # COMPARE_VALUES[0]..COMPARE_VALUES[1] distinct values, in column order
 
 
+COMPUTED, NOT_COMPUTED = "computed", "not_computed"  # a comparison column's status: done, or left for lack of time
+
+
 @dataclass
 class CompareColumn:
     value: str
@@ -212,7 +215,8 @@ class CompareColumn:
     by_theme: list[CountBucket]  # the rows of the comparison (the selected themes, when some are)
     by_section: list[CountBucket]
     hits: list[Hit]  # its best passages
-    theme_hits: dict[str, list[Hit]] = field(default_factory=dict)  # the best passages per theme, when asked
+    theme_hits: dict[str, list[Hit]] = field(default_factory=dict)  # the best passages per theme, when asked (and time allowed)
+    status: str = COMPUTED  # NOT_COMPUTED: the time limit came first (counts 0, no passages)
 
 
 @dataclass
@@ -303,7 +307,9 @@ class SearchService(Protocol):
 
     def compare(self, request: CompareRequest, hits: int = 3, theme_hits: int = 0) -> Comparison:
         """The search once per value of ``request.by``: totals, counts per theme and section,
-        the best ``hits`` passages, and with ``theme_hits`` the best passages of each theme."""
+        the best ``hits`` passages, and with ``theme_hits`` the best passages of each theme.
+        Bounded by the time limit: a column left for lack of time is ``NOT_COMPUTED``, a theme
+        whose passages were left has no entry in ``theme_hits``; never a SearchTimeout."""
 
     def followup(self, passage_id: str, limit: int | None = None) -> FollowUp | None:
         """What the township's later reviews report on a plan passage; None for an unknown passage."""

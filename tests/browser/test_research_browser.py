@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
+from tests.browser.a11y import axe_violations, blocking
 from tests.browser.conftest import pages_on, screenshot, serve
 from tests.browser.test_ui import CONTRAST_PROBLEMS, search, tick, total
 
@@ -87,6 +88,39 @@ def test_compare_page_chooses_values_without_javascript(pages):
     with page.expect_navigation():
         page.get_by_role("button", name="对比").click()
     assert len(params(page)["value"]) == 2 and page.locator(".compare-matrix").count() == 1
+
+
+@pytest.fixture(scope="module")
+def hurried_server(index_dir):
+    """The app with a time limit no search meets (a very busy server, made certain)."""
+    with serve(index_dir, search_timeout=0.0) as base_url:
+        yield base_url
+
+
+def test_a_comparison_out_of_time_shows_what_it_left_and_where_to_compute_it(browser, hurried_server, pages):
+    townships = ("汤垟乡", "斋坛乡", "桂竹帽镇")
+    query = urlencode([("q", "产业"), ("by", "township"), *(("value", t) for t in townships)])
+    with pages_on(browser, hurried_server) as hurried:
+        page = hurried.new(width=1280)
+        response = page.goto("/compare?" + query)
+        assert response.status == 200
+        assert page.locator(".compare-partial").inner_text().startswith("本页时间所限，3 个乡镇（汤垟乡、斋坛乡、桂竹帽镇）未及计算")
+        assert page.locator(".compare-grid thead .compare-column.is-uncomputed").count() == 3
+        assert page.locator(".compare-matrix .is-total td").all_inner_texts() == ["未及计算"] * 3
+        screenshot(page, "compare-out-of-time")
+        links = [a.get_attribute("href") for a in page.locator(".compare-grid .compare-compute").all()]
+        for scheme in ("light", "dark"):  # what it says instead of counts stays legible
+            themed = hurried.new(color_scheme=scheme)
+            themed.goto("/compare?" + query)
+            assert blocking(axe_violations(themed)) == [], scheme
+    assert len(links) == 3
+    # On a server with time, each link gives its column: the comparison's count for it.
+    page = pages.new(width=1280)
+    page.goto("/compare?" + query)
+    expected = [int(t) for t in page.locator(".compare-matrix .is-total td").all_inner_texts()]
+    for link, count in zip(links, expected):
+        page.goto(link)
+        assert total(page) == count > 0 and params(page)["township"] == [townships[links.index(link)]]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])

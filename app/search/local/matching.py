@@ -180,19 +180,21 @@ def scoring_terms(node: Node, synonyms: Synonyms) -> dict[str, int]:
 
 
 IMPACT_BYTES = 12  # per passage a term's impacts keep: its number, its impact and the sorted copy
+ENTRY_MARGIN = 1024  # what a cache entry of impacts holds besides its arrays (key, tuple, sizes)
 
 
-def term_impacts(index: OpenIndex, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def term_impacts(index: OpenIndex, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """The passages a term's BM25 scores (those of any of its lists), what each ranks by for
     the term (passage weight × the BM25 sum :func:`relevance` adds for it) as float32 rounded
-    up, never below, and those impacts sorted. Computed once per term and kept in the term
-    cache (what the term's BM25 arrays took before); None when too large to be kept there."""
+    up, never below, those impacts sorted, and the largest impact of a passage left out (0.0
+    when none is). Computed once per term and kept in the term cache (what the term's BM25
+    arrays took before). A term with more passages than one entry of the cache may hold keeps
+    only its highest impacts, those above the rest: the memory is the cache's share whatever
+    the term, and the passages that count for a first page are those."""
     scoring = index.term_cache.get(("words", text), lambda: _scoring(text))[1]
-    postings = sum(len(index.postings(field, word)[0]) for field, word, _ in scoring)
-    if postings * IMPACT_BYTES * LARGEST_SHARE > index.term_cache.limit_bytes:
-        return None
+    most = max(0, (index.term_cache.limit_bytes // LARGEST_SHARE - ENTRY_MARGIN) // IMPACT_BYTES)
 
-    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         ids = docsets.union([index.postings(field, word)[0] for field, word, _ in scoring], index.size)
         term_scores = np.zeros(len(ids))
         for field, word, weight in scoring:
@@ -200,6 +202,12 @@ def term_impacts(index: OpenIndex, text: str) -> tuple[np.ndarray, np.ndarray, n
         ranked_by = index.passage_weights[ids] * term_scores
         impact = ranked_by.astype(np.float32)
         impact = np.where(impact < ranked_by, np.nextafter(impact, np.float32(np.inf)), impact)
-        return ids, impact, np.sort(impact)
+        rest = 0.0
+        if len(ids) > most:
+            # The most-th highest impact: those above it are kept, it and those below are left.
+            cut = np.partition(impact, len(impact) - most)[len(impact) - most] if most else impact.max()
+            kept = impact > cut
+            ids, impact, rest = ids[kept], impact[kept], float(cut)
+        return ids, impact, np.sort(impact), rest
 
     return index.term_cache.get(("impacts", text), compute)

@@ -3,6 +3,9 @@ from it once (collection order, facet columns, BM25 norms) and the term cache ev
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +22,15 @@ from indexer.records import Document, passage_id, split_passage_id
 
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings, BM25 arrays, impacts, verbatim matches and filters per generation
 ORDINAL_BITS = 20  # position = document order << ORDINAL_BITS | ordinal
+SUBSET_SHARE = 16  # fewer passages than a list's postings / this: their BM25 alone is computed
+DENSE_SHARE = 32  # a list holding more than this share of the passages is kept as a bit per passage
+MASKED_VALUES = 16  # a multi-valued facet of at most this many values is counted from a bit mask per passage
+
+# What one request derived, to derive it once: the posting lists it read (a list too large for
+# the term cache is decoded once per request, not once per use: matching, verbatim counts,
+# scoring), and the passages per report of the sets it counted facets over. Held only while
+# the request runs: at most the lists its query names and the sets it counts.
+_IN_REQUEST: ContextVar[dict | None] = ContextVar("what this request derived", default=None)
 
 
 @dataclass
@@ -42,6 +54,12 @@ class FacetColumn:
         self.natural_rank = np.empty(len(self.shown), dtype=np.int64)
         self.natural_rank[natural] = np.arange(len(self.shown))
         self.named = np.asarray([bool(v) for v in self.shown] or [False], dtype=np.bool_)[: len(self.shown)]
+        # Themes: their values of each passage as bits (2 bytes a passage), so that a count over
+        # a common word's passages is one count per combination of values, not one per value
+        # gathered through the offsets (11 ms → 0.7 ms over 188,276 passages).
+        self.masks = None
+        if self.offsets is not None and len(self.values) <= MASKED_VALUES:
+            self.masks = _value_masks(np.asarray(self.offsets), np.asarray(self.multi_codes))
 
     def canonical(self, values: tuple[str, ...]) -> tuple[str, ...]:
         """Selected values as the facet lists them (鬆江鎮 → 松江镇); unknown ones as given."""
@@ -76,6 +94,11 @@ class FacetColumn:
         """Passages of ``docs`` per code."""
         if self.codes is not None:
             chosen = self.codes[docs]
+        elif self.masks is not None:
+            combinations = np.bincount(self.masks[docs])
+            present = np.flatnonzero(combinations)
+            carried = (present[:, None] >> np.arange(len(self.values))) & 1  # code c: bit c
+            return combinations[present] @ carried
         else:
             starts = self.offsets[docs]
             lengths = self.offsets[docs + 1] - starts
@@ -96,6 +119,16 @@ class FacetColumn:
         elements = np.flatnonzero(np.isin(self.multi_codes, codes))
         owners = np.searchsorted(self.offsets, elements, side="right") - 1
         return np.unique(owners).astype(np.int32)
+
+
+def _value_masks(offsets: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per document, the codes ``codes[offsets[d]:offsets[d+1]]`` as the bits of a uint16."""
+    starts = offsets[:-1]
+    masks = np.zeros(len(starts), dtype=np.uint16)
+    held = np.flatnonzero(offsets[1:] > starts)  # the documents holding a value: their runs follow each other
+    if len(held):
+        masks[held] = np.bitwise_or.reduceat(np.left_shift(1, codes[: offsets[-1]]).astype(np.uint16), starts[held])
+    return masks
 
 
 class OpenIndex:
@@ -142,7 +175,12 @@ class OpenIndex:
         # What requests ask for (a term's postings, a filter) within a byte limit; what is derived
         # once from the generation under a fixed set of names (neither grows with requests).
         self.term_cache = ByteBoundedCache(cache_bytes)
-        self.derived = DerivedOnce(["passages by report"] + [("norms", f) for f in TEXT_FIELDS] + [("over everything", f.name) for f in FACETS])
+        self.derived = DerivedOnce(
+            ["passages by report"]
+            + [("norms", f) for f in TEXT_FIELDS]
+            + [("over everything", f.name) for f in FACETS]
+            + [("by report", f.name) for f in FACETS if not f.multi_valued]
+        )
 
     # -- derived once
 
@@ -223,9 +261,48 @@ class OpenIndex:
                 return counted, column.ranked(counted)
 
             return self.derived.get(("over everything", facet), build)
-        return column.code_counts(docs), None
+        by_report = None if column.codes is None else self._codes_by_report(facet)
+        if by_report is None:
+            return column.code_counts(docs), None
+        # A report's value (township, year, …): counted per report, then per value, the
+        # passages per report shared by every such facet counted over the same set.
+        counted = np.bincount(by_report, weights=self._passages_per_report(docs), minlength=len(column.values))
+        return counted.astype(np.int64), None
+
+    def _codes_by_report(self, facet: str) -> np.ndarray | None:
+        """The code of each report, for a single-valued facet whose passages all carry their
+        report's value; None for one whose value varies within a report (section)."""
+
+        def build():
+            codes = self.facets[facet].codes
+            by_report = np.zeros(len(self.doc_ids), dtype=np.int32)
+            by_report[self.doc_of] = codes
+            return (by_report if np.array_equal(by_report[self.doc_of], codes) else None,)
+
+        return self.derived.get(("by report", facet), build)[0]
+
+    def _passages_per_report(self, docs: np.ndarray) -> np.ndarray:
+        """How many of ``docs`` each report holds (once per set within a request)."""
+        counted_in_request = _IN_REQUEST.get()
+        key = ("per report", id(docs))
+        if counted_in_request is not None and key in counted_in_request and counted_in_request[key][0] is docs:
+            return counted_in_request[key][1]
+        per_report = np.bincount(self.doc_of[docs], minlength=len(self.doc_ids))
+        if counted_in_request is not None:
+            counted_in_request[key] = docs, per_report  # the set kept with it: its id is not reused meanwhile
+        return per_report
 
     # -- what requests ask, within the term cache's limit
+
+    @contextmanager
+    def one_request(self) -> Iterator[None]:
+        """The scope of one request: a posting list is read at most once within it, and the
+        passages per report of a set counted once."""
+        token = _IN_REQUEST.set({})
+        try:
+            yield
+        finally:
+            _IN_REQUEST.reset(token)
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers holding ``term`` in ``field`` and its frequency in each (kept in the
@@ -235,9 +312,25 @@ class OpenIndex:
             ids, frequencies = self.storage.postings(field, term)
             if len(frequencies) and frequencies.max() < 256 and (frequencies == np.floor(frequencies)).all():
                 frequencies = frequencies.astype(np.uint8)
+            if len(ids) * DENSE_SHARE > self.size:
+                # A very common term (a single character: half the passages) is kept as a bit per
+                # passage, 1/32 of its numbers: small enough for the cache at any size, and
+                # unpacked far faster than its postings are decoded again.
+                mask = np.zeros(self.size, dtype=np.bool_)
+                mask[ids] = True
+                return np.packbits(mask), frequencies
             return ids, frequencies
 
-        return self.term_cache.get(("postings", field, term), read)
+        key = (self.generation, field, term)
+        read_in_request = _IN_REQUEST.get()
+        if read_in_request is not None and key in read_in_request:
+            return read_in_request[key]
+        found = self.term_cache.get(("postings", field, term), read)
+        if found[0].dtype == np.uint8:  # packed bits (document numbers are int32)
+            found = docsets.from_mask(np.unpackbits(found[0], count=self.size).view(np.bool_)), found[1]
+        if read_in_request is not None:
+            read_in_request[key] = found
+        return found
 
     def doc_frequency(self, field: str, term: str) -> int:
         """Live passages holding ``term`` in ``field``. A storage lookup walks every segment's
@@ -258,6 +351,14 @@ class OpenIndex:
 
     def bm25_at(self, field: str, term: str, docs: np.ndarray) -> np.ndarray:
         """BM25 of ``term`` in ``field`` for each of ``docs`` (0 where absent)."""
+        ids, frequencies = self.postings(field, term)
+        if len(docs) * SUBSET_SHARE < len(ids):
+            # A few passages of a long list (the candidates of a top-k): theirs alone, the same
+            # operations element by element, so the same values as the whole list's.
+            found, at = docsets.locate(ids, docs, self.size)
+            scores = np.zeros(len(docs))
+            scores[found] = scoring.bm25(frequencies[at], self.norms(field)[docs[found]], scoring.idf(self.count, len(ids)))
+            return scores
         ids, scores = self.bm25(field, term)
         if not len(ids) or not len(docs):
             return np.zeros(len(docs))

@@ -54,6 +54,10 @@ class LocalSearcher:
         return base
 
     def search(self, query: Query, deadline: Deadline) -> Answer:
+        with self.index.one_request():
+            return self._search(query, deadline)
+
+    def _search(self, query: Query, deadline: Deadline) -> Answer:
         index = self.index
         base = self._matches(query, deadline)
         filters = {name: tuple(values) for name, values in query.filters.items() if values}

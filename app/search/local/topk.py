@@ -8,7 +8,9 @@ MaxScore over impacts:
 
 1. **Impacts**: for each term, what each passage it scores ranks by for it (passage weight ×
    its BM25 sum, rounded up; :func:`~app.search.local.matching.term_impacts`: computed once per
-   term and kept in the term cache, with the same values sorted).
+   term and kept in the term cache, with the same values sorted). A term with more passages
+   than a cache entry may hold keeps its highest impacts only, and the highest it left out
+   bounds all the others: its cuts stay above that.
 2. **Seeds**: the passages of each term with the highest impacts, among the tier, are scored
    exactly; the ``r``-th best of them (``r``: the places the tier fills) is a floor the
    ``r``-th best of the tier reaches.
@@ -120,33 +122,40 @@ def _best_by_year(index: OpenIndex, root: Node, synonyms: Synonyms, sort: str, d
 
 class _List:
     """The passages one term of a query scores, counted ``coefficient`` times, with what each
-    ranks by for it at most (``impact``, :func:`~app.search.local.matching.term_impacts`) and
-    those sorted."""
+    ranks by for it at most (``impact``, :func:`~app.search.local.matching.term_impacts`), those
+    sorted, and the most any other passage ranks by for it (``rest``: 0.0, or the impacts left
+    out of a very common term's)."""
 
-    def __init__(self, ids: np.ndarray, impact: np.ndarray, ascending: np.ndarray, coefficient: float):
-        self.ids, self.impact, self.ascending, self.coefficient = ids, impact, ascending, coefficient
+    def __init__(self, ids: np.ndarray, impact: np.ndarray, ascending: np.ndarray, rest: float, coefficient: float):
+        self.ids, self.impact, self.ascending, self.rest, self.coefficient = ids, impact, ascending, rest, coefficient
 
     def above(self, cut: float) -> np.ndarray:
         """The passages ranked by ``cut`` or more for the term (the others: less than ``cut``)."""
         return self.ids[self.impact >= cut]
 
     def cuts(self, room: float, count: int) -> list[tuple[float, float, int]]:
-        """About ``count`` cuts worth trying, from every passage to none: (cut, the most a
+        """About ``count`` cuts worth trying, from every passage listed to none: (cut, the most a
         passage below it adds to a value, passages at or above it). Their passages fall in
-        geometric steps; one more cut spends the whole ``room`` on this term alone."""
+        geometric steps; one more cut spends the whole ``room`` on this term alone. A cut is
+        above ``rest``: the passages at or above it are all listed."""
         n = len(self.ascending)
+        out = [(-np.inf, self.coefficient * self.rest, n)]
+        if not n:
+            return out
         chosen = self.ascending[n - np.unique(np.geomspace(n, 1, count).astype(np.int64))]  # the k-th largest
         if room > 0:  # float32 like the impacts (a float64 cut would be rounded, either way, by the comparison)
             chosen = np.append(chosen, np.float32(room / self.coefficient * (1 - 1e-6)))
         chosen = np.unique(chosen)
+        chosen = chosen[chosen > self.rest]
         reaching = n - np.searchsorted(self.ascending, chosen)  # float32 against float32: no copy of the list
-        out = [(-np.inf, 0.0, n)]
         out += [(float(cut), self.coefficient * float(cut), int(reached)) for cut, reached in zip(chosen.tolist(), reaching.tolist())]
         return out + [(np.inf, self.coefficient * float(self.ascending[-1]), 0)]
 
     def top(self, docs: np.ndarray, wanted: int, size: int) -> np.ndarray:
         """Positions in ``docs`` of about ``wanted`` of those ranked highest for the term."""
         n = len(self.ascending)
+        if not n:
+            return docsets.EMPTY
         share = len(docs) / max(n, len(docs))  # of the list's postings, about this share is in docs
         taken = min(n, max(1, int(np.ceil(wanted / max(share, 1e-9)))))
         while True:
@@ -161,9 +170,9 @@ class _List:
 
 
 def _thresholds(lists: list[_List], room: float) -> tuple[dict[int, float], float] | None:
-    """A cut per list (``-inf``: every posting; ``inf``: none) such that what a passage below
-    every one can add up to stays under ``room``, leaving the fewest postings at or above them,
-    and that sum; None when every posting would be left (nothing to prune). Every combination
+    """A cut per list (``-inf``: every posting listed; ``inf``: none) such that what a passage
+    below every one can add up to stays under ``room``, leaving the fewest postings at or above
+    them, and that sum; None when every posting would be left (nothing to prune) or none fits. Every combination
     is tried when there are few, else cuts are raised one at a time where that drops most
     postings per bound spent (MaxScore's essential and non-essential lists, per posting)."""
     count = min(MOST_CUTS, max(LEAST_CUTS, int(COMBINATIONS ** (1 / len(lists))) - 3))
@@ -184,7 +193,9 @@ def _thresholds(lists: list[_List], room: float) -> tuple[dict[int, float], floa
         bounded = float(bounds.reshape(-1)[best])
     else:
         at = [0] * len(lists)
-        bounded = 0.0
+        bounded = sum(choices[0][1] for choices in options)  # what the lists' unlisted passages add
+        if bounded >= room:
+            return None
         while True:  # the raise that drops most postings per bound spent, while one fits
             move, ratio = None, -1.0
             for i, choices in enumerate(options):
@@ -200,7 +211,7 @@ def _thresholds(lists: list[_List], room: float) -> tuple[dict[int, float], floa
                 break
             at[move[0]] = move[1]
             bounded += move[2]
-    if not any(at):
+    if not any(at) and not bounded:
         return None
     return {i: options[i][j][0] for i, j in enumerate(at) if options[i][j][2]}, bounded
 
@@ -214,9 +225,7 @@ def _candidates(
     lists = []
     for text, times in scoring_terms(root, synonyms).items():
         found = term_impacts(index, text)
-        if found is None:
-            return None
-        if len(found[0]):
+        if len(found[0]) or found[3]:
             lists.append(_List(*found, float(times)))
     if not lists:
         return None
