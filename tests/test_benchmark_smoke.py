@@ -108,3 +108,14 @@ def test_tantivy_strings_are_bigram_phrases():
     assert tantivy_column.bigrams("乡村振兴") == ["乡村", "村振", "振兴"]
     assert tantivy_column.bigram_text("低保 户") == "低保 保␣ ␣户"
     assert tantivy_column.bigrams("茶") == []
+
+
+def test_worker_memory_reports_each_step(index_dir, capsys):
+    from tests.benchmarks import worker_memory
+
+    assert worker_memory.main(["--index-dir", str(index_dir), "--clients", "2", "--seconds", "1"]) == 0
+    out = capsys.readouterr().out
+    steps = [line for line in out.splitlines() if " rss " in line]
+    assert steps[0].startswith("imported") and steps[1].startswith("opened") and steps[-1].startswith("after malloc_trim(0)")
+    assert all(float(line.split(" rss ")[1].split()[0]) > 0 for line in steps)
+    assert "load: 2 threads for 1 s:" in out and "term cache (held / limit)" in out

@@ -203,7 +203,7 @@ def test_relevance_ties_break_by_document_order(index_dir):
 
     index = search_service(index_dir).live.current().searcher.index  # the local searcher's own ranking
     docs = np.arange(0, index.size, 3, dtype=np.int32)
-    in_order = sorted(docs.tolist(), key=index.position.__getitem__)
+    in_order = sorted(docs.tolist(), key=lambda d: (index.documents[index.doc_ids[index.doc_of[d]]].order, int(index.ordinal[d])))
     # Equal relevance everywhere: document order decides, for a page and for the whole list.
     tied = ranking.relevance_value(np.full(len(docs), 1.5), np.ones(len(docs), dtype=np.int64))
     assert ranking.ordered(index, "relevance", docs, tied, 10).tolist() == in_order[:10]

@@ -129,7 +129,6 @@ class WhooshStorage:
             self._reader.close()
             raise
         self.alive = None if mask.all() else mask
-        self._lengths: dict[str, np.ndarray] = {}
         self._deleted_terms = _deleted_terms(generation)
 
     # -- what the local searcher asks
@@ -164,11 +163,9 @@ class WhooshStorage:
         return found - self._deleted_terms.get(field, {}).get(term, 0)
 
     def lengths(self, field: str) -> np.ndarray:
-        """Each passage's length of ``field`` as Whoosh scores it (quantized to a byte)."""
-        found = self._lengths.get(field)
-        if found is None:
-            found = self._lengths[field] = _quantize(self.columns.lengths[field])
-        return found
+        """Each passage's length of ``field`` as Whoosh scores it (quantized to a byte); not
+        kept: the searcher derives its norms from it once."""
+        return _quantize(self.columns.lengths[field])
 
     def stored(self, docnum: int) -> Passage:
         with self._lock:

@@ -13,8 +13,10 @@ import numpy as np
 from app.search.caches import ByteBoundedCache, DerivedOnce
 from app.search.facets import FACETS, UNKNOWN, Facet, value_order
 from app.search.local import docsets, ranking, scoring
+from app.search.local.coded import CodedColumn
 from app.search.local.storage import Storage
-from indexer.contract import TEXT_FIELDS, UNIGRAM
+from app.search.port import SUBSTANTIAL_CHARS
+from indexer.contract import TEXT_FIELDS, UNIGRAM, release
 from indexer.normalize import normalize
 from indexer.records import Document, passage_id, split_passage_id
 
@@ -58,6 +60,8 @@ class FacetColumn:
         self.masks = None
         if self.offsets is not None and len(self.values) <= MASKED_VALUES:
             self.masks = _value_masks(np.asarray(self.offsets), np.asarray(self.multi_codes))
+            release(self.offsets)  # read again only by a filter on the facet (47 MB at 100,000 reports)
+            release(self.multi_codes)
 
     def canonical(self, values: tuple[str, ...]) -> tuple[str, ...]:
         """Selected values as the facet lists them (鬆江鎮 → 松江镇); unknown ones as given."""
@@ -139,14 +143,16 @@ class OpenIndex:
         self.documents: dict[str, Document] = {d.doc_id: d for d in storage.documents()}
         order_of = {doc_id: d.order for doc_id, d in self.documents.items()}
         doc_rank = np.asarray([order_of.get(doc_id, 1 << 30) for doc_id in columns.doc_ids], dtype=np.int64)
-        self.position = (doc_rank[columns.doc] << ORDINAL_BITS) | columns.ordinal.astype(np.int64)
+        position = (doc_rank[columns.doc] << ORDINAL_BITS) | columns.ordinal.astype(np.int64)
         self.alive = storage.alive
         self.all_docs = docsets.from_mask(self.alive) if self.alive is not None else np.arange(self.size, dtype=np.int32)
         self.count = len(self.all_docs)
-        # Live documents in collection order (report order, then passage order), and each one's rank in it.
-        self.order = self.all_docs[np.argsort(self.position[self.all_docs], kind="stable")]
-        self.rank = np.full(self.size, np.iinfo(np.int64).max, dtype=np.int64)
-        self.rank[self.order] = np.arange(len(self.order))
+        # Live documents in collection order (report order, then passage order), and each one's
+        # rank in it (int32: document numbers are, and the position is not kept: 29 MB at 100,000 reports).
+        self.order = self.all_docs[np.argsort(position[self.all_docs], kind="stable")]
+        del position
+        self.rank = np.full(self.size, np.iinfo(np.int32).max, dtype=np.int32)
+        self.rank[self.order] = np.arange(len(self.order), dtype=np.int32)
         self.doc_of = columns.doc
         self.doc_ids = columns.doc_ids
         self.ordinal = columns.ordinal
@@ -159,10 +165,15 @@ class OpenIndex:
             else:
                 codes, values = columns.category[facet.column]
                 self.facets[facet.name] = FacetColumn(facet, values, codes=codes)
-        self.passage_weights = ranking.passage_weights(columns.lengths[UNIGRAM], columns.is_heading)
+        # A passage's weight depends on its length up to SUBSTANTIAL_CHARS and on being a heading.
+        self.passage_weights = CodedColumn.of(
+            np.minimum(columns.lengths[UNIGRAM], SUBSTANTIAL_CHARS) + (SUBSTANTIAL_CHARS + 1) * columns.is_heading,
+            lambda keys: ranking.passage_weights(keys % (SUBSTANTIAL_CHARS + 1), keys > SUBSTANTIAL_CHARS),
+        )
+        release(columns.lengths[UNIGRAM])
         years = columns.category["year"]
-        table = np.asarray([int(v) if v.isdigit() else 0 for v in years[1]] or [0], dtype=np.int32)
-        self.year_number = table[years[0]] if len(years[0]) else np.zeros(0, np.int32)
+        table = np.asarray([int(v) if v.isdigit() and int(v) < 1 << 15 else 0 for v in years[1]] or [0], dtype=np.int16)
+        self.year_number = table[years[0]] if len(years[0]) else np.zeros(0, np.int16)
         # What requests ask for (a term's postings, a filter) within a byte limit; what is derived
         # once from the generation under a fixed set of names (neither grows with requests).
         self.term_cache = ByteBoundedCache(cache_bytes)
@@ -175,34 +186,45 @@ class OpenIndex:
 
     # -- derived once
 
-    def _by_report(self) -> dict[str, tuple[np.ndarray, int]]:
-        """Each report's passages in order, and the document number of its ordinal 0 when its
-        passages are numbered in one run by ordinal (a report is written in one go), else -1."""
+    def _by_report(self) -> tuple[dict[str, int], np.ndarray]:
+        """Each report's code (in ``doc_ids``), and by code where its passages are in ``order``
+        (start, end) and the document number of its ordinal 0 when its passages are numbered
+        in one run by ordinal (a report is written in one go), else -1. Arrays, not an entry
+        per report: at 100,000 reports a dict of slices held 27 MB more."""
 
-        def build() -> dict[str, tuple[np.ndarray, int]]:
+        def build() -> tuple[dict[str, int], np.ndarray]:
             order = self.order
             docs = self.doc_of[order]
+            spans = np.zeros((len(self.doc_ids), 3), dtype=np.int64)
             starts = np.flatnonzero(np.diff(docs, prepend=-1))
-            ends = np.append(starts[1:], len(docs))
-            if not len(starts):
-                return {}
-            group = np.repeat(np.arange(len(starts)), ends - starts)
-            within = np.arange(len(order)) - starts[group]
-            in_run = (order - order[starts][group] == within) & (self.ordinal[order] == within)
-            run = np.logical_and.reduceat(in_run, starts)
-            firsts = np.where(run, order[starts], -1).tolist()
-            return {self.doc_ids[docs[s]]: (order[s:e], first) for s, e, first in zip(starts.tolist(), ends.tolist(), firsts)}
+            if len(starts):
+                ends = np.append(starts[1:], len(docs))
+                group = np.repeat(np.arange(len(starts)), ends - starts)
+                within = np.arange(len(order)) - starts[group]
+                in_run = (order - order[starts][group] == within) & (self.ordinal[order] == within)
+                run = np.logical_and.reduceat(in_run, starts)
+                spans[docs[starts]] = np.stack([starts, ends, np.where(run, order[starts], -1)], axis=1)
+            return {doc_id: code for code, doc_id in enumerate(self.doc_ids)}, spans
 
         return self.derived.get("passages by report", build)
 
+    def _report(self, doc_id: str) -> tuple[np.ndarray, int] | None:
+        """A report's passages in order and the document number of its ordinal 0 (or -1)."""
+        codes, spans = self._by_report()
+        code = codes.get(doc_id)
+        if code is None:
+            return None
+        start, end, first = spans[code].tolist()
+        return (self.order[start:end], first) if end > start else None
+
     def docnums(self, doc_id: str) -> np.ndarray:
         """A report's passages in order."""
-        found = self._by_report().get(doc_id)
+        found = self._report(doc_id)
         return docsets.EMPTY if found is None else found[0]
 
     def docnum(self, passage_id: str) -> int | None:
         parts = split_passage_id(passage_id)
-        found = None if parts is None else self._by_report().get(parts[0])
+        found = None if parts is None else self._report(parts[0])
         if found is None:
             return None
         docs, first = found
@@ -217,12 +239,16 @@ class OpenIndex:
     def passage_ids(self, docs: np.ndarray) -> list[str]:
         return [passage_id(self.doc_ids[d], o) for d, o in zip(self.doc_of[docs].tolist(), self.ordinal[docs].tolist())]
 
-    def norms(self, field: str) -> np.ndarray:
-        def build() -> np.ndarray:
-            lengths = self.storage.lengths(field)
+    def norms(self, field: str) -> CodedColumn:
+        """BM25's length norm of each passage for ``field`` (``norms(field)[docs]``): lengths as
+        the engine scores them take few values (Whoosh: 256)."""
+
+        def build() -> CodedColumn:
             total = int(self.storage.columns.lengths[field][self.all_docs].sum())
             average = total / (self.count or 1) or 1
-            return scoring.length_norm(lengths, average)
+            norms = CodedColumn.of(self.storage.lengths(field), lambda lengths: scoring.length_norm(lengths, average))
+            release(self.storage.columns.lengths[field])
+            return norms
 
         return self.derived.get(("norms", field), build)
 
