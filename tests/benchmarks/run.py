@@ -244,7 +244,9 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
     for row in result["classes"] + [result["overall"]]:
         fts = row["fts5"]
         fts_cell = f"{_ms(fts['p50'])} / {_ms(fts['p95'])}" if fts["answerable"] else "cannot answer (< 3 chars)"
-        if fts["answerable"] and fts["answerable"] < row["n"]:
+        if result["fts5"]["build_s"] is None:
+            fts_cell = "not run"
+        elif fts["answerable"] and fts["answerable"] < row["n"]:
             fts_cell += f" ({fts['answerable']} of {row['n']} answerable)"
         name = CLASS_NAMES.get(row["class"], row["class"])
         lines.append(
@@ -255,8 +257,12 @@ def markdown(result: dict, mix: list[BenchQuery]) -> str:
     c = result["load"]
     lines += [
         "",
-        f"FTS5 trigram cannot answer 1–2-character strings (信访, 低保, 茶): those queries find nothing there. "
-        f"FTS5 database {result['fts5']['size_mb']:.0f} MB, built in {result['fts5']['build_s']:.1f} s.",
+        "FTS5 trigram cannot answer 1–2-character strings (信访, 低保, 茶): those queries find nothing there. "
+        + (
+            f"FTS5 database {result['fts5']['size_mb']:.0f} MB, built in {result['fts5']['build_s']:.1f} s."
+            if result["fts5"]["build_s"] is not None
+            else "FTS5 not run (--without-fts5)."
+        ),
         "",
         "| load | requests/s | requests | errors | p50 ms | p95 ms | p99 ms | server RSS after |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -291,7 +297,7 @@ def summary_line(result: dict) -> str:
         "server_ready_s",
     )
     keys += ("api_took_warm_p95_ms", "tantivy_warm_p95_ms", "api_tantivy_warm_p95", "tantivy_recall")
-    return "SUMMARY " + " ".join(f"{k}={result[k]}" for k in keys)
+    return "SUMMARY " + " ".join(f"{k}={result.get(k)}" for k in keys)
 
 
 # ---------------------------------------------------------------------------- main
@@ -312,14 +318,94 @@ def run(args) -> dict:
             pg.close()
 
 
+def server_result(
+    args, data: Corpus, mix: list[BenchQuery], ready_s: float, cold, warm, took_warm, errors, loaded, memory_ready, memory_cold, memory_after
+) -> dict:
+    """--server-only: the server's figures on an index already measured in full (a code change
+    measured again without the scan, the recall check and the baselines, an hour at 100,000 reports)."""
+    load_stats = stats(loaded.latencies_ms)
+
+    def row(name: str, members: list[int]) -> dict:
+        return {
+            "class": name,
+            "n": len(members),
+            "cold": stats([cold[i] for i in members]),
+            "warm": stats([ms for i in members for ms in warm[i]]),
+            "took_warm": stats([ms for i in members for ms in took_warm[i]]),
+        }
+
+    classes = [row(c, [i for i, q in enumerate(mix) if q.cls == c]) for c in CLASSES if any(q.cls == c for q in mix)]
+    overall = row("**all queries**", list(range(len(mix))))
+    result = {
+        "reports": args.reports,
+        "passages": len(data),
+        "server_only": True,
+        "api_p50_ms": round(overall["cold"]["p50"], 1),
+        "api_p95_ms": round(overall["cold"]["p95"], 1),
+        "api_p99_ms": round(overall["cold"]["p99"], 1),
+        "api_warm_p50_ms": round(overall["warm"]["p50"], 1),
+        "api_warm_p95_ms": round(overall["warm"]["p95"], 1),
+        "api_warm_p99_ms": round(overall["warm"]["p99"], 1),
+        "rps": round(loaded.rps, 1),
+        "errors": loaded.errors + len(errors),
+        "recall": None,
+        "server_ready_s": round(ready_s, 2),
+        "server_rss_mb_per_worker": [round(mb, 1) for mb in memory_after["rss_each_mb"][: args.workers]],
+        "server": {
+            "rss_ready_mb": round(memory_ready["rss_mb"], 1),
+            "rss_after_cold_mb": round(memory_cold["rss_mb"], 1),
+            "rss_after_load_mb": round(memory_after["rss_mb"], 1),
+            "pss_after_load_mb": round(memory_after["pss_mb"], 1),
+        },
+        "load": {
+            "clients": loaded.clients,
+            "requests": loaded.requests,
+            "errors": loaded.errors,
+            "error_samples": loaded.error_samples[:10],
+            **{k: load_stats[k] for k in ("p50", "p95", "p99", "max")},
+        },
+        "sequential_errors": errors[:20],
+        "classes": classes,
+        "overall": overall,
+        "queries": [
+            {"class": q.cls, "query": q.label(), "cold_ms": round(cold[i], 2), "warm_ms": [round(ms, 2) for ms in warm[i]]} for i, q in enumerate(mix)
+        ],
+        "workers": args.workers,
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}",
+        "command": "python -m tests.benchmarks " + " ".join(args.argv),
+    }
+    lines = [
+        f"Server only (no scan, recall or baselines): {len(data):,} passages, {args.workers} worker(s), ready in {ready_s:.2f} s.",
+        "",
+        "| query class | n | API cold p50 / p95 / p99 ms | API warm p50 / p95 / p99 ms | service warm p95 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in classes + [overall]:
+        lines.append(
+            f"| {CLASS_NAMES.get(r['class'], r['class'])} | {r['n']} | {_ms(r['cold']['p50'])} / {_ms(r['cold']['p95'])} / {_ms(r['cold']['p99'])} "
+            f"| {_ms(r['warm']['p50'])} / {_ms(r['warm']['p95'])} / {_ms(r['warm']['p99'])} | {_ms(r['took_warm']['p95'])} |"
+        )
+    lines += [
+        "",
+        f"Load: {loaded.clients} clients, {loaded.rps:.1f} requests/s, {loaded.errors} errors, p50 / p95 / p99 "
+        f"{_ms(load_stats['p50'])} / {_ms(load_stats['p95'])} / {_ms(load_stats['p99'])} ms. Server RSS ready / after cold / after load: "
+        f"{memory_ready['rss_mb']:,.0f} / {memory_cold['rss_mb']:,.0f} / {memory_after['rss_mb']:,.0f} MB; per worker after load "
+        + " / ".join(f"{mb:,.0f}" for mb in result["server_rss_mb_per_worker"])
+        + " MB.",
+    ]
+    result["markdown"] = "\n".join(lines)
+    return result
+
+
 def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg) -> dict:
     build = build_index(args, data_dir, index_dir, pg)
     generation = None if pg is not None else layout.current_generation(index_dir)
     data = postgres.corpus_from_database(pg.dsn) if pg is not None else Corpus.load(generation)
     mix = query_mix(data)
-    log(f"{len(data):,} passages, {len(mix)} queries; scanning")
     scan_rounds = args.rounds
-    truth, scan_ms = run_scan(data, mix, scan_rounds)
+    if not args.server_only:
+        log(f"{len(data):,} passages, {len(mix)} queries; scanning")
+        truth, scan_ms = run_scan(data, mix, scan_rounds)
 
     log(f"starting uvicorn (workers={args.workers})")
     server = Server(index_dir, workers=args.workers, env=pg.env if pg is not None else None)
@@ -342,14 +428,20 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
         loaded = load(server.port, [q.url() for q in mix], args.clients, args.duration)
         memory_after = server.memory()
         database_mb = pg.memory_mb() if pg is not None else None
-        log("recall via /api/export")
-        recall, export = api_recall(client, index_dir, data, mix, truth, bodies, pg)
+        if not args.server_only:
+            log("recall via /api/export")
+            recall, export = api_recall(client, index_dir, data, mix, truth, bodies, pg)
         client.close()
     finally:
         server.stop()
+    if args.server_only:
+        return server_result(args, data, mix, server.ready_s, cold, warm, took_warm, errors, loaded, memory_ready, memory_cold, memory_after)
 
-    log("SQLite FTS5 trigram")
-    fts = run_fts5(data, mix, work / f"fts5-{args.reports}.sqlite", scan_rounds, truth)
+    log("SQLite FTS5 trigram" + (" (skipped: --without-fts5)" if args.without_fts5 else ""))
+    if args.without_fts5:  # its build grows past an hour at 100,000 reports; the column then says "not run"
+        fts = {"build_s": None, "size_mb": None, "timings": {i: [] for i in range(len(mix))}, "recall": dict.fromkeys(range(len(mix)), (0, 0))}
+    else:
+        fts = run_fts5(data, mix, work / f"fts5-{args.reports}.sqlite", scan_rounds, truth)
     records = pg.passages_folder(work) if pg is not None else generation  # the passages Tantivy indexes
     tantivy = tantivy_column.run_column(
         records, index_dir.with_name(index_dir.name.replace("index-", "tantivy-", 1)), mix, truth, scan_rounds, args.skip_index, log=log
@@ -497,6 +589,12 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument(
         "--work-dir", default=str(DEFAULT_WORK_DIR), help="corpus, index and results (default: $TOWNSHIP_BENCH_DIR or /tmp/township-bench)"
     )
+    main.add_argument(
+        "--without-fts5", action="store_true", help="leave out the SQLite FTS5 column (its build takes over an hour at 100,000 reports)"
+    )
+    main.add_argument(
+        "--server-only", action="store_true", help="only the server's figures (cold, warm, load, memory): no scan, recall check or baselines"
+    )
     main.add_argument("--skip-index", action="store_true", help="reuse the index of an earlier run with the same corpus")
     main.add_argument("--procs", type=int, default=2, help="indexing processes (default 2)")
     main.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
@@ -529,6 +627,8 @@ def main(argv: list[str] | None = None) -> int:
         problems = ("failed requests", result["failure_samples"])
         return _report(args, result, "results-update", problems, update.summary_line(result), update.ok(result))
     result = run(args)
+    if args.server_only:
+        return _report(args, result, "results-server", ("failed requests", result["sequential_errors"]), summary_line(result), result["errors"] == 0)
     passed = result["errors"] == 0 and result["recall"] in (None, 1.0) and not result["tantivy"]["misses"]
     problems = result["recall_misses"] + result["tantivy"]["misses"]
     return _report(args, result, "results", ("recall misses", problems), summary_line(result), passed)
