@@ -119,3 +119,18 @@ def test_worker_memory_reports_each_step(index_dir, capsys):
     assert steps[0].startswith("imported") and steps[1].startswith("opened") and steps[-1].startswith("after malloc_trim(0)")
     assert all(float(line.split(" rss ")[1].split()[0]) > 0 for line in steps)
     assert "load: 2 threads for 1 s:" in out and "term cache (held / limit)" in out
+
+
+def test_server_only_measures_the_served_index(tmp_path, capsys):
+    """``--server-only`` (a code change measured again on an index already measured in full):
+    a real server over a tiny generated corpus, every query of the mix answered, per-class rows."""
+    from tests.benchmarks import run
+
+    code = run.main(["--reports", "6", "--work-dir", str(tmp_path), "--server-only", "--rounds", "1", "--clients", "2", "--duration", "1"])
+    result = json.loads((tmp_path / "results-server-6.json").read_text())
+    assert code == 0 and result["server_only"] and result["errors"] == 0
+    assert result["passages"] > 0 and result["load"]["requests"] > 0
+    assert {row["class"] for row in result["classes"]} >= {"1字", "浏览"}
+    assert len(result["queries"]) == sum(row["n"] for row in result["classes"])
+    assert all(q["cold_ms"] > 0 and len(q["warm_ms"]) == 1 for q in result["queries"])
+    assert "Server only" in capsys.readouterr().out

@@ -318,6 +318,12 @@ def run(args) -> dict:
             pg.close()
 
 
+def api_summary(overall: dict, loaded, errors: list) -> dict:
+    """The API's cold and warm percentiles over the whole mix, the load's rate and every error."""
+    cold_warm = {f"api_{pre}{q}_ms": round(overall[phase][q], 1) for pre, phase in (("", "cold"), ("warm_", "warm")) for q in ("p50", "p95", "p99")}
+    return {**cold_warm, "rps": round(loaded.rps, 1), "errors": loaded.errors + len(errors)}
+
+
 def server_result(
     args, data: Corpus, mix: list[BenchQuery], ready_s: float, cold, warm, took_warm, errors, loaded, memory_ready, memory_cold, memory_after
 ) -> dict:
@@ -340,14 +346,7 @@ def server_result(
         "reports": args.reports,
         "passages": len(data),
         "server_only": True,
-        "api_p50_ms": round(overall["cold"]["p50"], 1),
-        "api_p95_ms": round(overall["cold"]["p95"], 1),
-        "api_p99_ms": round(overall["cold"]["p99"], 1),
-        "api_warm_p50_ms": round(overall["warm"]["p50"], 1),
-        "api_warm_p95_ms": round(overall["warm"]["p95"], 1),
-        "api_warm_p99_ms": round(overall["warm"]["p99"], 1),
-        "rps": round(loaded.rps, 1),
-        "errors": loaded.errors + len(errors),
+        **api_summary(overall, loaded, errors),
         "recall": None,
         "server_ready_s": round(ready_s, 2),
         "server_rss_mb_per_worker": [round(mb, 1) for mb in memory_after["rss_each_mb"][: args.workers]],
@@ -497,14 +496,7 @@ def _run(args, work: Path, load_start: list, data_dir: Path, index_dir: Path, pg
         "database_rss_mb": database_mb,
         "index_mb": round(index_mb, 1),
         "whoosh_mb": round(whoosh_mb, 1),
-        "api_p50_ms": round(overall["cold"]["p50"], 1),
-        "api_p95_ms": round(overall["cold"]["p95"], 1),
-        "api_p99_ms": round(overall["cold"]["p99"], 1),
-        "api_warm_p50_ms": round(overall["warm"]["p50"], 1),
-        "api_warm_p95_ms": round(overall["warm"]["p95"], 1),
-        "api_warm_p99_ms": round(overall["warm"]["p99"], 1),
-        "rps": round(loaded.rps, 1),
-        "errors": loaded.errors + len(errors),
+        **api_summary(overall, loaded, errors),
         "recall": round(found_all / expected_all, 4) if expected_all else None,
         "scan_p50_ms": round(overall["scan"]["p50"], 2),
         "scan_p95_ms": round(overall["scan"]["p95"], 2),
